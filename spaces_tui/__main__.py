@@ -1,0 +1,3 @@
+from spaces_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,48 @@
+"""One SQLAlchemy engine per process, and transactions that carry the actor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from sqlalchemy import Connection, create_engine, text
+from sqlalchemy.engine import Engine, make_url
+
+
+def sqlalchemy_url(url: str) -> str:
+    """postgresql://... as libpq and psql take it, with the psycopg 3 driver for SQLAlchemy."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        raise ValueError(f"not a PostgreSQL URL: {url}")
+    return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+def libpq_url(url: str) -> str:
+    """The same URL without a SQLAlchemy driver name, for psql and psycopg."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class Database:
+    """The configured database, used by one actor. Every transaction records who acts."""
+
+    def __init__(self, url: str, actor: str) -> None:
+        self.url = libpq_url(url)
+        self.actor = actor
+        self.engine: Engine = create_engine(
+            sqlalchemy_url(url), pool_pre_ping=True, pool_size=2, max_overflow=4
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A transaction that commits on success and rolls back on any error."""
+        with self.engine.begin() as conn:
+            conn.execute(text("SELECT set_config('spaces.actor', :actor, true)"), {"actor": self.actor})
+            yield conn
+
+    def listen_connection(self) -> psycopg.Connection:
+        """A dedicated autocommit connection for LISTEN, outside the pool."""
+        return psycopg.connect(self.url, autocommit=True)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

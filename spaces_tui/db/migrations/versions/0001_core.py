@@ -1,0 +1,26 @@
+"""The core engine: resources, reservations, blackouts, claims, the conflict check, events.
+
+Revision ID: 0001
+Revises:
+"""
+
+from spaces_tui.db.migrations import apply_sql_files
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+SQL_FILES = [
+    "001_foundation.sql",
+    "002_resources.sql",
+    "003_reservations.sql",
+    "004_blackouts.sql",
+    "005_claims.sql",
+    "006_conflict_check.sql",
+    "007_events.sql",
+]
+
+
+def upgrade() -> None:
+    apply_sql_files(SQL_FILES)
