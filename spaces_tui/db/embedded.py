@@ -19,11 +19,13 @@ from urllib.parse import quote
 import psycopg
 from psycopg import errors as pg_errors
 
+from spaces_tui.db.errors import DatabaseUnavailable
+
 DATABASE_NAME = "spaces"
 SUPERUSER = "postgres"
 
 
-class EmbeddedServerError(RuntimeError):
+class EmbeddedServerError(DatabaseUnavailable):
     """The embedded server could not be started or stopped; the message says where to look."""
 
 

@@ -1,0 +1,342 @@
+"""One function per command: call the engine, print the answer, return the exit code."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import TextIO
+
+import pendulum
+
+from spaces_tui.cli import render
+from spaces_tui.config import Settings
+from spaces_tui.db import embedded, migrations
+from spaces_tui.db.connection import Database
+from spaces_tui.db.open import database_url, ensure_schema, open_database, server_version, where
+from spaces_tui.engine import blackouts, events, reservations, resources
+from spaces_tui.engine.errors import BadInput
+from spaces_tui.engine.models import Event, Reservation, Resource
+from spaces_tui.engine.times import local_zone
+
+EXIT_OK = 0
+EXIT_CONFLICT = 3
+
+
+class Context:
+    """What a command needs: the settings, the streams, and the database, opened on first use."""
+
+    def __init__(self, settings: Settings, out: TextIO, err: TextIO) -> None:
+        self.settings = settings
+        self.out = out
+        self.err = err
+        self._db: Database | None = None
+
+    def announce(self, message: str) -> None:
+        self.err.write(message + "\n")
+        self.err.flush()
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = open_database(self.settings, self.announce)
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
+
+    def say(self, text: str) -> None:
+        self.out.write(text + "\n")
+
+    @property
+    def zone(self) -> str:
+        return self.settings.timezone or local_zone()
+
+
+Command = Callable[[Context, argparse.Namespace], int]
+
+
+# --- db -------------------------------------------------------------------------------------
+
+def db_url(ctx: Context, args: argparse.Namespace) -> int:
+    ctx.say(database_url(ctx.settings, ctx.announce))
+    return EXIT_OK
+
+
+def db_upgrade(ctx: Context, args: argparse.Namespace) -> int:
+    db = open_database(ctx.settings, ctx.announce, migrate=False)
+    try:
+        before, after = ensure_schema(db, ctx.announce)
+    finally:
+        db.dispose()
+    if before == after:
+        ctx.say(f"The schema is up to date (revision {after}).")
+    else:
+        ctx.say(f"Upgraded the schema from {before or 'nothing'} to revision {after}.")
+    return EXIT_OK
+
+
+def db_status(ctx: Context, args: argparse.Namespace) -> int:
+    db = open_database(ctx.settings, ctx.announce, migrate=False)
+    try:
+        version = server_version(db)
+        with db.engine.connect() as conn:
+            revision = migrations.current_revision(conn)
+    finally:
+        db.dispose()
+    state = "up to date" if revision == migrations.HEAD else f"behind: newest is {migrations.HEAD}"
+    if revision is None:
+        state = "not set up yet; any command (or `spaces db upgrade`) sets it up"
+    ctx.say(f"database:  {where(ctx.settings)}")
+    ctx.say(f"url:       {db.url}")
+    ctx.say(f"server:    PostgreSQL {version}")
+    ctx.say(f"schema:    {revision or 'none'} ({state})")
+    ctx.say(f"actor:     {ctx.settings.actor}")
+    return EXIT_OK
+
+
+def db_stop(ctx: Context, args: argparse.Namespace) -> int:
+    if not ctx.settings.embedded:
+        raise BadInput("the database is a server named by URL, not the embedded one; nothing to stop")
+    if embedded.stop(ctx.settings.data_dir):
+        ctx.say(f"Stopped the embedded server in {embedded.pgdata_path(ctx.settings.data_dir)}.")
+    else:
+        ctx.say("The embedded server was not running.")
+    return EXIT_OK
+
+
+# --- resources ------------------------------------------------------------------------------
+
+def resource_add(ctx: Context, args: argparse.Namespace) -> int:
+    resource = resources.add_resource(
+        ctx.db,
+        args.name,
+        args.kind,
+        parent=args.parent,
+        capacity=args.capacity,
+        requires_approval=args.approval or bool(args.approver),
+        approvers=args.approver,
+        buffer_minutes=args.buffer,
+        timezone=args.tz,
+    )
+    _print_resource(ctx, args, resource, "Added")
+    return EXIT_OK
+
+
+def resource_set(ctx: Context, args: argparse.Namespace) -> int:
+    current = resources.get_resource(ctx.db, args.name)
+    changes: dict[str, object] = {}
+    if args.rename is not None:
+        changes["name"] = args.rename
+    if args.kind is not None:
+        changes["kind"] = args.kind
+    if args.parent is not None or args.no_parent:
+        changes["parent"] = args.parent
+    if args.capacity is not None:
+        changes["capacity"] = args.capacity
+    if args.approval is not None:
+        changes["requires_approval"] = args.approval
+    if args.approver or args.remove_approver:
+        kept = [a for a in current.approvers if a not in args.remove_approver]
+        changes["approvers"] = kept + [a for a in args.approver if a not in kept]
+    if args.buffer is not None:
+        changes["buffer_minutes"] = args.buffer
+    if args.tz is not None:
+        changes["timezone"] = args.tz
+    if args.active is not None:
+        changes["active"] = args.active
+    if not changes:
+        raise BadInput("nothing to change: give at least one option (see spaces resource set -h)")
+    resource = resources.update_resource(ctx.db, current.id, **changes)
+    _print_resource(ctx, args, resource, "Changed")
+    return EXIT_OK
+
+
+def _print_resource(ctx: Context, args: argparse.Namespace, resource: Resource,
+                    verb: str) -> None:
+    if args.json:
+        render.print_json(render.resource_json(resource), ctx.out)
+        return
+    ctx.say(f"{verb} {resource.kind} {resource.name!r} (id {resource.id}).")
+    for problem in render.resource_problems(resource):
+        ctx.err.write(f"warning: {resource.name}: {problem}\n")
+
+
+def resource_list(ctx: Context, args: argparse.Namespace) -> int:
+    listed = resources.list_resources(ctx.db)
+    if args.json:
+        render.print_json([render.resource_json(r) for r in listed], ctx.out)
+        return EXIT_OK
+    if not listed:
+        ctx.say("No resources yet. Add one: spaces resource add 'Room 1' --kind room")
+        return EXIT_OK
+    ctx.say(render.resources_table(listed))
+    for resource in listed:
+        for problem in render.resource_problems(resource):
+            ctx.err.write(f"warning: {resource.name}: {problem}\n")
+    return EXIT_OK
+
+
+# --- reservations ---------------------------------------------------------------------------
+
+def check(ctx: Context, args: argparse.Namespace) -> int:
+    obstacles = reservations.check(ctx.db, args.resource, args.start, args.end)
+    if args.json:
+        render.print_json(
+            {"free": not obstacles, "conflicts": [render.obstacle_json(o) for o in obstacles]},
+            ctx.out,
+        )
+    elif obstacles:
+        ctx.say(f"{args.resource} is not free; in the way:")
+        for obstacle in obstacles:
+            ctx.say("  " + render.obstacle_line(obstacle))
+    else:
+        ctx.say(f"{args.resource} is free then.")
+    return EXIT_CONFLICT if obstacles else EXIT_OK
+
+
+def book(ctx: Context, args: argparse.Namespace) -> int:
+    reservation = reservations.book(
+        ctx.db, args.resource, args.start, args.end, args.title, args.headcount
+    )
+    if args.json:
+        render.print_json(render.reservation_json(reservation), ctx.out)
+    else:
+        ctx.say(f"Booked {render.reservation_line(reservation)}")
+        if reservation.status == "pending":
+            approvers = resources.get_resource(ctx.db, reservation.resource_id).approvers
+            ctx.say(f"It waits for approval by {', '.join(approvers) or 'an approver (none set!)'}.")
+    return EXIT_OK
+
+
+def list_reservations(ctx: Context, args: argparse.Namespace) -> int:
+    statuses = {
+        "active": reservations.ACTIVE,
+        "all": reservations.STATUSES,
+    }.get(args.status, (args.status,))
+    start = args.start
+    if start is None and args.end is None:
+        start = pendulum.now("UTC")  # by default: what is on now and coming up
+    listed = reservations.list_reservations(
+        ctx.db, resource=args.resource, start=start, end=args.end, statuses=statuses, zone=ctx.zone
+    )
+    if args.json:
+        render.print_json([render.reservation_json(r) for r in listed], ctx.out)
+    elif listed:
+        ctx.say(render.reservations_table(listed))
+    else:
+        ctx.say("No reservations in that window.")
+    return EXIT_OK
+
+
+def _decision(action: Callable[..., Reservation], verb: str) -> Command:
+    def command(ctx: Context, args: argparse.Namespace) -> int:
+        note = getattr(args, "reason", None) or getattr(args, "note", None)
+        reservation = action(ctx.db, args.id, note)
+        if args.json:
+            render.print_json(render.reservation_json(reservation), ctx.out)
+        else:
+            ctx.say(f"{verb} {render.reservation_line(reservation)}")
+        return EXIT_OK
+
+    return command
+
+
+approve = _decision(reservations.approve, "Approved")
+reject = _decision(reservations.reject, "Rejected")
+cancel = _decision(reservations.cancel, "Cancelled")
+
+
+# --- blackouts ------------------------------------------------------------------------------
+
+def blackout_add(ctx: Context, args: argparse.Namespace) -> int:
+    blackout, cancelled = blackouts.add_blackout(
+        ctx.db,
+        args.resource,
+        args.start,
+        args.end,
+        args.reason,
+        kind=args.kind,
+        cancel_conflicting=args.cancel_conflicting,
+    )
+    if args.json:
+        payload = render.blackout_json(blackout)
+        payload["cancelled"] = [render.reservation_json(r) for r in cancelled]
+        render.print_json(payload, ctx.out)
+        return EXIT_OK
+    ctx.say(f"Blacked out {render.blackout_line(blackout)}")
+    for reservation in cancelled:
+        ctx.say(f"  cancelled {render.reservation_line(reservation)}")
+    return EXIT_OK
+
+
+def blackout_list(ctx: Context, args: argparse.Namespace) -> int:
+    statuses = blackouts.STATUSES if args.all else ("active",)
+    listed = blackouts.list_blackouts(ctx.db, resource=args.resource, statuses=statuses)
+    if args.json:
+        render.print_json([render.blackout_json(b) for b in listed], ctx.out)
+    elif listed:
+        for blackout in listed:
+            ctx.say(render.blackout_line(blackout))
+    else:
+        ctx.say("No blackouts.")
+    return EXIT_OK
+
+
+def blackout_lift(ctx: Context, args: argparse.Namespace) -> int:
+    blackout = blackouts.lift_blackout(ctx.db, args.id)
+    if args.json:
+        render.print_json(render.blackout_json(blackout), ctx.out)
+    else:
+        ctx.say(f"Lifted {render.blackout_line(blackout)}")
+    return EXIT_OK
+
+
+# --- events ---------------------------------------------------------------------------------
+
+def show_events(ctx: Context, args: argparse.Namespace) -> int:
+    def emit(event: Event) -> None:
+        if args.json:
+            render.print_json(render.event_json(event), ctx.out)
+        else:
+            ctx.say(render.event_line(event))
+            ctx.out.flush()
+
+    if not args.follow:
+        since = args.since or 0
+        while batch := events.events_since(ctx.db, since):
+            for event in batch:
+                emit(event)
+            since = batch[-1].id
+        return EXIT_OK
+
+    since = args.since if args.since is not None else events.latest_event_id(ctx.db)
+
+    def disconnected(error: Exception, retry_in: float) -> None:
+        ctx.err.write(f"lost the database ({error}); retrying in {retry_in:.1f}s\n")
+        ctx.err.flush()
+
+    for event in events.follow(ctx.db, since, on_disconnect=disconnected):
+        emit(event)
+    return EXIT_OK  # not reached: follow runs until interrupted
+
+
+COMMANDS: dict[tuple[str, str | None], Command] = {
+    ("db", "url"): db_url,
+    ("db", "upgrade"): db_upgrade,
+    ("db", "status"): db_status,
+    ("db", "stop"): db_stop,
+    ("resource", "add"): resource_add,
+    ("resource", "set"): resource_set,
+    ("resource", "list"): resource_list,
+    ("check", None): check,
+    ("book", None): book,
+    ("list", None): list_reservations,
+    ("approve", None): approve,
+    ("reject", None): reject,
+    ("cancel", None): cancel,
+    ("blackout", "add"): blackout_add,
+    ("blackout", "list"): blackout_list,
+    ("blackout", "lift"): blackout_lift,
+    ("events", None): show_events,
+}

@@ -1,0 +1,196 @@
+"""The command line's grammar: every engine action as a command. The contract scripts rely on."""
+
+from __future__ import annotations
+
+import argparse
+
+from spaces_tui import __version__
+from spaces_tui.engine.blackouts import KINDS as BLACKOUT_KINDS
+from spaces_tui.engine.reservations import STATUSES
+
+EPILOG = """\
+times: ISO 8601. Without an offset a time is wall-clock time in the resource's
+time zone (2026-12-01T14:00); with one it is exact (2026-12-01T14:00+01:00).
+END may also be a time of day on START's date (16:30) or a duration (+90m, +2h).
+
+exit codes: 0 done, 2 bad input (nothing written), 3 conflict,
+4 not allowed (not an approver, illegal status change), 1 anything else.
+
+database: the embedded PostgreSQL in SPACES_DATA_DIR (default: your user data
+folder), or any PostgreSQL 14+ named by --db or SPACES_DATABASE_URL.
+actor: --as, else SPACES_ACTOR, else your user name.
+"""
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
+    return value
+
+
+def _minutes(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes") from None
+    if not 0 <= value <= 1440:
+        raise argparse.ArgumentTypeError("a buffer is 0 to 1440 minutes")
+    return value
+
+
+def _id(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an id (a number)") from None
+
+
+def _json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+
+def _period(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("resource", metavar="RESOURCE", help="resource name (or id)")
+    parser.add_argument("start", metavar="START", help="start time, e.g. 2026-12-01T14:00")
+    parser.add_argument("end", metavar="END", help="end time, time of day or duration (+2h)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="spaces",
+        description="Book rooms, stages, areas, trucks and kit. Double-bookings are refused "
+        "by PostgreSQL itself.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"spaces {__version__}")
+    parser.add_argument("--db", metavar="URL", help="PostgreSQL URL (default: the embedded server)")
+    parser.add_argument("--as", dest="actor", metavar="ACTOR", help="act as this person")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    _db_commands(commands)
+    _resource_commands(commands)
+
+    check = commands.add_parser("check", help="is a slot free? exit 0 free, 3 in the way")
+    _period(check)
+    _json_flag(check)
+
+    book = commands.add_parser("book", help="book a resource")
+    _period(book)
+    book.add_argument("--title", required=True, help="what it is for")
+    book.add_argument("--headcount", type=_positive, help="how many people")
+    _json_flag(book)
+
+    listing = commands.add_parser("list", help="list reservations")
+    listing.add_argument("--resource", metavar="NAME", help="only this resource")
+    listing.add_argument("--from", dest="start", metavar="T", help="from this time (default: now)")
+    listing.add_argument("--to", dest="end", metavar="T", help="until this time")
+    listing.add_argument(
+        "--status",
+        choices=(*STATUSES, "active", "all"),
+        default="active",
+        help="which ones (default: active = pending and confirmed)",
+    )
+    _json_flag(listing)
+
+    approve = commands.add_parser("approve", help="confirm a pending reservation")
+    approve.add_argument("id", type=_id, metavar="ID")
+    approve.add_argument("--note", help="a note kept with the decision")
+    _json_flag(approve)
+
+    reject = commands.add_parser("reject", help="reject a pending reservation")
+    reject.add_argument("id", type=_id, metavar="ID")
+    reject.add_argument("--reason", required=True, help="why (kept with the decision)")
+    _json_flag(reject)
+
+    cancel = commands.add_parser("cancel", help="cancel a reservation and free its slot")
+    cancel.add_argument("id", type=_id, metavar="ID")
+    cancel.add_argument("--reason", required=True, help="why (kept with the reservation)")
+    _json_flag(cancel)
+
+    _blackout_commands(commands)
+
+    events = commands.add_parser("events", help="the event log; --follow to watch it live")
+    events.add_argument("--since", type=int, metavar="ID",
+                        help="after this event id (default: all, or only new ones with --follow)")
+    events.add_argument("--follow", action="store_true", help="keep printing events as they happen")
+    _json_flag(events)
+    return parser
+
+
+def _db_commands(commands: argparse._SubParsersAction) -> None:
+    db = commands.add_parser("db", help="where the database is, migrations, the embedded server")
+    actions = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    actions.add_parser("url", help="print a URL psql and psycopg can connect with")
+    actions.add_parser("upgrade", help="apply migrations (every command does this on first use)")
+    actions.add_parser("status", help="where the database is, server version, schema revision")
+    actions.add_parser("stop", help="stop the embedded server")
+
+
+def _resource_commands(commands: argparse._SubParsersAction) -> None:
+    resource = commands.add_parser("resource", help="add, change and list bookable resources")
+    actions = resource.add_subparsers(dest="resource_command", metavar="ACTION", required=True)
+
+    add = actions.add_parser("add", help="add a resource")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--kind", required=True,
+                     help="room, stage, floor_area, vehicle, equipment, or any other word")
+    add.add_argument("--parent", metavar="NAME", help="the resource it sits inside")
+    add.add_argument("--capacity", type=_positive, metavar="N")
+    add.add_argument("--approval", action="store_true", help="bookings wait for an approver")
+    add.add_argument("--approver", action="append", default=[], metavar="ACTOR",
+                     help="may approve bookings (repeat for more)")
+    add.add_argument("--buffer", type=_minutes, default=0, metavar="MINUTES",
+                     help="turnover time kept free after each booking")
+    add.add_argument("--tz", metavar="ZONE", help="IANA time zone (default: the server's)")
+    _json_flag(add)
+
+    change = actions.add_parser("set", help="change a resource")
+    change.add_argument("name", metavar="NAME")
+    change.add_argument("--rename", metavar="NEW_NAME")
+    change.add_argument("--kind")
+    parent = change.add_mutually_exclusive_group()
+    parent.add_argument("--parent", metavar="NAME", help="move it inside another resource")
+    parent.add_argument("--no-parent", action="store_true", help="move it to the top level")
+    change.add_argument("--capacity", type=_positive, metavar="N")
+    approval = change.add_mutually_exclusive_group()
+    approval.add_argument("--approval", dest="approval", action="store_const", const=True)
+    approval.add_argument("--no-approval", dest="approval", action="store_const", const=False)
+    change.add_argument("--approver", action="append", default=[], metavar="ACTOR")
+    change.add_argument("--remove-approver", action="append", default=[], metavar="ACTOR")
+    change.add_argument("--buffer", type=_minutes, metavar="MINUTES")
+    change.add_argument("--tz", metavar="ZONE")
+    active = change.add_mutually_exclusive_group()
+    active.add_argument("--active", dest="active", action="store_const", const=True)
+    active.add_argument("--inactive", dest="active", action="store_const", const=False,
+                        help="no new bookings; existing ones stay")
+    _json_flag(change)
+
+    listing = actions.add_parser("list", help="list resources as a tree")
+    _json_flag(listing)
+
+
+def _blackout_commands(commands: argparse._SubParsersAction) -> None:
+    blackout = commands.add_parser("blackout", help="maintenance, holds and breaks")
+    actions = blackout.add_subparsers(dest="blackout_command", metavar="ACTION", required=True)
+
+    add = actions.add_parser("add", help="black out a resource (and everything inside it)")
+    _period(add)
+    add.add_argument("--reason", required=True)
+    add.add_argument("--kind", choices=BLACKOUT_KINDS, default="maintenance")
+    add.add_argument("--cancel-conflicting", action="store_true",
+                     help='cancel active bookings in the way (reason "blackout: REASON")')
+    _json_flag(add)
+
+    listing = actions.add_parser("list", help="list blackouts")
+    listing.add_argument("--resource", metavar="NAME")
+    listing.add_argument("--all", action="store_true", help="include lifted ones")
+    _json_flag(listing)
+
+    lift = actions.add_parser("lift", help="end a blackout early")
+    lift.add_argument("id", type=_id, metavar="ID")
+    _json_flag(lift)

@@ -1,0 +1,208 @@
+"""How engine records look on a terminal and in JSON. Times are shown in the resource's zone."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TextIO
+
+from spaces_tui.engine.models import Blackout, Event, Obstacle, Reservation, Resource
+from spaces_tui.engine.times import format_period
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def resource_json(resource: Resource) -> dict[str, Any]:
+    return {
+        "id": resource.id,
+        "name": resource.name,
+        "kind": resource.kind,
+        "module": resource.module,
+        "external_ref": resource.external_ref,
+        "parent": resource.parent,
+        "depth": resource.depth,
+        "capacity": resource.capacity,
+        "requires_approval": resource.requires_approval,
+        "approvers": list(resource.approvers),
+        "buffer_minutes": resource.buffer_minutes,
+        "timezone": resource.timezone,
+        "bookable_from": resource.bookable_from,
+        "bookable_until": resource.bookable_until,
+        "attributes": resource.attributes,
+        "active": resource.active,
+        "problems": resource_problems(resource),
+    }
+
+
+def reservation_json(reservation: Reservation) -> dict[str, Any]:
+    return {
+        "id": reservation.id,
+        "status": reservation.status,
+        "resource": reservation.resource,
+        "start": _iso(reservation.start),
+        "end": _iso(reservation.end),
+        "title": reservation.title,
+        "timezone": reservation.timezone,
+        "booked_by": reservation.booked_by,
+        "headcount": reservation.headcount,
+        "decided_by": reservation.decided_by,
+        "decided_at": _iso(reservation.decided_at),
+        "decision_note": reservation.decision_note,
+        "cancelled_by": reservation.cancelled_by,
+        "cancelled_at": _iso(reservation.cancelled_at),
+        "cancel_reason": reservation.cancel_reason,
+        "created_at": _iso(reservation.created_at),
+    }
+
+
+def obstacle_json(obstacle: Obstacle) -> dict[str, Any]:
+    return {
+        "kind": obstacle.kind,
+        "id": obstacle.id,
+        "resource": obstacle.resource,
+        "start": _iso(obstacle.start),
+        "end": _iso(obstacle.end),
+        "status": obstacle.status,
+        "title" if obstacle.kind == "reservation" else "reason": obstacle.title,
+        "by": obstacle.who,
+        "turnover_only": obstacle.turnover_only,
+    }
+
+
+def blackout_json(blackout: Blackout) -> dict[str, Any]:
+    return {
+        "id": blackout.id,
+        "resource": blackout.resource,
+        "start": _iso(blackout.start),
+        "end": _iso(blackout.end),
+        "kind": blackout.kind,
+        "reason": blackout.reason,
+        "status": blackout.status,
+        "timezone": blackout.timezone,
+        "created_by": blackout.created_by,
+        "created_at": _iso(blackout.created_at),
+        "lifted_by": blackout.lifted_by,
+        "lifted_at": _iso(blackout.lifted_at),
+    }
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "topic": event.topic,
+        "resource_id": event.resource_id,
+        "reservation_id": event.reservation_id,
+        "blackout_id": event.blackout_id,
+        "actor": event.actor,
+        "payload": event.payload,
+        "created_at": _iso(event.created_at),
+    }
+
+
+def print_json(value: Any, out: TextIO) -> None:
+    out.write(json.dumps(value, ensure_ascii=False) + "\n")
+    out.flush()
+
+
+def resource_problems(resource: Resource) -> list[str]:
+    if resource.requires_approval and not resource.approvers:
+        return ["requires approval but has no approver: its bookings can never be confirmed"]
+    return []
+
+
+def period_text(start: datetime, end: datetime, zone: str) -> str:
+    return f"{format_period(start, end)} {zone}"
+
+
+def reservation_line(reservation: Reservation) -> str:
+    return (
+        f"#{reservation.id} {reservation.resource}, "
+        f"{period_text(reservation.start, reservation.end, reservation.timezone)}: "
+        f"{reservation.title!r} ({reservation.status})"
+    )
+
+
+def obstacle_line(obstacle: Obstacle) -> str:
+    when = period_text(obstacle.start, obstacle.end, obstacle.timezone)
+    if obstacle.kind == "blackout":
+        text = f"blackout #{obstacle.id} on {obstacle.resource}, {when}: {obstacle.title!r} (by {obstacle.who})"
+    else:
+        text = (
+            f"reservation #{obstacle.id} on {obstacle.resource}, {when}: {obstacle.title!r} "
+            f"({obstacle.status}, booked by {obstacle.who})"
+        )
+    if obstacle.turnover_only:
+        text += " - only its turnover buffer is in the way"
+    return text
+
+
+def blackout_line(blackout: Blackout) -> str:
+    status = "" if blackout.status == "active" else f" (lifted by {blackout.lifted_by})"
+    return (
+        f"#{blackout.id} {blackout.resource}, "
+        f"{period_text(blackout.start, blackout.end, blackout.timezone)}: "
+        f"{blackout.kind} {blackout.reason!r}{status}"
+    )
+
+
+def event_line(event: Event) -> str:
+    subject = (
+        f"reservation #{event.reservation_id}" if event.reservation_id is not None
+        else f"blackout #{event.blackout_id}" if event.blackout_id is not None
+        else ""
+    )
+    label = event.payload.get("title") or event.payload.get("reason") or ""
+    note = event.payload.get("note")
+    stamp = event.created_at.strftime("%Y-%m-%d %H:%M:%S") if event.created_at else ""
+    text = f"{event.id:>6} {stamp} {event.topic:<28} {subject} by {event.actor}"
+    if label:
+        text += f": {label!r}"
+    if note:
+        text += f" ({note})"
+    return text
+
+
+def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
+    """Left-aligned columns, two spaces apart; the last column is never padded."""
+    widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
+    lines = []
+    for row in [headers, *rows]:
+        cells = [str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)]
+        cells[-1] = str(row[-1])
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def resources_table(resources: Sequence[Resource]) -> str:
+    rows = []
+    for resource in resources:
+        approval = "-"
+        if resource.requires_approval:
+            approval = ", ".join(resource.approvers) or "NO APPROVER"
+        rows.append([
+            "  " * resource.depth + resource.name,
+            resource.kind,
+            str(resource.capacity or "-"),
+            approval,
+            f"{resource.buffer_minutes}m" if resource.buffer_minutes else "-",
+            resource.timezone + ("" if resource.active else "  (inactive)"),
+        ])
+    return table(rows, ["NAME", "KIND", "CAP", "APPROVAL", "BUFFER", "TIME ZONE"])
+
+
+def reservations_table(reservations: Sequence[Reservation]) -> str:
+    rows = [
+        [
+            str(r.id),
+            r.resource,
+            period_text(r.start, r.end, r.timezone),
+            r.status,
+            r.booked_by,
+            r.title,
+        ]
+        for r in reservations
+    ]
+    return table(rows, ["ID", "RESOURCE", "WHEN", "STATUS", "BY", "TITLE"])

@@ -1,0 +1,82 @@
+"""From settings to a ready Database: start the embedded server if that is where it lives, and
+bring the schema up to date on first use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import psycopg
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from spaces_tui.config import Settings
+from spaces_tui.db import embedded, migrations
+from spaces_tui.db.connection import Database
+from spaces_tui.db.errors import DatabaseUnavailable
+
+Announce = Callable[[str], None]
+
+
+def database_url(settings: Settings, announce: Announce | None = None) -> str:
+    """The URL to connect to, starting the embedded server first where needed."""
+    if settings.database_url is not None:
+        return settings.database_url
+    return embedded.start(settings.data_dir, announce)
+
+
+def where(settings: Settings) -> str:
+    """Where the database is, for people: the URL without its password, or the data folder."""
+    if settings.database_url is None:
+        return f"embedded PostgreSQL in {embedded.pgdata_path(settings.data_dir)}"
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.database_url).render_as_string(hide_password=True)
+
+
+def open_database(settings: Settings, announce: Announce | None = None, *,
+                  migrate: bool = True) -> Database:
+    """A Database for settings.actor, its schema migrated to the newest revision."""
+    try:
+        db = Database(database_url(settings, announce), settings.actor)
+    except ValueError as error:
+        raise DatabaseUnavailable(str(error)) from error
+    if migrate:
+        ensure_schema(db, announce)
+    return db
+
+
+def ensure_schema(db: Database, announce: Announce | None = None) -> tuple[str | None, str]:
+    """Migrates when behind; returns (revision before, revision after)."""
+    try:
+        with db.engine.connect() as conn:
+            current = migrations.current_revision(conn)
+            conn.rollback()
+        if current == migrations.HEAD:
+            return current, current
+        if announce is not None:
+            announce("Setting up the Spaces schema..." if current is None
+                     else f"Upgrading the Spaces schema from {current}...")
+        with db.engine.begin() as conn:
+            return migrations.upgrade(conn)
+    except DBAPIError as error:
+        raise _unavailable(error) from error
+
+
+def server_version(db: Database) -> str:
+    try:
+        with db.engine.connect() as conn:
+            return conn.execute(text("SHOW server_version")).scalar_one()
+    except DBAPIError as error:
+        raise _unavailable(error) from error
+
+
+def _unavailable(error: DBAPIError) -> DatabaseUnavailable:
+    original = error.orig
+    if isinstance(original, psycopg.errors.InsufficientPrivilege):
+        return DatabaseUnavailable(
+            f"the database refused to set up the Spaces schema: {original.diag.message_primary}. "
+            "The role needs CREATE on the database, and btree_gist installed or the right "
+            "to CREATE EXTENSION btree_gist"
+        )
+    message = str(original).strip().splitlines()[0] if original else str(error)
+    return DatabaseUnavailable(f"cannot use the database: {message}")

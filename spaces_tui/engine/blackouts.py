@@ -1,0 +1,116 @@
+"""Blackouts: maintenance, holds and breaks that no booking may cross."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from spaces_tui.db.connection import Database
+from spaces_tui.engine.errors import BadInput, Conflict, NotFound, domain_errors
+from spaces_tui.engine.models import Blackout, Reservation
+from spaces_tui.engine.reservations import get_reservation, period_obstacles
+from spaces_tui.engine.resources import find_resource
+from spaces_tui.engine.times import Moment, in_zone, parse_period
+
+KINDS = ("maintenance", "hold", "break", "other")
+STATUSES = ("active", "lifted")
+
+_SELECT = """
+    SELECT b.id, b.resource_id, r.name AS resource, r.timezone, lower(b.during) AS start,
+           upper(b.during) AS "end", b.reason, b.kind, b.status, b.created_by, b.created_at,
+           b.lifted_by, b.lifted_at
+      FROM spaces.blackouts b JOIN spaces.resources r ON r.id = b.resource_id
+"""
+
+_TIMESTAMPS = ("start", "end", "created_at", "lifted_at")
+
+
+def _blackout(row: Any) -> Blackout:
+    values = dict(row._mapping)
+    for key in _TIMESTAMPS:
+        if values[key] is not None:
+            values[key] = in_zone(values[key], values["timezone"])
+    return Blackout(**values)
+
+
+def _fetch(conn: Connection, blackout_id: int) -> Blackout:
+    row = conn.execute(text(_SELECT + " WHERE b.id = :id"), {"id": blackout_id}).first()
+    if row is None:
+        raise NotFound(f"no blackout with id {blackout_id}")
+    return _blackout(row)
+
+
+def add_blackout(
+    db: Database,
+    resource: str | int,
+    start: Moment,
+    end: Moment,
+    reason: str,
+    *,
+    kind: str = "maintenance",
+    cancel_conflicting: bool = False,
+) -> tuple[Blackout, list[Reservation]]:
+    """Blacks resource out (and everything inside it). Over active bookings it raises Conflict
+    listing them, unless cancel_conflicting: then they are cancelled with reason
+    "blackout: <reason>" in the same transaction, and returned."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise BadInput("a blackout needs a reason")
+    if kind not in KINDS:
+        raise BadInput(f"unknown blackout kind {kind!r}: use {', '.join(KINDS)}")
+    with domain_errors(), db.transaction() as conn:
+        target = find_resource(conn, resource)
+        begins, ends = parse_period(start, end, target.timezone)
+        in_the_way = period_obstacles(conn, target.id, begins, ends, for_blackout=True)
+        if in_the_way and not cancel_conflicting:
+            raise Conflict(
+                f"{target.name} has {len(in_the_way)} active booking"
+                f"{'s' if len(in_the_way) != 1 else ''} in that time"
+                " (cancel them with the blackout: --cancel-conflicting)",
+                in_the_way,
+            )
+        new_id = conn.execute(
+            text(
+                "SELECT (spaces.add_blackout(:resource_id, tstzrange(:start, :end, '[)'),"
+                " :reason, :kind, :cancel)).id"
+            ),
+            {"resource_id": target.id, "start": begins, "end": ends, "reason": reason,
+             "kind": kind, "cancel": cancel_conflicting},
+        ).scalar_one()
+        blackout = _fetch(conn, new_id)
+    cancelled = [get_reservation(db, obstacle.id) for obstacle in in_the_way]
+    return blackout, cancelled
+
+
+def lift_blackout(db: Database, blackout_id: int) -> Blackout:
+    """Ends a blackout early; its time is bookable again."""
+    with domain_errors(), db.transaction() as conn:
+        _fetch(conn, blackout_id)
+        conn.execute(
+            text("UPDATE spaces.blackouts SET status = 'lifted' WHERE id = :id"), {"id": blackout_id}
+        )
+        return _fetch(conn, blackout_id)
+
+
+def list_blackouts(
+    db: Database,
+    *,
+    resource: str | int | None = None,
+    statuses: Sequence[str] = ("active",),
+) -> list[Blackout]:
+    unknown = set(statuses) - set(STATUSES)
+    if unknown:
+        raise BadInput(f"unknown blackout status {', '.join(sorted(unknown))}: use active or lifted")
+    with domain_errors(), db.transaction() as conn:
+        clauses = ["b.status = ANY(:statuses)"]
+        params: dict[str, Any] = {"statuses": list(statuses)}
+        if resource is not None:
+            clauses.append("b.resource_id = :resource_id")
+            params["resource_id"] = find_resource(conn, resource).id
+        rows = conn.execute(
+            text(_SELECT + " WHERE " + " AND ".join(clauses) + " ORDER BY lower(b.during), b.id"),
+            params,
+        ).all()
+    return [_blackout(row) for row in rows]

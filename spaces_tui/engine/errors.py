@@ -1,0 +1,95 @@
+"""Domain exceptions, and the one place where database errors become them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import psycopg
+from sqlalchemy.exc import DBAPIError
+
+from spaces_tui.db.errors import DatabaseUnavailable
+
+if TYPE_CHECKING:
+    from spaces_tui.engine.models import Obstacle
+
+
+class SpacesError(Exception):
+    """Base of every error a user can cause; str() is a one-line message for them."""
+
+
+class BadInput(SpacesError):
+    """Unusable input: unparseable time, empty range, unknown kind of value."""
+
+
+class NotFound(SpacesError):
+    """No resource, reservation or blackout by that name or id."""
+
+
+class Conflict(SpacesError):
+    """Something is in the way. obstacles lists what (may be empty only mid-translation)."""
+
+    def __init__(self, message: str, obstacles: list[Obstacle] | None = None) -> None:
+        super().__init__(message)
+        self.obstacles: list[Obstacle] = list(obstacles or [])
+
+
+class InvalidTransition(SpacesError):
+    """A status change the state machine does not allow (confirmed back to pending...)."""
+
+
+class PermissionDenied(SpacesError):
+    """The actor may not do this (not an approver of the resource)."""
+
+
+# SQLSTATEs of sql/001_foundation.sql, and the standard ones that mean the same to a user.
+_BY_SQLSTATE: dict[str, type[SpacesError]] = {
+    "SP001": InvalidTransition,
+    "SP002": PermissionDenied,
+    "SP003": BadInput,
+    "SP004": NotFound,
+    "23505": BadInput,  # unique violation: a name already taken
+    "23514": BadInput,  # check violation
+    "23502": BadInput,  # not-null violation
+    "23503": BadInput,  # foreign key: still referenced, or pointing nowhere
+    "42501": PermissionDenied,
+}
+
+
+def _message(error: psycopg.Error) -> str:
+    diag = error.diag
+    primary = diag.message_primary or str(error).splitlines()[0]
+    if error.sqlstate == "23505" and diag.message_detail:
+        # "Key (name)=(Room 1) already exists." reads better than the constraint name.
+        return diag.message_detail.rstrip(".")
+    if error.sqlstate == "23514" and diag.constraint_name:
+        return f"{primary} ({diag.constraint_name})"
+    return primary
+
+
+def translate(error: DBAPIError) -> Exception:
+    """The domain exception for a database error; unknown ones are returned unchanged."""
+    original = error.orig
+    if isinstance(original, psycopg.OperationalError):
+        return DatabaseUnavailable(f"lost the database connection: {_message(original)}")
+    if not isinstance(original, psycopg.Error) or original.sqlstate is None:
+        return error
+    if original.sqlstate == "23P01":
+        return Conflict("the time is taken")
+    kind = _BY_SQLSTATE.get(original.sqlstate)
+    if kind is None and original.sqlstate.startswith("22"):
+        kind = BadInput  # data exceptions: out-of-range numbers, malformed values
+    return kind(_message(original)) if kind else error
+
+
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    """Re-raises database errors as domain exceptions."""
+    try:
+        yield
+    except DBAPIError as error:
+        translated = translate(error)
+        if translated is error:
+            raise
+        raise translated from error

@@ -1,0 +1,81 @@
+"""The event bus: read the outbox by id, and follow it with LISTEN spaces_events.
+
+Event ids are handed out at commit time in commit order (sql/007_events.sql), so "everything
+after the last id I saw" never skips one, even after a disconnect.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg
+from sqlalchemy import text
+
+from spaces_tui.db.connection import Database
+from spaces_tui.db.errors import DatabaseUnavailable
+from spaces_tui.engine.errors import domain_errors
+from spaces_tui.engine.models import Event
+
+CHANNEL = "spaces_events"
+
+_SELECT = """
+    SELECT id, topic, resource_id, reservation_id, blackout_id, actor, payload, created_at
+      FROM spaces.events WHERE id > :since ORDER BY id LIMIT :limit
+"""
+
+
+def _event(row: Any) -> Event:
+    return Event(**dict(row._mapping))
+
+
+def events_since(db: Database, since: int = 0, limit: int = 1000) -> list[Event]:
+    """Committed events with an id above since, oldest first."""
+    with domain_errors(), db.transaction() as conn:
+        return [_event(row) for row in conn.execute(text(_SELECT), {"since": since, "limit": limit})]
+
+
+def latest_event_id(db: Database) -> int:
+    with domain_errors(), db.transaction() as conn:
+        return conn.execute(text("SELECT coalesce(max(id), 0) FROM spaces.events")).scalar_one()
+
+
+def follow(
+    db: Database,
+    since: int,
+    *,
+    poll_seconds: float = 5.0,
+    on_disconnect: Callable[[Exception, float], None] | None = None,
+) -> Iterator[Event]:
+    """Yields every event after since as it is committed, forever. Listens for NOTIFY, and also
+    looks every poll_seconds in case a notification was lost. When the connection drops it
+    reports through on_disconnect(error, retry_in), reconnects with backoff and catches up."""
+    last = since
+    backoff = 0.5
+    while True:
+        try:
+            with db.listen_connection() as listener:
+                listener.execute(f"LISTEN {CHANNEL}")
+                backoff = 0.5
+                while True:
+                    # Catch up after LISTEN is in place, so nothing committed meanwhile is missed.
+                    for event in _drain(db, last):
+                        last = event.id
+                        yield event
+                    for _ in listener.notifies(timeout=poll_seconds, stop_after=1):
+                        pass
+        except (psycopg.OperationalError, DatabaseUnavailable) as error:
+            if on_disconnect is not None:
+                on_disconnect(error, backoff)
+            time.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
+
+
+def _drain(db: Database, since: int) -> Iterator[Event]:
+    while True:
+        batch = events_since(db, since)
+        yield from batch
+        if len(batch) < 1000:
+            return
+        since = batch[-1].id

@@ -1,0 +1,100 @@
+"""What the engine hands out: plain, frozen records with times in the resource's own zone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pendulum
+
+
+@dataclass(frozen=True)
+class Resource:
+    id: int
+    name: str
+    kind: str
+    module: str
+    external_ref: str | None
+    parent_id: int | None
+    parent: str | None
+    capacity: int | None
+    requires_approval: bool
+    approvers: tuple[str, ...]
+    buffer_minutes: int
+    timezone: str
+    bookable_from: str  # HH:MM, the daily window utilization is measured in
+    bookable_until: str  # HH:MM, up to 24:00
+    attributes: dict[str, Any]
+    active: bool
+    depth: int = 0  # in a tree listing: how many resources it sits inside
+
+
+@dataclass(frozen=True)
+class Reservation:
+    id: int
+    resource_id: int
+    resource: str
+    timezone: str
+    start: pendulum.DateTime
+    end: pendulum.DateTime
+    status: str
+    title: str
+    booked_by: str
+    headcount: int | None
+    decided_by: str | None
+    decided_at: pendulum.DateTime | None
+    decision_note: str | None
+    cancelled_by: str | None
+    cancelled_at: pendulum.DateTime | None
+    cancel_reason: str | None
+    created_at: pendulum.DateTime
+
+    @property
+    def active(self) -> bool:
+        return self.status in ("pending", "confirmed")
+
+
+@dataclass(frozen=True)
+class Blackout:
+    id: int
+    resource_id: int
+    resource: str
+    timezone: str
+    start: pendulum.DateTime
+    end: pendulum.DateTime
+    reason: str
+    kind: str
+    status: str
+    created_by: str
+    created_at: pendulum.DateTime
+    lifted_by: str | None
+    lifted_at: pendulum.DateTime | None
+
+
+@dataclass(frozen=True)
+class Obstacle:
+    """One thing in the way of a booking, as spaces.check_reservation_conflict reports it."""
+
+    kind: str  # reservation | blackout
+    id: int
+    resource_id: int
+    resource: str
+    timezone: str
+    start: pendulum.DateTime
+    end: pendulum.DateTime
+    status: str
+    title: str  # a reservation's title, a blackout's reason
+    who: str
+    turnover_only: bool
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    topic: str
+    resource_id: int | None
+    reservation_id: int | None
+    blackout_id: int | None
+    actor: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    created_at: pendulum.DateTime | None = None

@@ -1,0 +1,217 @@
+"""Booking, checking, deciding and cancelling reservations.
+
+The database refuses every overlap, illegal transition and unauthorised decision on its own;
+this module asks it first (spaces.check_reservation_conflict) so a refusal can say what is in the
+way, and turns a refusal that slipped past the check in a race into the same Conflict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from spaces_tui.db.connection import Database
+from spaces_tui.engine.errors import BadInput, Conflict, InvalidTransition, NotFound, domain_errors
+from spaces_tui.engine.models import Obstacle, Reservation
+from spaces_tui.engine.resources import find_resource
+from spaces_tui.engine.times import Moment, in_zone, parse_end, parse_moment, parse_period
+
+STATUSES = ("pending", "confirmed", "rejected", "cancelled")
+ACTIVE = ("pending", "confirmed")
+
+_SELECT = """
+    SELECT v.id, v.resource_id, r.name AS resource, r.timezone, lower(v.during) AS start,
+           upper(v.during) AS "end", v.status, v.title, v.booked_by, v.headcount, v.decided_by,
+           v.decided_at, v.decision_note, v.cancelled_by, v.cancelled_at, v.cancel_reason,
+           v.created_at
+      FROM spaces.reservations v JOIN spaces.resources r ON r.id = v.resource_id
+"""
+
+_TIMESTAMPS = ("start", "end", "decided_at", "cancelled_at", "created_at")
+
+
+def _reservation(row: Any) -> Reservation:
+    values = dict(row._mapping)
+    for key in _TIMESTAMPS:
+        if values[key] is not None:
+            values[key] = in_zone(values[key], values["timezone"])
+    return Reservation(**values)
+
+
+def obstacles_from(rows: Iterable[Any]) -> list[Obstacle]:
+    """Obstacle records from rows shaped like spaces.obstacle plus the resource's timezone."""
+    return [
+        Obstacle(
+            kind=row.kind,
+            id=row.id,
+            resource_id=row.resource_id,
+            resource=row.resource_name,
+            timezone=row.timezone,
+            start=in_zone(row.during.lower, row.timezone),
+            end=in_zone(row.during.upper, row.timezone),
+            status=row.status,
+            title=row.title,
+            who=row.who,
+            turnover_only=row.turnover_only,
+        )
+        for row in rows
+    ]
+
+
+def period_obstacles(conn: Connection, resource_id: int, start: datetime, end: datetime, *,
+                     for_blackout: bool = False, exclude_id: int | None = None) -> list[Obstacle]:
+    """What the database says is in the way of a reservation (or, for_blackout, of a blackout:
+    the active reservations it would collide with) on resource_id from start to end."""
+    probe = (
+        "spaces.check_blackout_conflict(:resource_id, tstzrange(:start, :end, '[)'))"
+        if for_blackout
+        else "spaces.check_reservation_conflict(:resource_id, tstzrange(:start, :end, '[)'), :exclude_id)"
+    )
+    rows = conn.execute(
+        text(f"SELECT o.*, r.timezone FROM {probe} AS o JOIN spaces.resources r ON r.id = o.resource_id"),
+        {"resource_id": resource_id, "start": start, "end": end, "exclude_id": exclude_id},
+    ).all()
+    return obstacles_from(rows)
+
+
+def check(db: Database, resource: str | int, start: Moment, end: Moment,
+          exclude_id: int | None = None) -> list[Obstacle]:
+    """What stands in the way of booking resource from start to end; empty when it is free."""
+    with domain_errors(), db.transaction() as conn:
+        target = find_resource(conn, resource)
+        begins, ends = parse_period(start, end, target.timezone)
+        return period_obstacles(conn, target.id, begins, ends, exclude_id=exclude_id)
+
+
+def conflict_message(resource: str, obstacles: Sequence[Obstacle]) -> str:
+    count = len(obstacles)
+    return f"{resource} is not free: {count} thing{'s' if count != 1 else ''} in the way"
+
+
+def book(db: Database, resource: str | int, start: Moment, end: Moment, title: str,
+         headcount: int | None = None) -> Reservation:
+    """Books resource; pending where it requires approval. Conflict lists what is in the way."""
+    title = (title or "").strip()
+    if not title:
+        raise BadInput("a booking needs a title")
+    if headcount is not None and headcount < 1:
+        raise BadInput("headcount must be at least 1")
+    try:
+        with domain_errors(), db.transaction() as conn:
+            target = find_resource(conn, resource)
+            begins, ends = parse_period(start, end, target.timezone)
+            obstacles = period_obstacles(conn, target.id, begins, ends)
+            if obstacles:
+                raise Conflict(conflict_message(target.name, obstacles), obstacles)
+            new_id = conn.execute(
+                text(
+                    "INSERT INTO spaces.reservations (resource_id, during, title, headcount)"
+                    " VALUES (:resource_id, tstzrange(:start, :end, '[)'), :title, :headcount)"
+                    " RETURNING id"
+                ),
+                {"resource_id": target.id, "start": begins, "end": ends, "title": title,
+                 "headcount": headcount},
+            ).scalar_one()
+            return _fetch(conn, new_id)
+    except Conflict as conflict:
+        if conflict.obstacles:
+            raise
+        # Someone took the slot between our check and our insert: the constraint refused it.
+        # Ask again now that their booking is committed, so the message says who it was.
+        obstacles = check(db, target.id, begins, ends)
+        raise Conflict(conflict_message(target.name, obstacles), obstacles) from conflict
+
+
+def _fetch(conn: Connection, reservation_id: int, *, lock: bool = False) -> Reservation:
+    sql = _SELECT + " WHERE v.id = :id" + (" FOR UPDATE OF v" if lock else "")
+    row = conn.execute(text(sql), {"id": reservation_id}).first()
+    if row is None:
+        raise NotFound(f"no reservation with id {reservation_id}")
+    return _reservation(row)
+
+
+def get_reservation(db: Database, reservation_id: int) -> Reservation:
+    with domain_errors(), db.transaction() as conn:
+        return _fetch(conn, reservation_id)
+
+
+def _decide(db: Database, reservation_id: int, status: str, note_column: str,
+            note: str | None) -> Reservation:
+    """Moves a reservation to status; the database decides whether that is allowed."""
+    with domain_errors(), db.transaction() as conn:
+        current = _fetch(conn, reservation_id, lock=True)
+        if current.status == status:
+            who = current.decided_by if status != "cancelled" else current.cancelled_by
+            raise InvalidTransition(f"reservation {reservation_id} is already {status} (by {who})")
+        conn.execute(
+            text(f"UPDATE spaces.reservations SET status = :status, {note_column} = :note"
+                 " WHERE id = :id"),
+            {"status": status, "note": note, "id": reservation_id},
+        )
+        return _fetch(conn, reservation_id)
+
+
+def _required(reason: str | None, what: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise BadInput(f"{what} needs a reason")
+    return reason
+
+
+def approve(db: Database, reservation_id: int, note: str | None = None) -> Reservation:
+    """Confirms a pending reservation; only the resource's approvers may."""
+    return _decide(db, reservation_id, "confirmed", "decision_note", (note or "").strip() or None)
+
+
+def reject(db: Database, reservation_id: int, reason: str) -> Reservation:
+    """Rejects a pending reservation with a reason; only the resource's approvers may."""
+    return _decide(db, reservation_id, "rejected", "decision_note",
+                   _required(reason, "rejecting a reservation"))
+
+
+def cancel(db: Database, reservation_id: int, reason: str) -> Reservation:
+    """Cancels a pending or confirmed reservation, freeing its slot."""
+    return _decide(db, reservation_id, "cancelled", "cancel_reason",
+                   _required(reason, "cancelling a reservation"))
+
+
+def list_reservations(db: Database, *, resource: str | int | None = None,
+                      start: Moment | None = None, end: Moment | None = None,
+                      statuses: Sequence[str] = ACTIVE, zone: str = "UTC") -> list[Reservation]:
+    """Reservations overlapping [start, end) (either may be open), oldest first. Naive times are
+    read in the resource's zone when one resource is asked for, else in zone."""
+    unknown = set(statuses) - set(STATUSES)
+    if unknown:
+        raise BadInput(f"unknown status {', '.join(sorted(unknown))}: use {', '.join(STATUSES)}")
+    with domain_errors(), db.transaction() as conn:
+        clauses = ["v.status = ANY(:statuses)"]
+        params: dict[str, Any] = {"statuses": list(statuses)}
+        if resource is not None:
+            target = find_resource(conn, resource)
+            zone = target.timezone
+            clauses.append("v.resource_id = :resource_id")
+            params["resource_id"] = target.id
+        window = _window(start, end, zone)
+        if window is not None:
+            clauses.append("v.during && tstzrange(:from, :to, '[)')")
+            params.update(window)
+        rows = conn.execute(
+            text(_SELECT + " WHERE " + " AND ".join(clauses) + " ORDER BY lower(v.during), v.id"),
+            params,
+        ).all()
+    return [_reservation(row) for row in rows]
+
+
+def _window(start: Moment | None, end: Moment | None, zone: str) -> dict[str, Any] | None:
+    if start is None and end is None:
+        return None
+    begins = parse_moment(start, zone, what="--from") if start is not None else None
+    ends = None
+    if end is not None:
+        ends = parse_end(end, begins, zone) if begins is not None else parse_moment(end, zone, what="--to")
+    if begins is not None and ends is not None and ends <= begins:
+        raise BadInput("the end of the window must be after its start")
+    return {"from": begins, "to": ends}

@@ -1,0 +1,183 @@
+"""The resource registry: one table for rooms, stages, areas, trucks and kit, as a tree."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from spaces_tui.db.connection import Database
+from spaces_tui.engine.errors import BadInput, NotFound, domain_errors
+from spaces_tui.engine.models import Resource
+from spaces_tui.engine.times import check_zone
+
+_SELECT = """
+    SELECT r.id, r.name, r.kind, r.module, r.external_ref, r.parent_id, p.name AS parent,
+           r.capacity, r.requires_approval, r.approvers, r.buffer_minutes, r.timezone,
+           to_char(r.bookable_from, 'HH24:MI') AS bookable_from,
+           to_char(r.bookable_until, 'HH24:MI') AS bookable_until, r.attributes, r.active
+      FROM spaces.resources r LEFT JOIN spaces.resources p ON p.id = r.parent_id
+"""
+
+# Depth-first, children under their parent, siblings by name.
+_TREE = """
+    WITH RECURSIVE tree AS (
+        SELECT id, 0 AS depth, ARRAY[name] AS path FROM spaces.resources WHERE parent_id IS NULL
+        UNION ALL
+        SELECT c.id, tree.depth + 1, tree.path || c.name
+          FROM spaces.resources c JOIN tree ON c.parent_id = tree.id
+    )
+    SELECT listed.*, tree.depth FROM ({select}) AS listed JOIN tree ON tree.id = listed.id
+     ORDER BY tree.path
+"""
+
+_KIND = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def _resource(row: Any, depth: int = 0) -> Resource:
+    values = dict(row._mapping)
+    values["approvers"] = tuple(values["approvers"])
+    values["depth"] = values.get("depth", depth)
+    return Resource(**values)
+
+
+def find_resource(conn: Connection, ref: str | int) -> Resource:
+    """A resource by name, or by id (an int, or digits that are not some resource's name)."""
+    row = conn.execute(text(_SELECT + " WHERE r.name = :name"), {"name": str(ref)}).first()
+    if row is None and str(ref).strip().isdigit():
+        row = conn.execute(text(_SELECT + " WHERE r.id = :id"), {"id": int(ref)}).first()
+    if row is None:
+        raise NotFound(f"no resource named {ref!s}")
+    return _resource(row)
+
+
+def get_resource(db: Database, ref: str | int) -> Resource:
+    with domain_errors(), db.transaction() as conn:
+        return find_resource(conn, ref)
+
+
+def list_resources(db: Database, *, include_inactive: bool = True) -> list[Resource]:
+    """Every resource in tree order: each stage followed by its areas (depth says how deep)."""
+    where = "" if include_inactive else " WHERE r.active"
+    with domain_errors(), db.transaction() as conn:
+        rows = conn.execute(text(_TREE.format(select=_SELECT + where))).all()
+    return [_resource(row) for row in rows]
+
+
+def add_resource(
+    db: Database,
+    name: str,
+    kind: str,
+    *,
+    parent: str | int | None = None,
+    capacity: int | None = None,
+    requires_approval: bool = False,
+    approvers: Iterable[str] = (),
+    buffer_minutes: int = 0,
+    timezone: str | None = None,
+    bookable_from: str | None = None,
+    bookable_until: str | None = None,
+    attributes: dict[str, Any] | None = None,
+    module: str = "spaces",
+    external_ref: str | None = None,
+) -> Resource:
+    values = _checked(
+        name=name,
+        kind=kind,
+        capacity=capacity,
+        buffer_minutes=buffer_minutes,
+        timezone=timezone,
+        approvers=list(approvers),
+        module=module,
+    )
+    with domain_errors(), db.transaction() as conn:
+        parent_resource = find_resource(conn, parent) if parent is not None else None
+        if parent_resource is not None and values["timezone"] is None:
+            values["timezone"] = parent_resource.timezone  # an area keeps its stage's clock
+        columns = {
+            **values,
+            "parent_id": parent_resource.id if parent_resource else None,
+            "requires_approval": requires_approval,
+            "external_ref": external_ref,
+            "attributes": _json(attributes or {}),
+        }
+        if bookable_from is not None:
+            columns["bookable_from"] = bookable_from
+        if bookable_until is not None:
+            columns["bookable_until"] = bookable_until
+        columns = {key: value for key, value in columns.items() if value is not None}
+        names = ", ".join(columns)
+        params = ", ".join(
+            f"CAST(:{key} AS jsonb)" if key == "attributes" else f":{key}" for key in columns
+        )
+        new_id = conn.execute(
+            text(f"INSERT INTO spaces.resources ({names}) VALUES ({params}) RETURNING id"), columns
+        ).scalar_one()
+        return _resource(conn.execute(text(_SELECT + " WHERE r.id = :id"), {"id": new_id}).one())
+
+
+_UPDATABLE = {
+    "name", "kind", "parent", "capacity", "requires_approval", "approvers", "buffer_minutes",
+    "timezone", "bookable_from", "bookable_until", "attributes", "active",
+}
+
+
+def update_resource(db: Database, ref: str | int, **changes: Any) -> Resource:
+    """Changes the given fields; parent=None moves it to the top level. Moving a resource in
+    the tree or changing its buffer is refused (Conflict) if its bookings would then collide."""
+    unknown = set(changes) - _UPDATABLE
+    if unknown:
+        raise BadInput(f"cannot change {', '.join(sorted(unknown))} of a resource")
+    columns = _checked(**changes)
+    with domain_errors(), db.transaction() as conn:
+        resource = find_resource(conn, ref)
+        if "parent" in columns:
+            parent = columns.pop("parent")
+            columns["parent_id"] = find_resource(conn, parent).id if parent is not None else None
+        if "attributes" in columns:
+            columns["attributes"] = _json(columns["attributes"])
+        if columns:
+            assignments = ", ".join(
+                f"{key} = CAST(:{key} AS jsonb)" if key == "attributes" else f"{key} = :{key}"
+                for key in columns
+            )
+            conn.execute(
+                text(f"UPDATE spaces.resources SET {assignments} WHERE id = :resource_id"),
+                {**columns, "resource_id": resource.id},
+            )
+        return _resource(conn.execute(text(_SELECT + " WHERE r.id = :id"), {"id": resource.id}).one())
+
+
+def _checked(**values: Any) -> dict[str, Any]:
+    """The values, tidied, with friendly messages for what the table's CHECK constraints would
+    refuse anyway; keys it does not know pass through unchanged."""
+    if "name" in values:
+        values["name"] = (values["name"] or "").strip()
+        if not values["name"]:
+            raise BadInput("a resource needs a name")
+    for field in ("kind", "module"):
+        if field in values and not _KIND.fullmatch(values[field] or ""):
+            raise BadInput(
+                f"{field} {values[field]!r} must be one lower-case word (letters, digits, _), e.g. room"
+            )
+    if values.get("capacity") is not None and values["capacity"] < 1:
+        raise BadInput("capacity must be at least 1")
+    if "buffer_minutes" in values and not 0 <= (values["buffer_minutes"] or 0) <= 1440:
+        raise BadInput("the turnover buffer must be between 0 and 1440 minutes")
+    if values.get("timezone") is not None:
+        check_zone(values["timezone"])
+    if "approvers" in values:
+        approvers = [a.strip() for a in values["approvers"] or []]
+        if any(not a for a in approvers):
+            raise BadInput("an approver needs a name")
+        values["approvers"] = list(dict.fromkeys(approvers))
+    return values
+
+
+def _json(attributes: dict[str, Any]) -> str:
+    if not isinstance(attributes, dict):
+        raise BadInput("attributes must be a JSON object")
+    return json.dumps(attributes)

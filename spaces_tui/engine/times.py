@@ -1,0 +1,103 @@
+"""Reading times as people write them, and showing them in a resource's own zone.
+
+A time without an offset is wall-clock time in the resource's zone. An end may also be a time of
+day (the start's date) or a duration after the start ("+90m", "+1h30m").
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pendulum
+from pendulum.parsing.exceptions import ParserError
+
+from spaces_tui.engine.errors import BadInput
+
+Moment = str | datetime
+_DURATION = re.compile(r"^\+\s*(?:(?P<days>\d+)d)?\s*(?:(?P<hours>\d+)h)?\s*(?:(?P<minutes>\d+)m)?$")
+
+
+def check_zone(zone: str) -> str:
+    """The zone if it is an IANA name this machine knows; BadInput otherwise."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*", zone or ""):
+        raise BadInput(f"unknown time zone {zone!r}: use an IANA name such as Europe/London")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise BadInput(f"unknown time zone {zone!r}: use an IANA name such as Europe/London") from error
+    return zone
+
+
+def local_zone() -> str:
+    return pendulum.local_timezone().name
+
+
+def in_zone(moment: datetime, zone: str) -> pendulum.DateTime:
+    """An aware datetime shown in zone; a naive one is taken as wall-clock time in zone."""
+    if moment.tzinfo is None:
+        return pendulum.instance(moment, tz=zone)
+    return pendulum.instance(moment).in_timezone(zone)
+
+
+def parse_moment(value: Moment, zone: str, *, what: str = "time") -> pendulum.DateTime:
+    """START-like input: an ISO 8601 date-time or date (midnight), or a datetime."""
+    if isinstance(value, datetime):
+        return in_zone(value, zone)
+    parsed = _parse(value, zone, what)
+    if isinstance(parsed, date) and not isinstance(parsed, datetime):
+        return pendulum.datetime(parsed.year, parsed.month, parsed.day, tz=zone)
+    if isinstance(parsed, time):
+        raise BadInput(f"{what} {value!r} needs a date, e.g. 2026-12-01T{value}")
+    return in_zone(parsed, zone)
+
+
+def parse_end(value: Moment, start: pendulum.DateTime, zone: str) -> pendulum.DateTime:
+    """END-like input: anything parse_moment takes, a time of day on the start's date, or +DURATION."""
+    if isinstance(value, str):
+        text = value.strip()
+        duration = _DURATION.match(text)
+        if duration and any(duration.groupdict().values()):
+            parts = {unit: int(amount or 0) for unit, amount in duration.groupdict().items()}
+            return start + timedelta(**parts)
+        if text.startswith("+"):
+            raise BadInput(f"end {value!r} is not a duration like +90m, +2h or +1h30m")
+        parsed = _parse(text, zone, "end")
+        if isinstance(parsed, time):
+            local = start.in_timezone(zone)
+            return pendulum.datetime(
+                local.year, local.month, local.day, parsed.hour, parsed.minute, parsed.second, tz=zone
+            )
+    return parse_moment(value, zone, what="end")
+
+
+def parse_period(start: Moment, end: Moment, zone: str) -> tuple[pendulum.DateTime, pendulum.DateTime]:
+    """A [start, end) period in zone; BadInput unless end is after start."""
+    begins = parse_moment(start, zone, what="start")
+    ends = parse_end(end, begins, zone)
+    if ends <= begins:
+        raise BadInput(
+            f"the end ({format_moment(ends)}) must be after the start ({format_moment(begins)})"
+        )
+    return begins, ends
+
+
+def _parse(text: str, zone: str, what: str) -> datetime | date | time:
+    try:
+        return pendulum.parse(text.strip(), tz=zone, exact=True)
+    except (ParserError, ValueError) as error:
+        raise BadInput(
+            f"cannot read {what} {text!r}: use ISO 8601, e.g. 2026-12-01T14:00 or 2026-12-01T14:00+01:00"
+        ) from error
+
+
+def format_moment(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def format_period(start: datetime, end: datetime) -> str:
+    """'2026-12-01 10:00-12:00', or both dates when the period crosses midnight."""
+    if start.date() == end.date():
+        return f"{format_moment(start)}-{end.strftime('%H:%M')}"
+    return f"{format_moment(start)} - {format_moment(end)}"
