@@ -36,8 +36,9 @@ _EXIT_CODES: list[tuple[type[SpacesError], int, str]] = [
 ]
 
 
-def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
-         err: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
     """Runs one command; returns its exit code. Never lets a traceback reach a user."""
     out = out or sys.stdout
     err = err or sys.stderr
@@ -72,15 +73,16 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
 
 
 def _report(error: SpacesError, ctx: Context, as_json: bool) -> int:
-    code, name = next(
-        (code, name) for kind, code, name in _EXIT_CODES if isinstance(error, kind)
-    )
+    code, name = next((code, name) for kind, code, name in _EXIT_CODES if isinstance(error, kind))
     ctx.err.write(f"spaces: {error}\n")
     if isinstance(error, Conflict):
         if as_json:
             render.print_json(
-                {"error": "conflict", "message": str(error),
-                 "conflicts": [render.obstacle_json(o) for o in error.obstacles]},
+                {
+                    "error": "conflict",
+                    "message": str(error),
+                    "conflicts": [render.obstacle_json(o) for o in error.obstacles],
+                },
                 ctx.out,
             )
         else:

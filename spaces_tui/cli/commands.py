@@ -58,6 +58,7 @@ Command = Callable[[Context, argparse.Namespace], int]
 
 # --- db -------------------------------------------------------------------------------------
 
+
 def db_url(ctx: Context, args: argparse.Namespace) -> int:
     ctx.say(database_url(ctx.settings, ctx.announce))
     return EXIT_OK
@@ -97,7 +98,9 @@ def db_status(ctx: Context, args: argparse.Namespace) -> int:
 
 def db_stop(ctx: Context, args: argparse.Namespace) -> int:
     if not ctx.settings.embedded:
-        raise BadInput("the database is a server named by URL, not the embedded one; nothing to stop")
+        raise BadInput(
+            "the database is a server named by URL, not the embedded one; nothing to stop"
+        )
     if embedded.stop(ctx.settings.data_dir):
         ctx.say(f"Stopped the embedded server in {embedded.pgdata_path(ctx.settings.data_dir)}.")
     else:
@@ -106,6 +109,7 @@ def db_stop(ctx: Context, args: argparse.Namespace) -> int:
 
 
 # --- resources ------------------------------------------------------------------------------
+
 
 def resource_add(ctx: Context, args: argparse.Namespace) -> int:
     resource = resources.add_resource(
@@ -152,8 +156,7 @@ def resource_set(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_resource(ctx: Context, args: argparse.Namespace, resource: Resource,
-                    verb: str) -> None:
+def _print_resource(ctx: Context, args: argparse.Namespace, resource: Resource, verb: str) -> None:
     if args.json:
         render.print_json(render.resource_json(resource), ctx.out)
         return
@@ -178,6 +181,7 @@ def resource_list(ctx: Context, args: argparse.Namespace) -> int:
 
 
 # --- reservations ---------------------------------------------------------------------------
+
 
 def check(ctx: Context, args: argparse.Namespace) -> int:
     obstacles = reservations.check(ctx.db, args.resource, args.start, args.end)
@@ -205,7 +209,9 @@ def book(ctx: Context, args: argparse.Namespace) -> int:
         ctx.say(f"Booked {render.reservation_line(reservation)}")
         if reservation.status == "pending":
             approvers = resources.get_resource(ctx.db, reservation.resource_id).approvers
-            ctx.say(f"It waits for approval by {', '.join(approvers) or 'an approver (none set!)'}.")
+            ctx.say(
+                f"It waits for approval by {', '.join(approvers) or 'an approver (none set!)'}."
+            )
     return EXIT_OK
 
 
@@ -248,6 +254,7 @@ cancel = _decision(reservations.cancel, "Cancelled")
 
 
 # --- blackouts ------------------------------------------------------------------------------
+
 
 def blackout_add(ctx: Context, args: argparse.Namespace) -> int:
     blackout, cancelled = blackouts.add_blackout(
@@ -293,6 +300,7 @@ def blackout_lift(ctx: Context, args: argparse.Namespace) -> int:
 
 
 # --- events ---------------------------------------------------------------------------------
+
 
 def show_events(ctx: Context, args: argparse.Namespace) -> int:
     def emit(event: Event) -> None:

@@ -115,8 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     _blackout_commands(commands)
 
     events = commands.add_parser("events", help="the event log; --follow to watch it live")
-    events.add_argument("--since", type=int, metavar="ID",
-                        help="after this event id (default: all, or only new ones with --follow)")
+    events.add_argument(
+        "--since",
+        type=int,
+        metavar="ID",
+        help="after this event id (default: all, or only new ones with --follow)",
+    )
     events.add_argument("--follow", action="store_true", help="keep printing events as they happen")
     _json_flag(events)
     return parser
@@ -137,15 +141,28 @@ def _resource_commands(commands: argparse._SubParsersAction) -> None:
 
     add = actions.add_parser("add", help="add a resource")
     add.add_argument("name", metavar="NAME")
-    add.add_argument("--kind", required=True,
-                     help="room, stage, floor_area, vehicle, equipment, or any other word")
+    add.add_argument(
+        "--kind",
+        required=True,
+        help="room, stage, floor_area, vehicle, equipment, or any other word",
+    )
     add.add_argument("--parent", metavar="NAME", help="the resource it sits inside")
     add.add_argument("--capacity", type=_positive, metavar="N")
     add.add_argument("--approval", action="store_true", help="bookings wait for an approver")
-    add.add_argument("--approver", action="append", default=[], metavar="ACTOR",
-                     help="may approve bookings (repeat for more)")
-    add.add_argument("--buffer", type=_minutes, default=0, metavar="MINUTES",
-                     help="turnover time kept free after each booking")
+    add.add_argument(
+        "--approver",
+        action="append",
+        default=[],
+        metavar="ACTOR",
+        help="may approve bookings (repeat for more)",
+    )
+    add.add_argument(
+        "--buffer",
+        type=_minutes,
+        default=0,
+        metavar="MINUTES",
+        help="turnover time kept free after each booking",
+    )
     add.add_argument("--tz", metavar="ZONE", help="IANA time zone (default: the server's)")
     _json_flag(add)
 
@@ -166,8 +183,13 @@ def _resource_commands(commands: argparse._SubParsersAction) -> None:
     change.add_argument("--tz", metavar="ZONE")
     active = change.add_mutually_exclusive_group()
     active.add_argument("--active", dest="active", action="store_const", const=True)
-    active.add_argument("--inactive", dest="active", action="store_const", const=False,
-                        help="no new bookings; existing ones stay")
+    active.add_argument(
+        "--inactive",
+        dest="active",
+        action="store_const",
+        const=False,
+        help="no new bookings; existing ones stay",
+    )
     _json_flag(change)
 
     listing = actions.add_parser("list", help="list resources as a tree")
@@ -182,8 +204,11 @@ def _blackout_commands(commands: argparse._SubParsersAction) -> None:
     _period(add)
     add.add_argument("--reason", required=True)
     add.add_argument("--kind", choices=BLACKOUT_KINDS, default="maintenance")
-    add.add_argument("--cancel-conflicting", action="store_true",
-                     help='cancel active bookings in the way (reason "blackout: REASON")')
+    add.add_argument(
+        "--cancel-conflicting",
+        action="store_true",
+        help='cancel active bookings in the way (reason "blackout: REASON")',
+    )
     _json_flag(add)
 
     listing = actions.add_parser("list", help="list blackouts")

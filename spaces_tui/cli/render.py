@@ -128,7 +128,10 @@ def reservation_line(reservation: Reservation) -> str:
 def obstacle_line(obstacle: Obstacle) -> str:
     when = period_text(obstacle.start, obstacle.end, obstacle.timezone)
     if obstacle.kind == "blackout":
-        text = f"blackout #{obstacle.id} on {obstacle.resource}, {when}: {obstacle.title!r} (by {obstacle.who})"
+        text = (
+            f"blackout #{obstacle.id} on {obstacle.resource}, {when}: {obstacle.title!r} "
+            f"(by {obstacle.who})"
+        )
     else:
         text = (
             f"reservation #{obstacle.id} on {obstacle.resource}, {when}: {obstacle.title!r} "
@@ -150,8 +153,10 @@ def blackout_line(blackout: Blackout) -> str:
 
 def event_line(event: Event) -> str:
     subject = (
-        f"reservation #{event.reservation_id}" if event.reservation_id is not None
-        else f"blackout #{event.blackout_id}" if event.blackout_id is not None
+        f"reservation #{event.reservation_id}"
+        if event.reservation_id is not None
+        else f"blackout #{event.blackout_id}"
+        if event.blackout_id is not None
         else ""
     )
     label = event.payload.get("title") or event.payload.get("reason") or ""
@@ -182,14 +187,16 @@ def resources_table(resources: Sequence[Resource]) -> str:
         approval = "-"
         if resource.requires_approval:
             approval = ", ".join(resource.approvers) or "NO APPROVER"
-        rows.append([
-            "  " * resource.depth + resource.name,
-            resource.kind,
-            str(resource.capacity or "-"),
-            approval,
-            f"{resource.buffer_minutes}m" if resource.buffer_minutes else "-",
-            resource.timezone + ("" if resource.active else "  (inactive)"),
-        ])
+        rows.append(
+            [
+                "  " * resource.depth + resource.name,
+                resource.kind,
+                str(resource.capacity or "-"),
+                approval,
+                f"{resource.buffer_minutes}m" if resource.buffer_minutes else "-",
+                resource.timezone + ("" if resource.active else "  (inactive)"),
+            ]
+        )
     return table(rows, ["NAME", "KIND", "CAP", "APPROVAL", "BUFFER", "TIME ZONE"])
 
 

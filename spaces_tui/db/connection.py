@@ -37,7 +37,9 @@ class Database:
     def transaction(self) -> Iterator[Connection]:
         """A transaction that commits on success and rolls back on any error."""
         with self.engine.begin() as conn:
-            conn.execute(text("SELECT set_config('spaces.actor', :actor, true)"), {"actor": self.actor})
+            conn.execute(
+                text("SELECT set_config('spaces.actor', :actor, true)"), {"actor": self.actor}
+            )
             yield conn
 
     def listen_connection(self) -> psycopg.Connection:

@@ -8,6 +8,7 @@ server.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
@@ -94,10 +95,9 @@ def _create_database(maintenance_url: str) -> None:
         ).fetchone()
         if exists:
             return
-        try:
+        # Another process starting at the same moment may create it first.
+        with contextlib.suppress(pg_errors.DuplicateDatabase):
             conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
-        except pg_errors.DuplicateDatabase:
-            pass  # another process created it a moment ago
 
 
 def stop(data_dir: Path) -> bool:

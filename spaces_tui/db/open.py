@@ -33,8 +33,9 @@ def where(settings: Settings) -> str:
     return make_url(settings.database_url).render_as_string(hide_password=True)
 
 
-def open_database(settings: Settings, announce: Announce | None = None, *,
-                  migrate: bool = True) -> Database:
+def open_database(
+    settings: Settings, announce: Announce | None = None, *, migrate: bool = True
+) -> Database:
     """A Database for settings.actor, its schema migrated to the newest revision."""
     try:
         db = Database(database_url(settings, announce), settings.actor)
@@ -54,8 +55,11 @@ def ensure_schema(db: Database, announce: Announce | None = None) -> tuple[str |
         if current == migrations.HEAD:
             return current, current
         if announce is not None:
-            announce("Setting up the Spaces schema..." if current is None
-                     else f"Upgrading the Spaces schema from {current}...")
+            announce(
+                "Setting up the Spaces schema..."
+                if current is None
+                else f"Upgrading the Spaces schema from {current}..."
+            )
         with db.engine.begin() as conn:
             return migrations.upgrade(conn)
     except DBAPIError as error:

@@ -76,8 +76,14 @@ def add_blackout(
                 "SELECT (spaces.add_blackout(:resource_id, tstzrange(:start, :end, '[)'),"
                 " :reason, :kind, :cancel)).id"
             ),
-            {"resource_id": target.id, "start": begins, "end": ends, "reason": reason,
-             "kind": kind, "cancel": cancel_conflicting},
+            {
+                "resource_id": target.id,
+                "start": begins,
+                "end": ends,
+                "reason": reason,
+                "kind": kind,
+                "cancel": cancel_conflicting,
+            },
         ).scalar_one()
         blackout = _fetch(conn, new_id)
     cancelled = [get_reservation(db, obstacle.id) for obstacle in in_the_way]
@@ -89,7 +95,8 @@ def lift_blackout(db: Database, blackout_id: int) -> Blackout:
     with domain_errors(), db.transaction() as conn:
         _fetch(conn, blackout_id)
         conn.execute(
-            text("UPDATE spaces.blackouts SET status = 'lifted' WHERE id = :id"), {"id": blackout_id}
+            text("UPDATE spaces.blackouts SET status = 'lifted' WHERE id = :id"),
+            {"id": blackout_id},
         )
         return _fetch(conn, blackout_id)
 
@@ -102,7 +109,9 @@ def list_blackouts(
 ) -> list[Blackout]:
     unknown = set(statuses) - set(STATUSES)
     if unknown:
-        raise BadInput(f"unknown blackout status {', '.join(sorted(unknown))}: use active or lifted")
+        raise BadInput(
+            f"unknown blackout status {', '.join(sorted(unknown))}: use active or lifted"
+        )
     with domain_errors(), db.transaction() as conn:
         clauses = ["b.status = ANY(:statuses)"]
         params: dict[str, Any] = {"statuses": list(statuses)}

@@ -33,7 +33,9 @@ def _event(row: Any) -> Event:
 def events_since(db: Database, since: int = 0, limit: int = 1000) -> list[Event]:
     """Committed events with an id above since, oldest first."""
     with domain_errors(), db.transaction() as conn:
-        return [_event(row) for row in conn.execute(text(_SELECT), {"since": since, "limit": limit})]
+        return [
+            _event(row) for row in conn.execute(text(_SELECT), {"since": since, "limit": limit})
+        ]
 
 
 def latest_event_id(db: Database) -> int:

@@ -61,24 +61,36 @@ def obstacles_from(rows: Iterable[Any]) -> list[Obstacle]:
     ]
 
 
-def period_obstacles(conn: Connection, resource_id: int, start: datetime, end: datetime, *,
-                     for_blackout: bool = False, exclude_id: int | None = None) -> list[Obstacle]:
+def period_obstacles(
+    conn: Connection,
+    resource_id: int,
+    start: datetime,
+    end: datetime,
+    *,
+    for_blackout: bool = False,
+    exclude_id: int | None = None,
+) -> list[Obstacle]:
     """What the database says is in the way of a reservation (or, for_blackout, of a blackout:
     the active reservations it would collide with) on resource_id from start to end."""
+    period = "tstzrange(:start, :end, '[)')"
     probe = (
-        "spaces.check_blackout_conflict(:resource_id, tstzrange(:start, :end, '[)'))"
+        f"spaces.check_blackout_conflict(:resource_id, {period})"
         if for_blackout
-        else "spaces.check_reservation_conflict(:resource_id, tstzrange(:start, :end, '[)'), :exclude_id)"
+        else f"spaces.check_reservation_conflict(:resource_id, {period}, :exclude_id)"
     )
     rows = conn.execute(
-        text(f"SELECT o.*, r.timezone FROM {probe} AS o JOIN spaces.resources r ON r.id = o.resource_id"),
+        text(
+            f"SELECT o.*, r.timezone FROM {probe} AS o"
+            " JOIN spaces.resources r ON r.id = o.resource_id"
+        ),
         {"resource_id": resource_id, "start": start, "end": end, "exclude_id": exclude_id},
     ).all()
     return obstacles_from(rows)
 
 
-def check(db: Database, resource: str | int, start: Moment, end: Moment,
-          exclude_id: int | None = None) -> list[Obstacle]:
+def check(
+    db: Database, resource: str | int, start: Moment, end: Moment, exclude_id: int | None = None
+) -> list[Obstacle]:
     """What stands in the way of booking resource from start to end; empty when it is free."""
     with domain_errors(), db.transaction() as conn:
         target = find_resource(conn, resource)
@@ -91,8 +103,14 @@ def conflict_message(resource: str, obstacles: Sequence[Obstacle]) -> str:
     return f"{resource} is not free: {count} thing{'s' if count != 1 else ''} in the way"
 
 
-def book(db: Database, resource: str | int, start: Moment, end: Moment, title: str,
-         headcount: int | None = None) -> Reservation:
+def book(
+    db: Database,
+    resource: str | int,
+    start: Moment,
+    end: Moment,
+    title: str,
+    headcount: int | None = None,
+) -> Reservation:
     """Books resource; pending where it requires approval. Conflict lists what is in the way."""
     title = (title or "").strip()
     if not title:
@@ -112,8 +130,13 @@ def book(db: Database, resource: str | int, start: Moment, end: Moment, title: s
                     " VALUES (:resource_id, tstzrange(:start, :end, '[)'), :title, :headcount)"
                     " RETURNING id"
                 ),
-                {"resource_id": target.id, "start": begins, "end": ends, "title": title,
-                 "headcount": headcount},
+                {
+                    "resource_id": target.id,
+                    "start": begins,
+                    "end": ends,
+                    "title": title,
+                    "headcount": headcount,
+                },
             ).scalar_one()
             return _fetch(conn, new_id)
     except Conflict as conflict:
@@ -138,8 +161,9 @@ def get_reservation(db: Database, reservation_id: int) -> Reservation:
         return _fetch(conn, reservation_id)
 
 
-def _decide(db: Database, reservation_id: int, status: str, note_column: str,
-            note: str | None) -> Reservation:
+def _decide(
+    db: Database, reservation_id: int, status: str, note_column: str, note: str | None
+) -> Reservation:
     """Moves a reservation to status; the database decides whether that is allowed."""
     with domain_errors(), db.transaction() as conn:
         current = _fetch(conn, reservation_id, lock=True)
@@ -147,8 +171,10 @@ def _decide(db: Database, reservation_id: int, status: str, note_column: str,
             who = current.decided_by if status != "cancelled" else current.cancelled_by
             raise InvalidTransition(f"reservation {reservation_id} is already {status} (by {who})")
         conn.execute(
-            text(f"UPDATE spaces.reservations SET status = :status, {note_column} = :note"
-                 " WHERE id = :id"),
+            text(
+                f"UPDATE spaces.reservations SET status = :status, {note_column} = :note"
+                " WHERE id = :id"
+            ),
             {"status": status, "note": note, "id": reservation_id},
         )
         return _fetch(conn, reservation_id)
@@ -168,19 +194,35 @@ def approve(db: Database, reservation_id: int, note: str | None = None) -> Reser
 
 def reject(db: Database, reservation_id: int, reason: str) -> Reservation:
     """Rejects a pending reservation with a reason; only the resource's approvers may."""
-    return _decide(db, reservation_id, "rejected", "decision_note",
-                   _required(reason, "rejecting a reservation"))
+    return _decide(
+        db,
+        reservation_id,
+        "rejected",
+        "decision_note",
+        _required(reason, "rejecting a reservation"),
+    )
 
 
 def cancel(db: Database, reservation_id: int, reason: str) -> Reservation:
     """Cancels a pending or confirmed reservation, freeing its slot."""
-    return _decide(db, reservation_id, "cancelled", "cancel_reason",
-                   _required(reason, "cancelling a reservation"))
+    return _decide(
+        db,
+        reservation_id,
+        "cancelled",
+        "cancel_reason",
+        _required(reason, "cancelling a reservation"),
+    )
 
 
-def list_reservations(db: Database, *, resource: str | int | None = None,
-                      start: Moment | None = None, end: Moment | None = None,
-                      statuses: Sequence[str] = ACTIVE, zone: str = "UTC") -> list[Reservation]:
+def list_reservations(
+    db: Database,
+    *,
+    resource: str | int | None = None,
+    start: Moment | None = None,
+    end: Moment | None = None,
+    statuses: Sequence[str] = ACTIVE,
+    zone: str = "UTC",
+) -> list[Reservation]:
     """Reservations overlapping [start, end) (either may be open), oldest first. Naive times are
     read in the resource's zone when one resource is asked for, else in zone."""
     unknown = set(statuses) - set(STATUSES)
@@ -211,7 +253,11 @@ def _window(start: Moment | None, end: Moment | None, zone: str) -> dict[str, An
     begins = parse_moment(start, zone, what="--from") if start is not None else None
     ends = None
     if end is not None:
-        ends = parse_end(end, begins, zone) if begins is not None else parse_moment(end, zone, what="--to")
+        ends = (
+            parse_end(end, begins, zone)
+            if begins is not None
+            else parse_moment(end, zone, what="--to")
+        )
     if begins is not None and ends is not None and ends <= begins:
         raise BadInput("the end of the window must be after its start")
     return {"from": begins, "to": ends}

@@ -120,8 +120,18 @@ def add_resource(
 
 
 _UPDATABLE = {
-    "name", "kind", "parent", "capacity", "requires_approval", "approvers", "buffer_minutes",
-    "timezone", "bookable_from", "bookable_until", "attributes", "active",
+    "name",
+    "kind",
+    "parent",
+    "capacity",
+    "requires_approval",
+    "approvers",
+    "buffer_minutes",
+    "timezone",
+    "bookable_from",
+    "bookable_until",
+    "attributes",
+    "active",
 }
 
 
@@ -148,7 +158,9 @@ def update_resource(db: Database, ref: str | int, **changes: Any) -> Resource:
                 text(f"UPDATE spaces.resources SET {assignments} WHERE id = :resource_id"),
                 {**columns, "resource_id": resource.id},
             )
-        return _resource(conn.execute(text(_SELECT + " WHERE r.id = :id"), {"id": resource.id}).one())
+        return _resource(
+            conn.execute(text(_SELECT + " WHERE r.id = :id"), {"id": resource.id}).one()
+        )
 
 
 def _checked(**values: Any) -> dict[str, Any]:
@@ -161,7 +173,8 @@ def _checked(**values: Any) -> dict[str, Any]:
     for field in ("kind", "module"):
         if field in values and not _KIND.fullmatch(values[field] or ""):
             raise BadInput(
-                f"{field} {values[field]!r} must be one lower-case word (letters, digits, _), e.g. room"
+                f"{field} {values[field]!r} must be one lower-case word "
+                "(letters, digits, _), e.g. room"
             )
     if values.get("capacity") is not None and values["capacity"] < 1:
         raise BadInput("capacity must be at least 1")

@@ -16,7 +16,9 @@ from pendulum.parsing.exceptions import ParserError
 from spaces_tui.engine.errors import BadInput
 
 Moment = str | datetime
-_DURATION = re.compile(r"^\+\s*(?:(?P<days>\d+)d)?\s*(?:(?P<hours>\d+)h)?\s*(?:(?P<minutes>\d+)m)?$")
+_DURATION = re.compile(
+    r"^\+\s*(?:(?P<days>\d+)d)?\s*(?:(?P<hours>\d+)h)?\s*(?:(?P<minutes>\d+)m)?$"
+)
 
 
 def check_zone(zone: str) -> str:
@@ -26,7 +28,9 @@ def check_zone(zone: str) -> str:
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError) as error:
-        raise BadInput(f"unknown time zone {zone!r}: use an IANA name such as Europe/London") from error
+        raise BadInput(
+            f"unknown time zone {zone!r}: use an IANA name such as Europe/London"
+        ) from error
     return zone
 
 
@@ -54,7 +58,8 @@ def parse_moment(value: Moment, zone: str, *, what: str = "time") -> pendulum.Da
 
 
 def parse_end(value: Moment, start: pendulum.DateTime, zone: str) -> pendulum.DateTime:
-    """END-like input: anything parse_moment takes, a time of day on the start's date, or +DURATION."""
+    """END-like input: anything parse_moment takes, a time of day on the start's date, or
+    +DURATION."""
     if isinstance(value, str):
         text = value.strip()
         duration = _DURATION.match(text)
@@ -67,12 +72,20 @@ def parse_end(value: Moment, start: pendulum.DateTime, zone: str) -> pendulum.Da
         if isinstance(parsed, time):
             local = start.in_timezone(zone)
             return pendulum.datetime(
-                local.year, local.month, local.day, parsed.hour, parsed.minute, parsed.second, tz=zone
+                local.year,
+                local.month,
+                local.day,
+                parsed.hour,
+                parsed.minute,
+                parsed.second,
+                tz=zone,
             )
     return parse_moment(value, zone, what="end")
 
 
-def parse_period(start: Moment, end: Moment, zone: str) -> tuple[pendulum.DateTime, pendulum.DateTime]:
+def parse_period(
+    start: Moment, end: Moment, zone: str
+) -> tuple[pendulum.DateTime, pendulum.DateTime]:
     """A [start, end) period in zone; BadInput unless end is after start."""
     begins = parse_moment(start, zone, what="start")
     ends = parse_end(end, begins, zone)
@@ -88,7 +101,8 @@ def _parse(text: str, zone: str, what: str) -> datetime | date | time:
         return pendulum.parse(text.strip(), tz=zone, exact=True)
     except (ParserError, ValueError) as error:
         raise BadInput(
-            f"cannot read {what} {text!r}: use ISO 8601, e.g. 2026-12-01T14:00 or 2026-12-01T14:00+01:00"
+            f"cannot read {what} {text!r}: use ISO 8601, "
+            "e.g. 2026-12-01T14:00 or 2026-12-01T14:00+01:00"
         ) from error
 
 

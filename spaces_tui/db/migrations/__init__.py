@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import ProgrammingError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 # The newest revision. Kept here so a command can tell "up to date" without loading Alembic's
 # script directory; tests/test_migrations.py checks it against Alembic's own head.
@@ -45,6 +47,8 @@ def current_revision(conn: Connection) -> str | None:
 
 
 def alembic_config(conn: Connection) -> Config:
+    from alembic.config import Config  # Alembic loads only when a migration may run
+
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent))
     config.attributes["connection"] = conn
@@ -58,5 +62,7 @@ def upgrade(conn: Connection) -> tuple[str | None, str]:
     if before != HEAD:
         # Alembic writes its version table before the first revision runs.
         conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {VERSION_TABLE_SCHEMA}"))
+        from alembic import command
+
         command.upgrade(alembic_config(conn), "head")
     return before, HEAD

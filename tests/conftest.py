@@ -1,0 +1,147 @@
+"""One PostgreSQL server per test run; every test gets a fresh database cloned from a migrated
+template, so tests are isolated and the schema is built once.
+
+The server is the embedded one (started in a temporary folder and deleted afterwards), or the
+one named by SPACES_TEST_DATABASE_URL (its role must be able to create databases).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from spaces_tui.cli import main
+from spaces_tui.db import embedded, migrations
+from spaces_tui.db.connection import Database
+
+TEST_URL_ENV = "SPACES_TEST_DATABASE_URL"
+
+
+def with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test may touch the user's own embedded database or pick up their settings."""
+    saved = {key: os.environ.get(key) for key in
+             ("SPACES_DATA_DIR", "SPACES_DATABASE_URL", "SPACES_ACTOR", "SPACES_TZ")}
+    os.environ["SPACES_DATA_DIR"] = str(tmp_path_factory.mktemp("spaces-data"))
+    for key in ("SPACES_DATABASE_URL", "SPACES_ACTOR", "SPACES_TZ"):
+        os.environ.pop(key, None)
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A maintenance URL (database postgres) of the server this run uses."""
+    given = os.environ.get(TEST_URL_ENV)
+    if given:
+        yield given
+        return
+    pgdata = tmp_path_factory.mktemp("pg") / "pgdata"
+    pgdata.mkdir()
+    server = embedded._package().get_server(pgdata, cleanup_mode="delete")
+    url = embedded.socket_url(server.get_postmaster_info().socket_dir, embedded.SUPERUSER)
+    with psycopg.connect(url, autocommit=True) as conn:
+        # Durability is worth nothing in a throw-away test server; speed is.
+        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+            conn.execute(f"ALTER SYSTEM SET {setting} = off")
+        conn.execute("SELECT pg_reload_conf()")
+    yield url
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def template_name(server_url: str) -> Iterator[str]:
+    name = f"spaces_template_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    db = Database(with_database(server_url, name), "migrator")
+    with db.engine.begin() as conn:
+        migrations.upgrade(conn)
+    db.dispose()
+    yield name
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(server_url: str, template_name: str) -> Iterator[str]:
+    """A fresh, migrated database for this test alone."""
+    name = f"spaces_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
+    yield with_database(server_url, name)
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def empty_database_url(server_url: str) -> Iterator[str]:
+    """A database with nothing in it, for migration tests."""
+    name = f"spaces_empty_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield with_database(server_url, name)
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    """The engine's handle on the test database, acting as 'tester'."""
+    database = Database(database_url, "tester")
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def sql(database_url: str) -> Iterator[psycopg.Connection]:
+    """A plain autocommit psycopg connection, as another module or psql would use."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        yield conn
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def spaces(database_url: str):
+    """Runs the real `spaces` command line in-process against the test database:
+    spaces("book", "Room 1", ..., actor="alice") -> CliResult."""
+
+    def run(*args: str, actor: str = "tester") -> CliResult:
+        out, err = io.StringIO(), io.StringIO()
+        code = main(["--db", database_url, "--as", actor, *args], out=out, err=err)
+        return CliResult(code, out.getvalue(), err.getvalue())
+
+    return run
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
