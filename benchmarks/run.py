@@ -1,0 +1,177 @@
+"""Prints speed figures for Spaces. Not a test: nothing here passes or fails.
+
+    python benchmarks/run.py [--bookings N]
+
+Uses a throw-away embedded PostgreSQL in a temporary folder (or SPACES_BENCH_DATABASE_URL, a
+maintenance URL of a server where it may create and drop a database).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+from spaces_tui.db import embedded, migrations
+from spaces_tui.db.connection import Database
+from spaces_tui.engine import reservations, resources
+from spaces_tui.engine.errors import Conflict
+
+DAY0 = datetime(2027, 1, 4, tzinfo=UTC)
+
+
+@contextmanager
+def benchmark_server():
+    given = os.environ.get("SPACES_BENCH_DATABASE_URL")
+    if given:
+        yield given
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        pgdata = Path(folder) / "pgdata"
+        pgdata.mkdir()
+        os.chmod(folder, 0o755)
+        server = embedded._package().get_server(pgdata, cleanup_mode="delete")
+        try:
+            yield embedded.socket_url(server.get_postmaster_info().socket_dir, "postgres")
+        finally:
+            server.cleanup()
+
+
+@contextmanager
+def fresh_database(server_url: str):
+    name = f"spaces_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    db = Database(url, "bench")
+    with db.engine.begin() as conn:
+        migrations.upgrade(conn)
+    try:
+        yield url, db
+    finally:
+        db.dispose()
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def report(label: str, value: str) -> None:
+    print(f"{label:<58} {value}")
+
+
+def cli_latency(url: str, runs: int = 7) -> None:
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "spaces_tui", "--db", url, "resource", "list"],
+            check=True,
+            capture_output=True,
+        )
+        timings.append(time.perf_counter() - started)
+    report(
+        "`spaces resource list`, process start to exit (median)",
+        f"{statistics.median(timings) * 1000:.0f} ms",
+    )
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    report("  of which a bare Python start-up", f"{(time.perf_counter() - started) * 1000:.0f} ms")
+
+
+def venue(db: Database, rooms: int) -> list[str]:
+    resources.add_resource(db, "Stage", "stage", timezone="UTC")
+    names = []
+    for index in range(rooms):
+        name = f"Area {index}"
+        resources.add_resource(db, name, "floor_area", parent="Stage", buffer_minutes=15)
+        names.append(name)
+    return names
+
+
+def sequential_bookings(db: Database, names: list[str], count: int) -> None:
+    started = time.perf_counter()
+    for index in range(count):
+        name = names[index % len(names)]
+        slot = DAY0 + timedelta(hours=2 * (index // len(names)))
+        reservations.book(db, name, slot, slot + timedelta(hours=1), f"booking {index}")
+    elapsed = time.perf_counter() - started
+    report(
+        f"book, one connection ({count} bookings over {len(names)} areas)",
+        f"{count / elapsed:.0f} bookings/s",
+    )
+
+    busy = names[0]
+    timings = []
+    for index in range(200):
+        slot = DAY0 + timedelta(hours=2 * (index % (count // len(names))), minutes=30)
+        started = time.perf_counter()
+        found = reservations.check(db, busy, slot, slot + timedelta(hours=1))
+        timings.append(time.perf_counter() - started)
+        assert found, "the benchmark expects every probe to hit a booking"
+    report(
+        f"check a busy area ({count // len(names)} bookings on it, {count} in all), median",
+        f"{statistics.median(timings) * 1000:.1f} ms",
+    )
+
+
+def racing_bookings(url: str, names: list[str], threads: int, per_thread: int) -> None:
+    """Every thread books the same slots in the same order: one wins each, the rest conflict."""
+    barrier = threading.Barrier(threads)
+    wins = [0] * threads
+    conflicts = [0] * threads
+
+    def worker(number: int) -> None:
+        db = Database(url, f"racer{number}")
+        barrier.wait()
+        for index in range(per_thread):
+            slot = DAY0 + timedelta(days=400, hours=index)
+            try:
+                reservations.book(
+                    db, names[index % len(names)], slot, slot + timedelta(minutes=30), "race"
+                )
+                wins[number] += 1
+            except Conflict:
+                conflicts[number] += 1
+        db.dispose()
+
+    started = time.perf_counter()
+    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    attempts = threads * per_thread
+    report(
+        f"{threads} connections racing for the same {per_thread} slots",
+        f"{attempts / elapsed:.0f} attempts/s, {sum(wins)} won, {sum(conflicts)} refused",
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bookings", type=int, default=2000)
+    args = parser.parse_args()
+    print(f"Spaces benchmarks, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    with benchmark_server() as server_url, fresh_database(server_url) as (url, db):
+        with db.engine.connect() as conn:
+            report("server", conn.exec_driver_sql("SHOW server_version").scalar_one())
+        cli_latency(url)
+        names = venue(db, 20)
+        sequential_bookings(db, names, args.bookings)
+        racing_bookings(url, names, threads=8, per_thread=100)
+
+
+if __name__ == "__main__":
+    main()
