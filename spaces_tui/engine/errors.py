@@ -76,7 +76,7 @@ def translate(error: DBAPIError) -> Exception:
     if not isinstance(original, psycopg.Error) or original.sqlstate is None:
         return error
     if original.sqlstate == "23P01":
-        return Conflict("the time is taken")
+        return Conflict("that would overlap an active booking or blackout")
     kind = _BY_SQLSTATE.get(original.sqlstate)
     if kind is None and original.sqlstate.startswith("22"):
         kind = BadInput  # data exceptions: out-of-range numbers, malformed values
