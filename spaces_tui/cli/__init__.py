@@ -11,7 +11,7 @@ from spaces_tui.cli import render
 from spaces_tui.cli.commands import COMMANDS, Context
 from spaces_tui.cli.parser import build_parser
 from spaces_tui.config import load_settings
-from spaces_tui.db.errors import DatabaseUnavailable
+from spaces_tui.db.errors import DatabaseUnavailable, InvalidDatabaseUrl
 from spaces_tui.engine.errors import (
     BadInput,
     Conflict,
@@ -53,6 +53,9 @@ def main(
         return COMMANDS[(args.command, action)](ctx, args)
     except SpacesError as error:
         return _report(error, ctx, getattr(args, "json", False))
+    except InvalidDatabaseUrl as error:
+        err.write(f"spaces: {error}\n")
+        return EXIT_BAD_INPUT
     except DatabaseUnavailable as error:
         err.write(f"spaces: {error}\n")
         return EXIT_UNEXPECTED

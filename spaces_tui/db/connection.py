@@ -7,20 +7,32 @@ from contextlib import contextmanager
 
 import psycopg
 from sqlalchemy import Connection, create_engine, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError
+
+from spaces_tui.db.errors import InvalidDatabaseUrl
+
+
+def _parse(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as error:
+        raise InvalidDatabaseUrl(f"cannot read the database URL {url!r}: {error}") from error
+    if parsed.get_backend_name() != "postgresql":
+        raise InvalidDatabaseUrl(
+            f"{url!r} is not a PostgreSQL URL; use postgresql://USER@HOST/DATABASE"
+        )
+    return parsed
 
 
 def sqlalchemy_url(url: str) -> str:
     """postgresql://... as libpq and psql take it, with the psycopg 3 driver for SQLAlchemy."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "postgresql":
-        raise ValueError(f"not a PostgreSQL URL: {url}")
-    return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return _parse(url).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
 
 def libpq_url(url: str) -> str:
     """The same URL without a SQLAlchemy driver name, for psql and psycopg."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    return _parse(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 class Database:

@@ -7,11 +7,12 @@ from collections.abc import Callable
 
 import psycopg
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from spaces_tui.config import Settings
 from spaces_tui.db import embedded, migrations
-from spaces_tui.db.connection import Database
+from spaces_tui.db.connection import Database, libpq_url
 from spaces_tui.db.errors import DatabaseUnavailable
 
 Announce = Callable[[str], None]
@@ -28,19 +29,14 @@ def where(settings: Settings) -> str:
     """Where the database is, for people: the URL without its password, or the data folder."""
     if settings.database_url is None:
         return f"embedded PostgreSQL in {embedded.pgdata_path(settings.data_dir)}"
-    from sqlalchemy.engine import make_url
-
-    return make_url(settings.database_url).render_as_string(hide_password=True)
+    return make_url(libpq_url(settings.database_url)).render_as_string(hide_password=True)
 
 
 def open_database(
     settings: Settings, announce: Announce | None = None, *, migrate: bool = True
 ) -> Database:
     """A Database for settings.actor, its schema migrated to the newest revision."""
-    try:
-        db = Database(database_url(settings, announce), settings.actor)
-    except ValueError as error:
-        raise DatabaseUnavailable(str(error)) from error
+    db = Database(database_url(settings, announce), settings.actor)
     if migrate:
         ensure_schema(db, announce)
     return db
