@@ -31,8 +31,12 @@ def sqlalchemy_url(url: str) -> str:
 
 
 def libpq_url(url: str) -> str:
-    """The same URL without a SQLAlchemy driver name, for psql and psycopg."""
-    return _parse(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    """The URL as psql and psycopg take it: unchanged if it already is one (re-rendering would
+    percent-encode a socket path), else without the SQLAlchemy driver name."""
+    parsed = _parse(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        return url
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 class Database:
