@@ -34,8 +34,10 @@ def with_database(url: str, name: str) -> str:
 @pytest.fixture(scope="session", autouse=True)
 def isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """No test may touch the user's own embedded database or pick up their settings."""
-    saved = {key: os.environ.get(key) for key in
-             ("SPACES_DATA_DIR", "SPACES_DATABASE_URL", "SPACES_ACTOR", "SPACES_TZ")}
+    saved = {
+        key: os.environ.get(key)
+        for key in ("SPACES_DATA_DIR", "SPACES_DATABASE_URL", "SPACES_ACTOR", "SPACES_TZ")
+    }
     os.environ["SPACES_DATA_DIR"] = str(tmp_path_factory.mktemp("spaces-data"))
     for key in ("SPACES_DATABASE_URL", "SPACES_ACTOR", "SPACES_TZ"):
         os.environ.pop(key, None)
