@@ -44,8 +44,9 @@ def main(
     err = err or sys.stderr
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
+    if args.command is None and not (out is sys.stdout and out.isatty() and sys.stdin.isatty()):
         parser.print_help(out)
+        out.write("\nRun `spaces` in a terminal to open the calendar.\n")
         return 0
     action = getattr(args, f"{args.command}_command", None)
     ctx = Context(load_settings(args.db, args.actor), out, err)

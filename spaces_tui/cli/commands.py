@@ -14,6 +14,7 @@ from spaces_tui.db import embedded, migrations
 from spaces_tui.db.connection import Database
 from spaces_tui.db.open import database_url, ensure_schema, open_database, server_version, where
 from spaces_tui.engine import blackouts, events, reservations, resources
+from spaces_tui.engine.demo import load_demo
 from spaces_tui.engine.errors import BadInput
 from spaces_tui.engine.models import Event, Reservation, Resource
 from spaces_tui.engine.times import local_zone
@@ -329,7 +330,37 @@ def show_events(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_OK  # not reached: follow runs until interrupted
 
 
-COMMANDS: dict[tuple[str, str | None], Command] = {
+# --- demo -----------------------------------------------------------------------------------
+
+
+def demo(ctx: Context, args: argparse.Namespace) -> int:
+    summary = load_demo(
+        ctx.db,
+        today=pendulum.today(ctx.zone).date(),
+        zone=ctx.zone,
+        reset=args.reset,
+        progress=ctx.announce,
+    )
+    ctx.say(
+        f"Loaded the demo venue: {summary.resources} resources, {summary.reservations}"
+        f" reservations and {summary.blackouts} blackouts around today ({ctx.zone})."
+    )
+    ctx.say("Open the calendar with: spaces")
+    return EXIT_OK
+
+
+# --- the calendar -------------------------------------------------------------------------
+
+
+def calendar(ctx: Context, args: argparse.Namespace) -> int:
+    from spaces_tui.tui.launch import open_calendar  # Textual loads only when it is wanted
+
+    open_calendar(ctx.settings, ctx.announce)
+    return EXIT_OK
+
+
+COMMANDS: dict[tuple[str | None, str | None], Command] = {
+    (None, None): calendar,
     ("db", "url"): db_url,
     ("db", "upgrade"): db_upgrade,
     ("db", "status"): db_status,
@@ -347,4 +378,5 @@ COMMANDS: dict[tuple[str, str | None], Command] = {
     ("blackout", "list"): blackout_list,
     ("blackout", "lift"): blackout_lift,
     ("events", None): show_events,
+    ("demo", None): demo,
 }

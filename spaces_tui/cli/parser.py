@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="spaces",
         description="Book rooms, stages, areas, trucks and kit. Double-bookings are refused "
-        "by PostgreSQL itself.",
+        "by PostgreSQL itself. Without a command, in a terminal: the calendar.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -123,6 +123,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     events.add_argument("--follow", action="store_true", help="keep printing events as they happen")
     _json_flag(events)
+
+    demo = commands.add_parser(
+        "demo", help="load a demo venue with two weeks of bookings around today"
+    )
+    demo.add_argument(
+        "--reset",
+        action="store_true",
+        help="erase an earlier demo first (only if the database holds nothing else)",
+    )
     return parser
 
 

@@ -58,6 +58,16 @@ class Database:
             )
             yield conn
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """A read-only transaction that sees one moment, however many queries it runs."""
+        with (
+            self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn,
+            conn.begin(),
+        ):
+            conn.execute(text("SET TRANSACTION READ ONLY"))
+            yield conn
+
     def listen_connection(self) -> psycopg.Connection:
         """A dedicated autocommit connection for LISTEN, outside the pool."""
         return psycopg.connect(self.url, autocommit=True)

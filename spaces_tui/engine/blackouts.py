@@ -90,6 +90,11 @@ def add_blackout(
     return blackout, cancelled
 
 
+def get_blackout(db: Database, blackout_id: int) -> Blackout:
+    with domain_errors(), db.transaction() as conn:
+        return _fetch(conn, blackout_id)
+
+
 def lift_blackout(db: Database, blackout_id: int) -> Blackout:
     """Ends a blackout early; its time is bookable again."""
     with domain_errors(), db.transaction() as conn:
@@ -118,8 +123,12 @@ def list_blackouts(
         if resource is not None:
             clauses.append("b.resource_id = :resource_id")
             params["resource_id"] = find_resource(conn, resource).id
-        rows = conn.execute(
-            text(_SELECT + " WHERE " + " AND ".join(clauses) + " ORDER BY lower(b.during), b.id"),
-            params,
-        ).all()
+        return select_blackouts(conn, " AND ".join(clauses), params)
+
+
+def select_blackouts(conn: Connection, where: str, params: dict[str, Any]) -> list[Blackout]:
+    """Blackouts (alias b, their resource r) matching where, by start time."""
+    rows = conn.execute(
+        text(_SELECT + " WHERE " + where + " ORDER BY lower(b.during), b.id"), params
+    ).all()
     return [_blackout(row) for row in rows]

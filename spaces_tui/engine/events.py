@@ -6,7 +6,7 @@ after the last id I saw" never skips one, even after a disconnect.
 
 from __future__ import annotations
 
-import time
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,10 +20,8 @@ from spaces_tui.engine.models import Event
 
 CHANNEL = "spaces_events"
 
-_SELECT = """
-    SELECT id, topic, resource_id, reservation_id, blackout_id, actor, payload, created_at
-      FROM spaces.events WHERE id > :since ORDER BY id LIMIT :limit
-"""
+_COLUMNS = "id, topic, resource_id, reservation_id, blackout_id, actor, payload, created_at"
+_SELECT = f"SELECT {_COLUMNS} FROM spaces.events WHERE id > :since ORDER BY id LIMIT :limit"
 
 
 def _event(row: Any) -> Event:
@@ -38,6 +36,22 @@ def events_since(db: Database, since: int = 0, limit: int = 1000) -> list[Event]
         ]
 
 
+def history(
+    db: Database, *, reservation_id: int | None = None, blackout_id: int | None = None
+) -> list[Event]:
+    """Everything that happened to one reservation or blackout, oldest first."""
+    with domain_errors(), db.transaction() as conn:
+        rows = conn.execute(
+            text(
+                f"SELECT {_COLUMNS} FROM spaces.events WHERE id IS NOT NULL"
+                " AND (reservation_id = :reservation_id OR blackout_id = :blackout_id)"
+                " ORDER BY id"
+            ),
+            {"reservation_id": reservation_id, "blackout_id": blackout_id},
+        )
+        return [_event(row) for row in rows]
+
+
 def latest_event_id(db: Database) -> int:
     with domain_errors(), db.transaction() as conn:
         return conn.execute(text("SELECT coalesce(max(id), 0) FROM spaces.events")).scalar_one()
@@ -49,18 +63,24 @@ def follow(
     *,
     poll_seconds: float = 5.0,
     on_disconnect: Callable[[Exception, float], None] | None = None,
+    on_connect: Callable[[], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> Iterator[Event]:
     """Yields every event after since as it is committed, forever. Listens for NOTIFY, and also
     looks every poll_seconds in case a notification was lost. When the connection drops it
-    reports through on_disconnect(error, retry_in), reconnects with backoff and catches up."""
+    reports through on_disconnect(error, retry_in), reconnects with backoff, reports through
+    on_connect, and catches up. Setting stop ends it within poll_seconds."""
+    stop = stop or threading.Event()
     last = since
     backoff = 0.5
-    while True:
+    while not stop.is_set():
         try:
             with db.listen_connection() as listener:
                 listener.execute(f"LISTEN {CHANNEL}")
                 backoff = 0.5
-                while True:
+                if on_connect is not None:
+                    on_connect()
+                while not stop.is_set():
                     # Catch up after LISTEN is in place, so nothing committed meanwhile is missed.
                     for event in _drain(db, last):
                         last = event.id
@@ -70,7 +90,7 @@ def follow(
         except (psycopg.OperationalError, DatabaseUnavailable) as error:
             if on_disconnect is not None:
                 on_disconnect(error, backoff)
-            time.sleep(backoff)
+            stop.wait(backoff)
             backoff = min(backoff * 2, 30.0)
 
 

@@ -240,10 +240,14 @@ def list_reservations(
         if window is not None:
             clauses.append("v.during && tstzrange(:from, :to, '[)')")
             params.update(window)
-        rows = conn.execute(
-            text(_SELECT + " WHERE " + " AND ".join(clauses) + " ORDER BY lower(v.during), v.id"),
-            params,
-        ).all()
+        return select_reservations(conn, " AND ".join(clauses), params)
+
+
+def select_reservations(conn: Connection, where: str, params: dict[str, Any]) -> list[Reservation]:
+    """Reservations (alias v, their resource r) matching where, by start time."""
+    rows = conn.execute(
+        text(_SELECT + " WHERE " + where + " ORDER BY lower(v.during), v.id"), params
+    ).all()
     return [_reservation(row) for row in rows]
 
 

@@ -61,9 +61,13 @@ def get_resource(db: Database, ref: str | int) -> Resource:
 
 def list_resources(db: Database, *, include_inactive: bool = True) -> list[Resource]:
     """Every resource in tree order: each stage followed by its areas (depth says how deep)."""
-    where = "" if include_inactive else " WHERE r.active"
     with domain_errors(), db.transaction() as conn:
-        rows = conn.execute(text(_TREE.format(select=_SELECT + where))).all()
+        return resource_tree(conn, include_inactive=include_inactive)
+
+
+def resource_tree(conn: Connection, *, include_inactive: bool = True) -> list[Resource]:
+    where = "" if include_inactive else " WHERE r.active"
+    rows = conn.execute(text(_TREE.format(select=_SELECT + where))).all()
     return [_resource(row) for row in rows]
 
 

@@ -1,0 +1,49 @@
+"""What a calendar shows for a stretch of time: every resource in tree order, and the active
+reservations and blackouts in that window, read from one snapshot of the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import text
+
+from spaces_tui.db.connection import Database
+from spaces_tui.engine.blackouts import select_blackouts
+from spaces_tui.engine.errors import BadInput, domain_errors
+from spaces_tui.engine.models import Blackout, Reservation, Resource
+from spaces_tui.engine.reservations import ACTIVE, select_reservations
+from spaces_tui.engine.resources import resource_tree
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime
+    end: datetime
+    resources: list[Resource]
+    reservations: list[Reservation]
+    blackouts: list[Blackout]
+    last_event_id: int  # the newest event this snapshot already reflects
+
+
+def load_window(db: Database, start: datetime, end: datetime) -> Window:
+    """Active resources, and the active reservations and blackouts overlapping [start, end)."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise BadInput("a calendar window needs times with a zone")
+    if end <= start:
+        raise BadInput("the end of the window must be after its start")
+    params = {"from": start, "to": end, "statuses": list(ACTIVE)}
+    overlaps = "during && tstzrange(:from, :to, '[)')"
+    with domain_errors(), db.snapshot() as conn:
+        return Window(
+            start=start,
+            end=end,
+            resources=resource_tree(conn, include_inactive=False),
+            reservations=select_reservations(
+                conn, f"v.status = ANY(:statuses) AND v.{overlaps}", params
+            ),
+            blackouts=select_blackouts(conn, f"b.status = 'active' AND b.{overlaps}", params),
+            last_event_id=conn.execute(
+                text("SELECT coalesce(max(id), 0) FROM spaces.events")
+            ).scalar_one(),
+        )

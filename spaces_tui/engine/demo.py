@@ -1,0 +1,311 @@
+"""A realistic demo venue: three stages with their floor areas, six rehearsal rooms, two trucks
+and some kit, with about two weeks of bookings around a given day and the blackouts a venue has.
+
+Everything goes through the same SQL rules as real bookings: a generated booking that would
+collide is simply not made. The same day always gives the same venue, so screens can be tested.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import pendulum
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
+
+from spaces_tui.db.connection import Database
+from spaces_tui.engine.errors import BadInput, domain_errors
+
+DAYS_AROUND = 7  # bookings from a week before the day to a week after
+PEOPLE = ("alex", "sam", "jo", "priya", "marcus", "lena")
+STAGE_MANAGER = "stage-manager"
+COMPANY_MANAGER = "company-manager"
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str
+    kind: str
+    parent: str | None = None
+    capacity: int | None = None
+    approvers: tuple[str, ...] = ()
+    buffer_minutes: int = 0
+
+
+VENUE = (
+    Place("Main Stage", "stage", capacity=80, approvers=(STAGE_MANAGER,)),
+    Place("Main DS", "floor_area", "Main Stage", 30),
+    Place("Main US", "floor_area", "Main Stage", 30),
+    Place("Main Wings", "floor_area", "Main Stage", 15),
+    Place("Studio Stage", "stage", capacity=40, buffer_minutes=15),
+    Place("Studio Left", "floor_area", "Studio Stage", 20),
+    Place("Studio Right", "floor_area", "Studio Stage", 20),
+    Place("Black Box", "stage", capacity=60),
+    Place("Black Box Floor", "floor_area", "Black Box", 40),
+    Place("Black Box Gallery", "floor_area", "Black Box", 20),
+    Place("Rehearsal 1", "room", capacity=40, buffer_minutes=15),
+    Place("Rehearsal 2", "room", capacity=40),
+    Place("Rehearsal 3", "room", capacity=25),
+    Place("Rehearsal 4", "room", capacity=25),
+    Place("Rehearsal 5", "room", capacity=60, approvers=(COMPANY_MANAGER,)),
+    Place("Rehearsal 6", "room", capacity=12),
+    Place("Truck 7.5t", "vehicle", buffer_minutes=30),
+    Place("Truck 18t", "vehicle", buffer_minutes=30, approvers=(COMPANY_MANAGER,)),
+    Place("Follow Spot A", "equipment"),
+    Place("Follow Spot B", "equipment"),
+    Place("PA Rig", "equipment", buffer_minutes=60),
+    Place("Projector 20K", "equipment"),
+)
+
+REHEARSAL = (
+    "Act 1 blocking",
+    "Act 2 blocking",
+    "Music call",
+    "Fight call",
+    "Costume fitting",
+    "Dance rehearsal",
+    "Line run",
+    "Understudy call",
+    "Vocal warm-up",
+    "Choreography",
+    "Auditions",
+    "Press interview",
+)
+TITLES = {
+    "vehicle": ("Get-in: Hamlet set", "Hire pickup", "Costume run to store", "Tour get-out"),
+    "equipment": ("Hamlet: evening show", "Gala rehearsal", "Schools matinee", "Corporate hire"),
+}
+
+# (resource, title, weekdays (0 = Monday), start hour, hours)
+PATTERNS = (
+    ("Rehearsal 1", "Company class", (0, 1, 2, 3, 4), 10, 1),
+    ("Rehearsal 2", "Production meeting", (0,), 14, 1),
+    ("Main Stage", "Tech rehearsal", (1, 3), 13, 4),
+    ("Black Box Floor", "Youth theatre", (2, 5), 17, 2),
+    ("Truck 7.5t", "Get-out to store", (4,), 8, 3),
+)
+
+# (resource, reason, kind, day offset or None for daily, start hour, hours)
+BLACKOUTS = (
+    ("Studio Stage", "Rigging inspection", "maintenance", 2, 8, 6),
+    ("Black Box", "VIP hold: sponsor's evening", "hold", 4, 12, 11),
+    ("Truck 18t", "MOT service", "maintenance", 1, 7, 10),
+    ("Main Stage", "Union meal break", "break", None, 18, 1),
+    ("Rehearsal 6", "Floor repair", "maintenance", -2, 9, 8),
+)
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    resources: int
+    reservations: int
+    blackouts: int
+    skipped: int  # generated bookings the rules refused (they would have collided)
+
+
+def has_data(db: Database) -> bool:
+    with domain_errors(), db.transaction() as conn:
+        return bool(conn.execute(text("SELECT EXISTS (SELECT FROM spaces.resources)")).scalar())
+
+
+def load_demo(
+    db: Database,
+    *,
+    today: date,
+    zone: str,
+    reset: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> DemoSummary:
+    """Loads the demo venue around today (wall-clock times in zone). Refuses a database that
+    holds anything; reset first erases it, but only if all it holds is an earlier demo."""
+    say = progress or (lambda _message: None)
+    with domain_errors(), db.transaction() as conn:
+        _make_room(conn, reset, say)
+        say("Adding the venue...")
+        ids = _add_venue(conn, zone)
+        say("Adding blackouts...")
+        blackouts = _add_blackouts(conn, ids, today, zone)
+        say("Adding two weeks of bookings...")
+        made, skipped = _add_bookings(conn, ids, today, zone, db.actor)
+    return DemoSummary(len(ids), made, blackouts, skipped)
+
+
+def _make_room(conn: Connection, reset: bool, say: Callable[[str], None]) -> None:
+    # Locks the registry first, so two demo loads at once cannot both see an empty database.
+    conn.execute(text("LOCK TABLE spaces.resources IN SHARE ROW EXCLUSIVE MODE"))
+    total, demo = conn.execute(
+        text(
+            "SELECT count(*), count(*) FILTER (WHERE attributes @> '{\"demo\": true}')"
+            " FROM spaces.resources"
+        )
+    ).one()
+    if total == 0:
+        return
+    if not reset:
+        raise BadInput(
+            "the database already holds resources; the demo loads only into an empty one"
+            + (" (spaces demo --reset starts the demo over)" if demo == total else "")
+        )
+    if demo != total:
+        raise BadInput(
+            f"the database holds {total - demo} resource(s) that are not demo data; "
+            "--reset erases only a database that holds nothing but the demo"
+        )
+    say("Erasing the earlier demo...")
+    # TRUNCATE, not DELETE: the event log refuses row deletes by design, and this is a wipe of
+    # demo data, not an edit of history.
+    conn.execute(
+        text(
+            "TRUNCATE spaces.events, spaces.claims, spaces.reservations, spaces.blackouts,"
+            " spaces.resources RESTART IDENTITY"
+        )
+    )
+
+
+def _as(conn: Connection, actor: str) -> None:
+    conn.execute(text("SELECT set_config('spaces.actor', :actor, true)"), {"actor": actor})
+
+
+def _add_venue(conn: Connection, zone: str) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for place in VENUE:
+        ids[place.name] = conn.execute(
+            text(
+                "INSERT INTO spaces.resources (name, kind, parent_id, capacity,"
+                " requires_approval, approvers, buffer_minutes, timezone, bookable_from,"
+                " bookable_until, attributes)"
+                " VALUES (:name, :kind, :parent_id, :capacity, :approval, :approvers, :buffer,"
+                " :zone, '08:00', '23:00', '{\"demo\": true}') RETURNING id"
+            ),
+            {
+                "name": place.name,
+                "kind": place.kind,
+                "parent_id": ids.get(place.parent) if place.parent else None,
+                "capacity": place.capacity,
+                "approval": bool(place.approvers),
+                "approvers": list(place.approvers),
+                "buffer": place.buffer_minutes,
+                "zone": zone,
+            },
+        ).scalar_one()
+    return ids
+
+
+def _at(day: date, hour: float, zone: str) -> pendulum.DateTime:
+    return pendulum.datetime(day.year, day.month, day.day, tz=zone).add(minutes=int(hour * 60))
+
+
+def _add_blackouts(conn: Connection, ids: dict[str, int], today: date, zone: str) -> int:
+    _as(conn, STAGE_MANAGER)
+    count = 0
+    for name, reason, kind, offset, hour, hours in BLACKOUTS:
+        offsets = range(-DAYS_AROUND, DAYS_AROUND + 1) if offset is None else (offset,)
+        for day_offset in offsets:
+            day = today + pendulum.duration(days=day_offset)
+            start = _at(day, hour, zone)
+            conn.execute(
+                text(
+                    "INSERT INTO spaces.blackouts (resource_id, during, reason, kind)"
+                    " VALUES (:id, tstzrange(:start, :end, '[)'), :reason, :kind)"
+                ),
+                {
+                    "id": ids[name],
+                    "start": start,
+                    "end": start.add(hours=hours),
+                    "reason": reason,
+                    "kind": kind,
+                },
+            )
+            count += 1
+    return count
+
+
+def _planned(today: date, zone: str, actor: str) -> list[tuple[str, str, str, object, object]]:
+    """(resource, title, booked by, start, end) for every booking the demo tries to make."""
+    rng = random.Random(today.toordinal())
+    plans = []
+    for day_offset in range(-DAYS_AROUND, DAYS_AROUND + 1):
+        day = today + pendulum.duration(days=day_offset)
+        for name, title, weekdays, hour, hours in PATTERNS:
+            if day.weekday() in weekdays:
+                start = _at(day, hour, zone)
+                plans.append((name, title, rng.choice(PEOPLE), start, start.add(hours=hours)))
+        for place in VENUE:
+            for _ in range(rng.randint(0, 3)):
+                start = _at(day, rng.choice(range(18, 42)) / 2, zone)  # 09:00 to 20:30
+                who = actor if rng.random() < 0.12 else rng.choice(PEOPLE)
+                end = start.add(minutes=30 * rng.randint(2, 6))
+                title = rng.choice(TITLES.get(place.kind, REHEARSAL))
+                plans.append((place.name, title, who, start, end))
+    return plans
+
+
+def _add_bookings(
+    conn: Connection, ids: dict[str, int], today: date, zone: str, actor: str
+) -> tuple[int, int]:
+    approvers = {place.name: place.approvers for place in VENUE}
+    rng = random.Random(-today.toordinal())
+    made = skipped = 0
+    for name, title, who, start, end in _planned(today, zone, actor):
+        try:
+            with conn.begin_nested():
+                _as(conn, who)
+                booking_id = conn.execute(
+                    text(
+                        "INSERT INTO spaces.reservations (resource_id, during, title, headcount)"
+                        " VALUES (:id, tstzrange(:start, :end, '[)'), :title, :headcount)"
+                        " RETURNING id"
+                    ),
+                    {
+                        "id": ids[name],
+                        "start": start,
+                        "end": end,
+                        "title": title,
+                        "headcount": rng.randint(2, 12),
+                    },
+                ).scalar_one()
+        except DBAPIError:
+            skipped += 1  # it would collide with something already there: not a real booking
+            continue
+        made += 1
+        _settle(conn, booking_id, approvers[name], start, today, zone, rng)
+    return made, skipped
+
+
+def _settle(
+    conn: Connection,
+    booking_id: int,
+    approvers: tuple[str, ...],
+    start: pendulum.DateTime,
+    today: date,
+    zone: str,
+    rng: random.Random,
+) -> None:
+    """Past requests were decided; future ones are mostly still waiting. Some get cancelled."""
+    in_future = start >= _at(today, 0, zone)
+    if approvers and (not in_future or rng.random() < 0.4):
+        _as(conn, approvers[0])
+        decision = "confirmed" if rng.random() < 0.85 else "rejected"
+        conn.execute(
+            text(
+                "UPDATE spaces.reservations SET status = :status, decision_note = :note"
+                " WHERE id = :id"
+            ),
+            {
+                "status": decision,
+                "note": "ok" if decision == "confirmed" else "clashes with the get-in",
+                "id": booking_id,
+            },
+        )
+    elif rng.random() < 0.06:
+        _as(conn, STAGE_MANAGER)
+        conn.execute(
+            text(
+                "UPDATE spaces.reservations SET status = 'cancelled',"
+                " cancel_reason = 'plans changed' WHERE id = :id"
+            ),
+            {"id": booking_id},
+        )

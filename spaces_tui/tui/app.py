@@ -1,0 +1,152 @@
+"""The Spaces calendar app: the timeline at home, modal screens on top, database work in
+threads, and the event bus keeping every screen current."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pendulum
+from textual.app import App
+from textual.binding import Binding
+
+from spaces_tui.db.connection import Database
+from spaces_tui.db.errors import DatabaseUnavailable
+from spaces_tui.engine import events
+from spaces_tui.engine.errors import SpacesError
+from spaces_tui.engine.models import Event
+from spaces_tui.tui.commands import SpacesCommands
+from spaces_tui.tui.messages import EventsArrived
+from spaces_tui.tui.screens.help import HelpScreen
+from spaces_tui.tui.screens.home import TimelineScreen
+
+T = TypeVar("T")
+Clock = Callable[[str], pendulum.DateTime]
+
+LIVE = "● live"
+
+
+class SpacesApp(App[None]):
+    CSS_PATH = "spaces.tcss"
+    TITLE = "Spaces"
+    COMMANDS = App.COMMANDS | {SpacesCommands}
+    BINDINGS = [
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        zone: str,
+        clock: Clock = pendulum.now,
+        listen: bool = True,
+        notice: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.db = db
+        self.zone = zone
+        self.clock = clock
+        self.listen = listen
+        self.notice = notice
+        self._stop_listening = threading.Event()
+
+    @property
+    def actor(self) -> str:
+        return self.db.actor
+
+    def now(self) -> pendulum.DateTime:
+        return self.clock(self.zone)
+
+    def on_mount(self) -> None:
+        self.sub_title = self.db.actor
+        self.push_screen(TimelineScreen())
+        if self.notice:
+            self.notify(self.notice, timeout=8)
+        if self.listen:
+            threading.Thread(target=self._listen, name="spaces-events", daemon=True).start()
+
+    def on_unmount(self) -> None:
+        self._stop_listening.set()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    # --- database work, off the UI thread -----------------------------------------------------
+
+    def db_call(
+        self,
+        work: Callable[[], T],
+        done: Callable[[T], Any] | None = None,
+        *,
+        failed: Callable[[SpacesError], Any] | None = None,
+        group: str = "db",
+        exclusive: bool = False,
+    ) -> None:
+        """Runs work in a thread; hands its result to done on the UI thread. A domain error goes
+        to failed, or becomes a notification; the app never crashes on one."""
+
+        def run() -> None:
+            try:
+                result = work()
+            except SpacesError as error:
+                self.call_from_thread(failed or self._notify_error, error)
+            except DatabaseUnavailable as error:
+                self.call_from_thread(self._notify_error, error)
+            except Exception as error:  # a bug: say so, keep the app alive, keep the details
+                self.log.error(f"unexpected error in {work!r}", error)
+                self.call_from_thread(
+                    self._notify_error, RuntimeError(f"unexpected {type(error).__name__}: {error}")
+                )
+            else:
+                if done is not None:
+                    self.call_from_thread(done, result)
+
+        self.run_worker(run, thread=True, group=group, exclusive=exclusive, exit_on_error=False)
+
+    def _notify_error(self, error: Exception) -> None:
+        self.notify(str(error), title="Spaces", severity="error", timeout=8)
+
+    # --- the event bus ------------------------------------------------------------------------
+
+    def _listen(self) -> None:
+        """Follows spaces_events until the app stops; every event reaches the screens."""
+        try:
+            since = events.latest_event_id(self.db)
+            for event in events.follow(
+                self.db,
+                since,
+                poll_seconds=1.0,
+                on_disconnect=self._disconnected,
+                on_connect=self._connected,
+                stop=self._stop_listening,
+            ):
+                self._from_listener(self._deliver, event)
+        except (SpacesError, DatabaseUnavailable) as error:
+            self._disconnected(error, 0)
+
+    def _from_listener(self, callback: Callable[..., Any], *args: Any) -> None:
+        if self._stop_listening.is_set():
+            return
+        try:
+            self.call_from_thread(callback, *args)
+        except RuntimeError:  # the app has gone: nothing left to tell
+            self._stop_listening.set()
+
+    def _deliver(self, event: Event) -> None:
+        for screen in self.screen_stack:
+            screen.post_message(EventsArrived(event))
+
+    def _connected(self) -> None:
+        self._from_listener(self._set_live, LIVE)
+
+    def _disconnected(self, error: Exception, retry_in: float) -> None:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else "lost"
+        state = f"○ offline, retrying in {retry_in:.0f}s ({first_line[:40]})"
+        self._from_listener(self._set_live, state)
+
+    def _set_live(self, state: str) -> None:
+        self.sub_title = f"{self.db.actor} · {state}"

@@ -1,0 +1,164 @@
+"""The timeline's geometry, apart from any drawing: which resources are rows, what time each
+column holds, and what occupies each cell. Plain Python, so it is tested without a screen."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+import pendulum
+
+from spaces_tui.engine.calendar import Window
+from spaces_tui.engine.models import Blackout, Reservation, Resource
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A view of time: how many days, how long one column is, how many characters it takes."""
+
+    name: str
+    days: int
+    column_minutes: int
+    cell_width: int
+
+    @property
+    def columns(self) -> int:
+        return self.days * 24 * 60 // self.column_minutes
+
+    @property
+    def label(self) -> str:
+        if self.days == 1:
+            return f"day, {self.column_minutes} min"
+        return f"week, {self.column_minutes // 60} h"
+
+
+DAY = Scale("day", 1, 30, 3)
+DAY_FINE = Scale("day", 1, 15, 2)
+WEEK = Scale("week", 7, 180, 1)
+
+# What wins a cell when several things touch it: the thing that stops a booking most. "blocked"
+# is a booking on a resource above or inside this one (a stage's, or one of its areas'), which
+# keeps this one from being booked too.
+PRIORITY = {"blackout": 4, "confirmed": 3, "pending": 2, "blocked": 1}
+
+
+@dataclass(frozen=True)
+class Span:
+    """One reservation or blackout as the timeline draws it."""
+
+    kind: str  # confirmed | pending | blackout | blocked
+    mine: bool
+    start: datetime
+    end: datetime
+    label: str
+    item: Reservation | Blackout
+
+
+@dataclass
+class Grid:
+    """The rows and columns of one window of time."""
+
+    window: Window
+    scale: Scale
+    origin: pendulum.DateTime  # the start of the first column, in the view's zone
+    actor: str
+    name_filter: str = ""
+    rows: list[Resource] = field(init=False)
+    spans: dict[int, list[Span]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rows = filter_rows(self.window.resources, self.name_filter)
+        self.spans = {}
+        for reservation in self.window.reservations:
+            self.spans.setdefault(reservation.resource_id, []).append(
+                Span(
+                    reservation.status,
+                    reservation.booked_by == self.actor,
+                    reservation.start,
+                    reservation.end,
+                    reservation.title,
+                    reservation,
+                )
+            )
+        for blackout in self.window.blackouts:
+            self.spans.setdefault(blackout.resource_id, []).append(
+                Span("blackout", False, blackout.start, blackout.end, blackout.reason, blackout)
+            )
+        self._add_tree_spans()
+        for spans in self.spans.values():
+            spans.sort(key=lambda span: span.start)
+        self._starts = [self.column_start(col) for col in range(self.scale.columns + 1)]
+
+    def _add_tree_spans(self) -> None:
+        """Shows on each resource what the resources above and inside it hold, as the rules
+        apply them: a stage's blackout is a blackout on its areas too; anything else above
+        or inside a resource blocks it."""
+        parents = {r.id: r.parent_id for r in self.window.resources}
+        own = {rid: list(spans) for rid, spans in self.spans.items()}
+        for resource in self.window.resources:
+            ancestor = resource.parent_id
+            while ancestor is not None:
+                for span in own.get(ancestor, ()):
+                    inherited = span if span.kind == "blackout" else replace(span, kind="blocked")
+                    self.spans.setdefault(resource.id, []).append(inherited)
+                for span in own.get(resource.id, ()):
+                    self.spans.setdefault(ancestor, []).append(replace(span, kind="blocked"))
+                ancestor = parents.get(ancestor)
+
+    @property
+    def columns(self) -> int:
+        return self.scale.columns
+
+    def column_start(self, col: int) -> pendulum.DateTime:
+        # Columns are laid out on the wall clock, so a day with a DST change still reads 00-24.
+        day, minute = divmod(col * self.scale.column_minutes, 24 * 60)
+        return self.origin.add(days=day).at(minute // 60, minute % 60)
+
+    def column_end(self, col: int) -> pendulum.DateTime:
+        return self._starts[col + 1]
+
+    def column_at(self, moment: datetime) -> int | None:
+        """The column holding moment, or None outside the window."""
+        if moment < self._starts[0] or moment >= self._starts[-1]:
+            return None
+        return bisect_right(self._starts, moment) - 1
+
+    def span_at(self, row: int, col: int) -> Span | None:
+        """What occupies a cell: the strongest thing overlapping that stretch of time."""
+        if not 0 <= row < len(self.rows) or not 0 <= col < self.columns:
+            return None
+        start, end = self._starts[col], self._starts[col + 1]
+        best: Span | None = None
+        for span in self.spans.get(self.rows[row].id, ()):
+            if span.start >= end:
+                break
+            if span.end > start and (best is None or PRIORITY[span.kind] > PRIORITY[best.kind]):
+                best = span
+        return best
+
+    def row_cells(self, row: int) -> list[Span | None]:
+        return [self.span_at(row, col) for col in range(self.columns)]
+
+    def row_of(self, resource_id: int) -> int | None:
+        for index, resource in enumerate(self.rows):
+            if resource.id == resource_id:
+                return index
+        return None
+
+
+def filter_rows(resources: list[Resource], text: str) -> list[Resource]:
+    """Resources whose name or kind holds text (any case), each with the resources it sits in,
+    so the tree still reads. An empty text keeps them all."""
+    needle = text.strip().casefold()
+    if not needle:
+        return list(resources)
+    by_id = {resource.id: resource for resource in resources}
+    keep: set[int] = set()
+    for resource in resources:
+        if needle in resource.name.casefold() or needle in resource.kind.casefold():
+            current: Resource | None = resource
+            while current is not None and current.id not in keep:
+                keep.add(current.id)
+                current = by_id.get(current.parent_id) if current.parent_id else None
+    return [resource for resource in resources if resource.id in keep]

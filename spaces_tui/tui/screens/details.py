@@ -1,0 +1,179 @@
+"""One booking or blackout in full: times in its resource's zone, who did what, its history,
+and what this actor may do to it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+from spaces_tui.engine import blackouts, events, reservations, resources
+from spaces_tui.engine.models import Blackout, Event, Reservation, Resource
+from spaces_tui.engine.times import format_period
+from spaces_tui.tui.messages import EventsArrived
+from spaces_tui.tui.screens.prompts import ReasonPrompt
+
+VARIANT = {"approve": "success", "lift": "warning"}
+PAST = {"approve": "Approved", "reject": "Rejected", "cancel": "Cancelled", "lift": "Lifted"}
+
+
+@dataclass(frozen=True)
+class Loaded:
+    item: Reservation | Blackout
+    resource: Resource
+    history: list[Event]
+
+
+def describe(item: Reservation | Blackout) -> list[tuple[str, str]]:
+    """The fields worth reading, as (label, value)."""
+    when = f"{format_period(item.start, item.end)} ({item.timezone})"
+    if isinstance(item, Blackout):
+        rows = [
+            ("Blackout", item.reason),
+            ("Kind", item.kind),
+            ("Resource", item.resource),
+            ("When", when),
+            ("Status", item.status),
+            ("Set by", item.created_by),
+        ]
+        if item.lifted_by:
+            rows.append(("Lifted by", f"{item.lifted_by}, {item.lifted_at:%Y-%m-%d %H:%M}"))
+        return rows
+    rows = [
+        ("Booking", item.title),
+        ("Resource", item.resource),
+        ("When", when),
+        ("Status", item.status),
+        ("Booked by", item.booked_by),
+    ]
+    if item.headcount:
+        rows.append(("Headcount", str(item.headcount)))
+    if item.decided_by:
+        decided = f"{item.decided_by}, {item.decided_at:%Y-%m-%d %H:%M}"
+        if item.decision_note:
+            decided += f": {item.decision_note}"
+        rows.append(("Decided by", decided))
+    if item.cancelled_by:
+        rows.append(("Cancelled by", f"{item.cancelled_by}: {item.cancel_reason}"))
+    return rows
+
+
+def allowed_actions(item: Reservation | Blackout, resource: Resource, actor: str) -> list[str]:
+    if isinstance(item, Blackout):
+        return ["lift"] if item.status == "active" else []
+    actions = []
+    if item.status == "pending" and actor in resource.approvers:
+        actions += ["approve", "reject"]
+    if item.active:
+        actions.append("cancel")
+    return actions
+
+
+class DetailsScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Back"),
+        Binding("a", "act('approve')", "Approve", show=False),
+        Binding("r", "act('reject')", "Reject", show=False),
+        Binding("c", "act('cancel')", "Cancel", show=False),
+        Binding("l", "act('lift')", "Lift", show=False),
+    ]
+
+    def __init__(self, item: Reservation | Blackout) -> None:
+        super().__init__()
+        self.item = item
+        self.loaded: Loaded | None = None
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog details"):
+            yield Label(self._title(), classes="dialog-title", id="title")
+            yield Static(self._fields(self.item), id="fields")
+            yield Label("History", classes="section")
+            yield Static("loading…", id="history")
+            yield Horizontal(classes="buttons", id="actions")
+
+    def _title(self) -> str:
+        kind = "Blackout" if isinstance(self.item, Blackout) else "Booking"
+        return f"{kind} #{self.item.id}"
+
+    @staticmethod
+    def _fields(item: Reservation | Blackout) -> str:
+        return "\n".join(f"[b]{label:<12}[/b] {value}" for label, value in describe(item))
+
+    def on_mount(self) -> None:
+        self.load()
+
+    def load(self) -> None:
+        item = self.item
+        db = self.app.db
+
+        def work() -> Loaded:
+            if isinstance(item, Blackout):
+                fresh: Reservation | Blackout = blackouts.get_blackout(db, item.id)
+                history = events.history(db, blackout_id=item.id)
+            else:
+                fresh = reservations.get_reservation(db, item.id)
+                history = events.history(db, reservation_id=item.id)
+            return Loaded(fresh, resources.get_resource(db, fresh.resource_id), history)
+
+        self.app.db_call(work, self._show, group="details", exclusive=True)
+
+    def _show(self, loaded: Loaded) -> None:
+        self.loaded = loaded
+        self.item = loaded.item
+        self.query_one("#fields", Static).update(self._fields(loaded.item))
+        zone = loaded.item.timezone
+        lines = [
+            f"{event.created_at.in_timezone(zone):%a %d %b %H:%M}  "
+            f"{event.topic.rsplit('.', 1)[-1]:<9} by {event.actor}"
+            for event in loaded.history
+        ]
+        self.query_one("#history", Static).update("\n".join(lines) or "nothing recorded")
+        bar = self.query_one("#actions", Horizontal)
+        bar.remove_children()
+        for action in allowed_actions(loaded.item, loaded.resource, self.app.actor):
+            variant = VARIANT.get(action, "error")
+            bar.mount(Button(f"{action.capitalize()} ({action[0]})", id=action, variant=variant))
+        bar.mount(Button("Back (esc)", id="back"))
+
+    def on_events_arrived(self, _message: EventsArrived) -> None:
+        self.load()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "back":
+            self.dismiss(None)
+        elif event.button.id:
+            self.action_act(event.button.id)
+
+    def action_act(self, action: str) -> None:
+        if self.loaded is None:
+            return
+        if action not in allowed_actions(self.loaded.item, self.loaded.resource, self.app.actor):
+            self.notify(f"You cannot {action} this.", severity="warning", timeout=4)
+            return
+        db, item_id = self.app.db, self.item.id
+        if action == "approve":
+            self._run(lambda: reservations.approve(db, item_id), PAST[action])
+        elif action == "lift":
+            self._run(lambda: blackouts.lift_blackout(db, item_id), PAST[action])
+        else:
+            verb = {"reject": reservations.reject, "cancel": reservations.cancel}[action]
+            label = "Reject booking" if action == "reject" else "Cancel booking"
+
+            def with_reason(reason: str | None) -> None:
+                if reason:
+                    self._run(lambda: verb(db, item_id, reason), PAST[action])
+
+            self.app.push_screen(ReasonPrompt(f"{label} #{item_id}: why?", label), with_reason)
+
+    def _run(self, work, verb: str) -> None:
+        def done(_result: object) -> None:
+            self.notify(f"{verb} #{self.item.id}.")
+            self.load()
+
+        self.app.db_call(work, done)

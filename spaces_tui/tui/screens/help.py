@@ -1,0 +1,53 @@
+"""Every key, in one place."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS = """\
+[b]Timeline[/b]
+  ←↓↑→  h j k l   move the cursor (a resource and a stretch of time)
+  pgup / pgdn     move ten resources up or down
+  home / end      first or last column of the day or week
+  [ ]  or  , .    previous / next day (or week)
+  t               today
+  d / w           day view / week view
+  z               15- or 30-minute columns in the day view
+  g               go to a date
+  /               filter resources by name or kind (escape clears)
+  enter           open what is under the cursor, or book the free slot
+  double-click    the same, with the mouse
+  n               new booking (at the cursor's resource and time)
+  x               cancel the booking under the cursor (asks why)
+  r               reload now (changes also arrive by themselves)
+
+[b]Booking form[/b]
+  tab / shift+tab move between fields; the hint says what is in the way
+  ctrl+s or enter book it        escape  close without booking
+
+[b]Details[/b]
+  a approve  r reject  c cancel  l lift a blackout  escape back
+
+[b]Anywhere[/b]
+  ctrl+p          command palette: jump to a resource, go to a date, new booking
+  ?               this help        q  quit
+
+[b]Cells[/b]
+  solid (reverse)  confirmed       ?░░░  pending (waits for an approver)
+  !╱╱╱  blackout (maintenance, hold, break)
+  *     your own booking           │  now            ·  free
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,question_mark,q", "dismiss(None)", "Close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog help"):
+            yield Static(KEYS)

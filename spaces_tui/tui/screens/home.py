@@ -1,0 +1,260 @@
+"""The home screen: the timeline of every resource, a day or a week at a time."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pendulum
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
+
+from spaces_tui.engine import reservations
+from spaces_tui.engine.calendar import Window, load_window
+from spaces_tui.engine.models import Blackout, Reservation
+from spaces_tui.tui.grid import DAY, DAY_FINE, WEEK, Grid, Scale
+from spaces_tui.tui.messages import EventsArrived
+from spaces_tui.tui.screens.booking import BookingForm
+from spaces_tui.tui.screens.details import DetailsScreen
+from spaces_tui.tui.screens.prompts import DatePrompt, ReasonPrompt
+from spaces_tui.tui.timeline import Cell, Timeline
+
+LEGEND = (
+    "[reverse green]Title[/] booked [yellow]?Title░[/] pending [red]!Why╱[/] blackout "
+    "[dim]┄┄[/] stage/area in use [reverse cyan]*[/] yours [magenta]│[/] now"
+)
+RELOAD_DELAY = 0.1  # seconds: a burst of events becomes one reload
+
+
+class TimelineScreen(Screen[None]):
+    BINDINGS = [
+        Binding("left_square_bracket,comma", "shift(-1)", "Prev", show=False),
+        Binding("right_square_bracket,full_stop", "shift(1)", "Next", show=False),
+        Binding("t", "today", "Today", show=False),
+        Binding("d", "scale('day')", "Day"),
+        Binding("w", "scale('week')", "Week"),
+        Binding("z", "zoom", "15/30 min", show=False),
+        Binding("g", "go_to_date", "Go to"),
+        Binding("n", "new_booking", "New"),
+        Binding("x", "cancel_booking", "Cancel"),
+        Binding("slash", "filter", "Filter"),
+        Binding("escape", "clear_filter", show=False),
+        Binding("r", "reload", "Refresh", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale: Scale = DAY
+        self.day: date = date.today()
+        self.window: Window | None = None
+        self._reload_timer = None
+        self._placed = False  # the cursor is put at "now" once, on the first load
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="where")
+        yield Input(placeholder="filter: name or kind (enter keeps it, escape clears)", id="filter")
+        yield Timeline(id="timeline")
+        yield Static(LEGEND, id="legend")
+        yield Footer()
+
+    @property
+    def timeline(self) -> Timeline:
+        return self.query_one(Timeline)
+
+    def on_mount(self) -> None:
+        self.day = self.app.now().date()
+        self.query_one("#filter").display = False
+        self.timeline.focus()
+        self.load()
+
+    # --- the window of time --------------------------------------------------------------------
+
+    @property
+    def origin(self) -> pendulum.DateTime:
+        start = pendulum.datetime(self.day.year, self.day.month, self.day.day, tz=self.app.zone)
+        return start.start_of("week") if self.scale is WEEK else start
+
+    def load(self) -> None:
+        origin = self.origin
+        end = origin.add(days=self.scale.days)
+        self.app.db_call(
+            lambda: load_window(self.app.db, origin, end),
+            self._loaded,
+            group="timeline",
+            exclusive=True,
+        )
+
+    def _loaded(self, window: Window) -> None:
+        if window.start != self.origin:
+            return  # the user moved on while this was loading
+        self.window = window
+        self._show()
+
+    def _show(self, cursor: Cell | None = None) -> None:
+        if self.window is None:
+            return
+        timeline = self.timeline
+        old = timeline.grid
+        grid = Grid(
+            self.window,
+            self.scale,
+            self.origin,
+            self.app.actor,
+            self.query_one("#filter", Input).value,
+        )
+        if cursor is None:
+            cursor = self._same_place(old, grid, timeline.cursor)
+        timeline.show(grid, self.app.now(), cursor)
+        self._describe()
+
+    def _same_place(self, old: Grid | None, new: Grid, cursor: Cell) -> Cell:
+        """Where the cursor should be in a new grid: the same resource and time if it can."""
+        if not self._placed:
+            self._placed = True
+            now = self.app.now()
+            col = new.column_at(now)
+            if col is None:
+                col = new.column_at(new.origin.at(9)) or 0
+            return Cell(0, col)
+        if old is None or not old.rows or cursor.row >= len(old.rows):
+            return cursor
+        row = new.row_of(old.rows[cursor.row].id)
+        col = new.column_at(old.column_start(cursor.col))
+        return Cell(cursor.row if row is None else row, cursor.col if col is None else col)
+
+    def _describe(self) -> None:
+        origin = self.origin
+        if self.scale is WEEK:
+            span = f"{origin.format('ddd D MMM')} – {origin.add(days=6).format('ddd D MMM YYYY')}"
+        else:
+            span = origin.format("ddd D MMM YYYY")
+        shown = len(self.timeline.grid.rows) if self.timeline.grid else 0
+        filtered = self.query_one("#filter", Input).value.strip()
+        rows = f"{shown} resources" + (f" matching {filtered!r}" if filtered else "")
+        self.query_one("#where", Static).update(
+            f"[b]{span}[/b] · {self.scale.label} · {self.app.zone} · {rows}"
+        )
+
+    # --- live refresh ----------------------------------------------------------------------
+
+    def on_events_arrived(self, _message: EventsArrived) -> None:
+        if self._reload_timer is None:
+            self._reload_timer = self.set_timer(RELOAD_DELAY, self._reload_now)
+
+    def _reload_now(self) -> None:
+        self._reload_timer = None
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        self.timeline.focus()
+
+    # --- keys -------------------------------------------------------------------------------
+
+    def action_shift(self, direction: int) -> None:
+        self.day = self.day + pendulum.duration(days=direction * self.scale.days)
+        self.load()
+
+    def action_today(self) -> None:
+        self.day = self.app.now().date()
+        self._placed = False
+        self.load()
+
+    def action_scale(self, name: str) -> None:
+        wanted = WEEK if name == "week" else DAY
+        if (self.scale is WEEK) != (wanted is WEEK):
+            self.scale = wanted
+            self.load()
+
+    def action_zoom(self) -> None:
+        if self.scale is not WEEK:
+            self.scale = DAY_FINE if self.scale is DAY else DAY
+            self.load()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def go_to(self, day: date) -> None:
+        self.day = day
+        self.load()
+
+    def jump_to_resource(self, resource_id: int) -> None:
+        grid = self.timeline.grid
+        if grid is None:
+            return
+        if grid.row_of(resource_id) is None and self.query_one("#filter", Input).value:
+            self.action_clear_filter()
+            grid = self.timeline.grid
+        row = grid.row_of(resource_id)
+        if row is not None:
+            self.timeline.cursor = Cell(row, self.timeline.cursor.col)
+
+    # --- filter -----------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.value or box.display:
+            box.value = ""
+            box.display = False
+            self.timeline.focus()
+            self._show()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self) -> None:
+        self._show(Cell(0, self.timeline.cursor.col))
+
+    @on(Input.Submitted, "#filter")
+    def _filter_kept(self) -> None:
+        self.timeline.focus()
+
+    # --- opening, booking, cancelling -------------------------------------------------------
+
+    @on(Timeline.Opened)
+    def _open(self, message: Timeline.Opened) -> None:
+        if message.span is not None:
+            self.open_details(message.span.item)
+        else:
+            self.action_new_booking()
+
+    def open_details(self, item: Reservation | Blackout) -> None:
+        self.app.push_screen(DetailsScreen(item))
+
+    def action_new_booking(self) -> None:
+        grid = self.timeline.grid
+        resource, start = None, None
+        if grid is not None and grid.rows:
+            cell = self.timeline.cursor
+            resource = grid.rows[cell.row]
+            start = grid.column_start(cell.col).in_timezone(resource.timezone)
+        self.app.push_screen(BookingForm(resource, start))
+
+    def action_cancel_booking(self) -> None:
+        span = self.timeline.span_under_cursor()
+        if span is None or not isinstance(span.item, Reservation):
+            self.notify("Nothing to cancel here: put the cursor on a booking.", timeout=4)
+            return
+        booking = span.item
+
+        def cancel(reason: str | None) -> None:
+            if reason:
+                self.app.db_call(
+                    lambda: reservations.cancel(self.app.db, booking.id, reason),
+                    lambda done: self.notify(f"Cancelled {done.title!r} ({done.resource})."),
+                )
+
+        self.app.push_screen(
+            ReasonPrompt(f"Cancel {booking.title!r} on {booking.resource}?", "Cancel booking"),
+            cancel,
+        )
+
+    def action_go_to_date(self) -> None:
+        self.app.push_screen(
+            DatePrompt(self.day), lambda day: self.go_to(day) if day is not None else None
+        )

@@ -1,0 +1,84 @@
+"""Small modal questions: a reason for a cancellation or rejection, a date to go to."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pendulum
+from pendulum.parsing.exceptions import ParserError
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+
+class ReasonPrompt(ModalScreen[str | None]):
+    """Asks why; dismisses with the reason, or None when the user backs out."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Back")]
+
+    def __init__(self, question: str, action: str) -> None:
+        super().__init__()
+        self.question = question
+        self.action_label = action
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.question, classes="dialog-title")
+            yield Input(placeholder="reason (kept with the record)", id="reason")
+            yield Static("", id="problem", classes="problem")
+            with Horizontal(classes="buttons"):
+                yield Button(self.action_label, variant="error", id="go")
+                yield Button("Back", id="back")
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#go")
+    def _go(self) -> None:
+        reason = self.query_one("#reason", Input).value.strip()
+        if not reason:
+            self.query_one("#problem", Static).update("A reason is needed.")
+            return
+        self.dismiss(reason)
+
+    @on(Button.Pressed, "#back")
+    def _back(self) -> None:
+        self.dismiss(None)
+
+
+class DatePrompt(ModalScreen[date | None]):
+    """Asks for a date: 2026-12-01, or +3 / -2 days from the day shown."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Back")]
+
+    def __init__(self, shown: date) -> None:
+        super().__init__()
+        self.shown = shown
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Go to date", classes="dialog-title")
+            yield Input(value=self.shown.isoformat(), placeholder="YYYY-MM-DD, or +7 / -7 days")
+            yield Static("", id="problem", classes="problem")
+
+    @on(Input.Submitted)
+    def _go(self, event: Input.Submitted) -> None:
+        try:
+            self.dismiss(read_date(event.value, self.shown))
+        except ValueError as error:
+            self.query_one("#problem", Static).update(str(error))
+
+
+def read_date(text: str, shown: date) -> date:
+    """A date as typed: ISO (2026-12-01), or a number of days from shown (+7, -1)."""
+    text = text.strip()
+    if text[:1] in "+-" and text[1:].isdigit():
+        return shown + pendulum.duration(days=int(text))
+    try:
+        parsed = pendulum.parse(text, exact=True)
+    except (ParserError, ValueError):
+        raise ValueError(f"{text!r} is not a date: use YYYY-MM-DD, or +7 / -7") from None
+    if not isinstance(parsed, date):
+        raise ValueError(f"{text!r} is not a date: use YYYY-MM-DD")
+    return parsed if type(parsed) is date else parsed.date()

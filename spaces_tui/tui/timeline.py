@@ -1,0 +1,286 @@
+"""The cross-resource timeline: rows are resources, columns are time.
+
+A line-API widget: it draws only the lines on screen, from the Grid, with a header of times and
+a column of names that stay put while the rest scrolls. No widget per cell, so 200 resources
+over a week cost what one screenful costs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pendulum
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from spaces_tui.tui.grid import Grid, Span
+
+NAME_WIDTH_MAX = 22
+HEADER_HEIGHT = 1
+
+# Each kind is told apart by its glyph and marker as well as its colour, so a monochrome
+# terminal reads it too: a confirmed booking is solid (reverse video), a pending one shaded and
+# marked "?", a blackout hatched, your own bookings marked "*".
+FILL = {"confirmed": " ", "pending": "░", "blackout": "╱", "blocked": "┄"}
+MARK = {"confirmed": "", "pending": "?", "blackout": "!", "blocked": ""}
+STYLE = {
+    "confirmed": Style(color="green", reverse=True),
+    "pending": Style(color="yellow", italic=True),
+    "blackout": Style(color="red"),
+    "blocked": Style(dim=True),
+}
+MINE = Style(color="cyan", reverse=True, bold=True)
+MINE_PENDING = Style(color="cyan", italic=True, bold=True)
+FREE = Style(dim=True)
+NOW = Style(color="magenta", bold=True)
+HEADER = Style(bold=True)
+CURSOR = Style(underline=True, bold=True)
+
+
+@dataclass(frozen=True)
+class Cell:
+    row: int
+    col: int
+
+
+class Timeline(ScrollView, can_focus=True):
+    """Shows a Grid; moves a cell cursor; says when a cell is opened."""
+
+    BINDINGS = [
+        Binding("left,h", "move(0, -1)", "←", show=False),
+        Binding("right,l", "move(0, 1)", "→", show=False),
+        Binding("up,k", "move(-1, 0)", "↑", show=False),
+        Binding("down,j", "move(1, 0)", "↓", show=False),
+        Binding("pageup", "move(-10, 0)", show=False),
+        Binding("pagedown", "move(10, 0)", show=False),
+        Binding("home", "edge(-1)", show=False),
+        Binding("end", "edge(1)", show=False),
+        Binding("enter", "open", "Open", show=False),
+    ]
+
+    cursor: reactive[Cell] = reactive(Cell(0, 0), always_update=True)
+
+    class Opened(Message):
+        """The user asked to open the cell under the cursor (enter or double-click)."""
+
+        def __init__(self, cell: Cell, span: Span | None) -> None:
+            super().__init__()
+            self.cell = cell
+            self.span = span
+
+    class Moved(Message):
+        def __init__(self, cell: Cell, span: Span | None) -> None:
+            super().__init__()
+            self.cell = cell
+            self.span = span
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.grid: Grid | None = None
+        self.now: pendulum.DateTime | None = None
+        self._rows_cache: dict[int, list[Segment]] = {}
+
+    # --- data -----------------------------------------------------------------------------
+
+    @property
+    def name_width(self) -> int:
+        if self.grid is None or not self.grid.rows:
+            return 12
+        widest = max(2 * r.depth + len(r.name) for r in self.grid.rows)
+        return min(max(widest, 10), NAME_WIDTH_MAX) + 1
+
+    def show(self, grid: Grid, now: pendulum.DateTime, cursor: Cell | None = None) -> None:
+        """Draws grid; the cursor stays where it was unless told, kept inside the grid."""
+        self.grid = grid
+        self.now = now
+        self._rows_cache.clear()
+        width = self.name_width + grid.columns * grid.scale.cell_width
+        self.virtual_size = Size(width, len(grid.rows) + HEADER_HEIGHT)
+        wanted = cursor or self.cursor
+        self.cursor = Cell(
+            max(0, min(wanted.row, len(grid.rows) - 1)), max(0, min(wanted.col, grid.columns - 1))
+        )
+        self.refresh()
+
+    def span_under_cursor(self) -> Span | None:
+        return self.grid.span_at(self.cursor.row, self.cursor.col) if self.grid else None
+
+    # --- cursor ---------------------------------------------------------------------------
+
+    def watch_cursor(self, cell: Cell) -> None:
+        # After the refresh, so a new grid's size is known before scrolling within it.
+        self.call_after_refresh(self._scroll_to_cell, cell)
+        self.refresh()
+        self.post_message(self.Moved(cell, self.span_under_cursor()))
+
+    def action_move(self, rows: int, cols: int) -> None:
+        if self.grid is None or not self.grid.rows:
+            return
+        self.cursor = Cell(
+            max(0, min(self.cursor.row + rows, len(self.grid.rows) - 1)),
+            max(0, min(self.cursor.col + cols, self.grid.columns - 1)),
+        )
+
+    def action_edge(self, direction: int) -> None:
+        if self.grid is not None:
+            self.cursor = Cell(self.cursor.row, 0 if direction < 0 else self.grid.columns - 1)
+
+    def action_open(self) -> None:
+        self.post_message(self.Opened(self.cursor, self.span_under_cursor()))
+
+    def _scroll_to_cell(self, cell: Cell) -> None:
+        if self.grid is None:
+            return
+        width, height = self.scrollable_content_region.size
+        visible_rows = max(1, height - HEADER_HEIGHT)
+        visible_cols = max(1, width - self.name_width)
+        cell_width = self.grid.scale.cell_width
+        x, y = self.scroll_offset
+        left = cell.col * cell_width
+        if left < x:
+            x = left
+        elif left + cell_width > x + visible_cols:
+            x = left + cell_width - visible_cols
+        if cell.row < y:
+            y = cell.row
+        elif cell.row >= y + visible_rows:
+            y = cell.row - visible_rows + 1
+        self.scroll_to(x, y, animate=False, immediate=True)
+
+    def cell_at(self, x: int, y: int) -> Cell | None:
+        """The cell at a point of the widget, or None on the header or the names."""
+        if self.grid is None or y < HEADER_HEIGHT or x < self.name_width:
+            return None
+        scroll_x, scroll_y = self.scroll_offset
+        row = y - HEADER_HEIGHT + scroll_y
+        col = (x - self.name_width + scroll_x) // self.grid.scale.cell_width
+        if row >= len(self.grid.rows) or col >= self.grid.columns:
+            return None
+        return Cell(row, col)
+
+    def on_click(self, event: events.Click) -> None:
+        cell = self.cell_at(event.x, event.y)
+        if cell is None:
+            return
+        self.cursor = cell
+        if event.chain >= 2:
+            self.action_open()
+
+    # --- drawing --------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        names = self.name_width
+        scroll_x, scroll_y = self.scroll_offset
+        if self.grid is None:
+            return Strip.blank(width)
+        if y < HEADER_HEIGHT:
+            left, cells = [Segment("Resource".ljust(names), HEADER)], self._header()
+        else:
+            row = y - HEADER_HEIGHT + scroll_y
+            if row >= len(self.grid.rows):
+                return Strip.blank(width, self.rich_style)
+            left, cells = self._name_cells(row), self._time_cells(row)
+        timeline = Strip(cells).crop(scroll_x, scroll_x + max(0, width - names))
+        return Strip.join([Strip(left, names), timeline]).crop(0, width)
+
+    def _name_cells(self, row: int) -> list[Segment]:
+        resource = self.grid.rows[row]
+        text = ("  " * resource.depth + resource.name)[: self.name_width - 1]
+        style = Style(bold=resource.depth == 0 and resource.kind == "stage")
+        if row == self.cursor.row:
+            style += Style(underline=True)
+        return [Segment(text.ljust(self.name_width - 1), style), Segment("│", FREE)]
+
+    def _header(self) -> list[Segment]:
+        grid = self.grid
+        width = grid.scale.cell_width
+        text = [" "] * (grid.columns * width)
+        for col in range(grid.columns):
+            start = grid.column_start(col)
+            if grid.scale.days > 1:
+                label = start.format("ddd D") if start.hour == 0 and start.minute == 0 else ""
+            else:
+                label = start.format("HH:mm") if start.minute == 0 else ""
+            for offset, char in enumerate(label):
+                if col * width + offset < len(text):
+                    text[col * width + offset] = char
+        segments = [Segment("".join(text), HEADER)]
+        now_col = grid.column_at(self.now) if self.now else None
+        if now_col is None:
+            return segments
+        # Now: its column's label lit up, or a ▼ where the column has no label.
+        strip = Strip(segments)
+        at = now_col * width
+        marker = strip.crop(at, at + width)
+        if not marker.text.strip():
+            marker = Strip([Segment("▼".ljust(width), NOW)])
+        else:
+            marker = Strip([Segment(marker.text, NOW + Style(reverse=True))])
+        return list(Strip.join([strip.crop(0, at), marker, strip.crop(at + width)]))
+
+    def _time_cells(self, row: int) -> list[Segment]:
+        cached = self._rows_cache.get(row)
+        if cached is None:
+            cached = self._rows_cache[row] = list(self._draw_row(row))
+        if row != self.cursor.row:
+            return cached
+        # The cursor row is drawn fresh with the cursor cell underlined and bold.
+        width = self.grid.scale.cell_width
+        strip = Strip(cached)
+        at = self.cursor.col * width
+        cursor_cell = [
+            Segment(segment.text, (segment.style or Style()) + CURSOR)
+            for segment in strip.crop(at, at + width)
+        ]
+        return list(Strip.join([strip.crop(0, at), Strip(cursor_cell), strip.crop(at + width)]))
+
+    def _draw_row(self, row: int) -> list[Segment]:
+        grid = self.grid
+        width = grid.scale.cell_width
+        now_col = grid.column_at(self.now) if self.now else None
+        cells = grid.row_cells(row)
+        segments: list[Segment] = []
+        col = 0
+        while col < grid.columns:
+            span = cells[col]
+            run = 1
+            while col + run < grid.columns and cells[col + run] is span:
+                run += 1
+            if span is None:
+                segments.extend(self._free(col, run, now_col))
+            else:
+                segments.append(self._occupied(span, run * width))
+            col += run
+        return segments
+
+    def _free(self, col: int, run: int, now_col: int | None) -> list[Segment]:
+        grid = self.grid
+        width = grid.scale.cell_width
+        out = []
+        for offset in range(col, col + run):
+            start = grid.column_start(offset)
+            if offset == now_col:
+                out.append(Segment("│".ljust(width), NOW))
+            elif start.minute == 0 and (grid.scale.days == 1 or start.hour == 0):
+                out.append(Segment("·".ljust(width), FREE))
+            else:
+                out.append(Segment(" " * width, FREE))
+        return out
+
+    def _occupied(self, span: Span, width: int) -> Segment:
+        mark = ("*" if span.mine else "") + MARK[span.kind]
+        label = "" if span.kind == "blocked" else span.label  # its own row names it
+        text = (mark + label)[:width]
+        text += FILL[span.kind] * (width - len(text))
+        style = STYLE[span.kind]
+        if span.mine and span.kind != "blocked":
+            style = MINE if span.kind == "confirmed" else MINE_PENDING
+        return Segment(text, style)
