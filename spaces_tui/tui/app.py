@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 import pendulum
@@ -90,25 +91,34 @@ class SpacesApp(App[None]):
         to failed, or becomes a notification; the app never crashes on one."""
 
         def run() -> None:
+            outcome: Callable[[], Any] | None
             try:
                 result = work()
+                outcome = partial(done, result) if done is not None else None
             except SpacesError as error:
-                self.call_from_thread(failed or self._notify_error, error)
+                outcome = partial(failed or self._notify_error, error)
             except DatabaseUnavailable as error:
-                self.call_from_thread(self._notify_error, error)
-            except Exception as error:  # a bug: say so, keep the app alive, keep the details
-                self.log.error(f"unexpected error in {work!r}", error)
-                self.call_from_thread(
-                    self._notify_error, RuntimeError(f"unexpected {type(error).__name__}: {error}")
-                )
-            else:
-                if done is not None:
-                    self.call_from_thread(done, result)
+                outcome = partial(self._notify_error, error)
+            except Exception as error:
+                outcome = partial(self._notify_bug, error)
+            if outcome is not None:
+                self.call_from_thread(self._safely, outcome)
 
         self.run_worker(run, thread=True, group=group, exclusive=exclusive, exit_on_error=False)
 
+    def _safely(self, outcome: Callable[[], Any]) -> None:
+        try:
+            outcome()
+        except Exception as error:
+            self._notify_bug(error)
+
     def _notify_error(self, error: Exception) -> None:
         self.notify(str(error), title="Spaces", severity="error", timeout=8)
+
+    def _notify_bug(self, error: Exception) -> None:
+        """A bug, not a user error: say so and keep the app alive; the details go to the log."""
+        self.log.error("unexpected error", error)
+        self.notify(f"unexpected {type(error).__name__}: {error}", title="Spaces", severity="error")
 
     # --- the event bus ------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from spaces_tui.tui.grid import Grid, Span
 
 NAME_WIDTH_MAX = 22
 HEADER_HEIGHT = 1
+LABEL_MIN = 4  # characters a run needs before it shows its title
 
 # Each kind is told apart by its glyph and marker as well as its colour, so a monochrome
 # terminal reads it too: a confirmed booking is solid (reverse video), a pending one shaded and
@@ -277,7 +278,8 @@ class Timeline(ScrollView, can_focus=True):
 
     def _occupied(self, span: Span, width: int) -> Segment:
         mark = ("*" if span.mine else "") + MARK[span.kind]
-        label = "" if span.kind == "blocked" else span.label  # its own row names it
+        # A blocked cell's own row names what is there; a label cut to a letter or two is noise.
+        label = "" if span.kind == "blocked" or width < LABEL_MIN else span.label
         text = (mark + label)[:width]
         text += FILL[span.kind] * (width - len(text))
         style = STYLE[span.kind]

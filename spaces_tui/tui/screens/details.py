@@ -14,10 +14,11 @@ from textual.widgets import Button, Label, Static
 
 from spaces_tui.engine import blackouts, events, reservations, resources
 from spaces_tui.engine.models import Blackout, Event, Reservation, Resource
-from spaces_tui.engine.times import format_period
+from spaces_tui.engine.times import format_period, in_zone
 from spaces_tui.tui.messages import EventsArrived
 from spaces_tui.tui.screens.prompts import ReasonPrompt
 
+ACTIONS = ("approve", "reject", "cancel", "lift")
 VARIANT = {"approve": "success", "lift": "warning"}
 PAST = {"approve": "Approved", "reject": "Rejected", "cancel": "Cancelled", "lift": "Lifted"}
 
@@ -94,7 +95,14 @@ class DetailsScreen(ModalScreen[None]):
             yield Static(self._fields(self.item), id="fields")
             yield Label("History", classes="section")
             yield Static("loading…", id="history")
-            yield Horizontal(classes="buttons", id="actions")
+            with Horizontal(classes="buttons", id="actions"):
+                for action in ACTIONS:
+                    yield Button(
+                        f"{action.capitalize()} ({action[0]})",
+                        id=action,
+                        variant=VARIANT.get(action, "error"),
+                    )
+                yield Button("Back (esc)", id="back")
 
     def _title(self) -> str:
         kind = "Blackout" if isinstance(self.item, Blackout) else "Booking"
@@ -105,6 +113,8 @@ class DetailsScreen(ModalScreen[None]):
         return "\n".join(f"[b]{label:<12}[/b] {value}" for label, value in describe(item))
 
     def on_mount(self) -> None:
+        for action in ACTIONS:
+            self.query_one(f"#{action}", Button).display = False
         self.load()
 
     def load(self) -> None:
@@ -128,17 +138,14 @@ class DetailsScreen(ModalScreen[None]):
         self.query_one("#fields", Static).update(self._fields(loaded.item))
         zone = loaded.item.timezone
         lines = [
-            f"{event.created_at.in_timezone(zone):%a %d %b %H:%M}  "
+            f"{in_zone(event.created_at, zone):%a %d %b %H:%M}  "
             f"{event.topic.rsplit('.', 1)[-1]:<9} by {event.actor}"
             for event in loaded.history
         ]
         self.query_one("#history", Static).update("\n".join(lines) or "nothing recorded")
-        bar = self.query_one("#actions", Horizontal)
-        bar.remove_children()
-        for action in allowed_actions(loaded.item, loaded.resource, self.app.actor):
-            variant = VARIANT.get(action, "error")
-            bar.mount(Button(f"{action.capitalize()} ({action[0]})", id=action, variant=variant))
-        bar.mount(Button("Back (esc)", id="back"))
+        allowed = allowed_actions(loaded.item, loaded.resource, self.app.actor)
+        for action in ACTIONS:
+            self.query_one(f"#{action}", Button).display = action in allowed
 
     def on_events_arrived(self, _message: EventsArrived) -> None:
         self.load()

@@ -224,7 +224,7 @@ class TimelineScreen(Screen[None]):
             self.action_new_booking()
 
     def open_details(self, item: Reservation | Blackout) -> None:
-        self.app.push_screen(DetailsScreen(item))
+        self.app.push_screen(DetailsScreen(item), self._after_change)
 
     def action_new_booking(self) -> None:
         grid = self.timeline.grid
@@ -233,7 +233,7 @@ class TimelineScreen(Screen[None]):
             cell = self.timeline.cursor
             resource = grid.rows[cell.row]
             start = grid.column_start(cell.col).in_timezone(resource.timezone)
-        self.app.push_screen(BookingForm(resource, start))
+        self.app.push_screen(BookingForm(resource, start), self._after_change)
 
     def action_cancel_booking(self) -> None:
         span = self.timeline.span_under_cursor()
@@ -246,13 +246,21 @@ class TimelineScreen(Screen[None]):
             if reason:
                 self.app.db_call(
                     lambda: reservations.cancel(self.app.db, booking.id, reason),
-                    lambda done: self.notify(f"Cancelled {done.title!r} ({done.resource})."),
+                    self._cancelled,
                 )
 
         self.app.push_screen(
             ReasonPrompt(f"Cancel {booking.title!r} on {booking.resource}?", "Cancel booking"),
             cancel,
         )
+
+    def _cancelled(self, booking: Reservation) -> None:
+        self.notify(f"Cancelled {booking.title!r} ({booking.resource}).")
+        self.load()
+
+    def _after_change(self, _result: object = None) -> None:
+        # Our own changes show at once, without waiting for the event bus to bring them.
+        self.load()
 
     def action_go_to_date(self) -> None:
         self.app.push_screen(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pendulum
 from pendulum.parsing.exceptions import ParserError
@@ -79,6 +79,8 @@ def read_date(text: str, shown: date) -> date:
         parsed = pendulum.parse(text, exact=True)
     except (ParserError, ValueError):
         raise ValueError(f"{text!r} is not a date: use YYYY-MM-DD, or +7 / -7") from None
+    if isinstance(parsed, datetime):
+        return parsed.date()
     if not isinstance(parsed, date):
         raise ValueError(f"{text!r} is not a date: use YYYY-MM-DD")
-    return parsed if type(parsed) is date else parsed.date()
+    return date(parsed.year, parsed.month, parsed.day)

@@ -1,0 +1,421 @@
+"""The calendar, driven by Textual's Pilot against a real database holding the demo venue, on a
+fixed clock and an 80x24 terminal."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pendulum
+import psycopg
+import pytest
+from textual.widgets import Input, Static
+
+from spaces_tui.db.connection import Database
+from spaces_tui.engine import reservations
+from spaces_tui.engine.demo import load_demo
+from spaces_tui.tui.app import SpacesApp
+from spaces_tui.tui.screens.booking import BookingForm
+from spaces_tui.tui.screens.details import DetailsScreen
+from spaces_tui.tui.screens.help import HelpScreen
+from spaces_tui.tui.screens.home import TimelineScreen
+from spaces_tui.tui.timeline import Cell, Timeline
+from tests.conftest import with_database
+
+ZONE = "Europe/London"
+TODAY = date(2026, 11, 24)  # a Tuesday
+SIZE = (80, 24)
+
+
+def fixed_clock(zone: str) -> pendulum.DateTime:
+    return pendulum.datetime(2026, 11, 24, 11, 15, tz=ZONE).in_timezone(zone)
+
+
+@pytest.fixture(scope="module")
+def demo_template(server_url, template_name):
+    """The demo venue, loaded once into a template every test here clones."""
+    name = f"spaces_demo_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
+    loader = Database(with_database(server_url, name), "tester")
+    load_demo(loader, today=TODAY, zone=ZONE)
+    loader.dispose()
+    yield name
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(server_url, demo_template):
+    """This module's tests start from the demo venue (overrides conftest's empty one)."""
+    name = f"spaces_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{demo_template}"')
+    yield with_database(server_url, name)
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def venue(db):
+    return db
+
+
+def make_app(db, *, listen: bool = False) -> SpacesApp:
+    return SpacesApp(db, zone=ZONE, clock=fixed_clock, listen=listen)
+
+
+async def settle(pilot) -> None:
+    """Lets database work in threads finish and the screen catch up."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def home(app: SpacesApp) -> TimelineScreen:
+    screen = app.screen_stack[1]
+    assert isinstance(screen, TimelineScreen)
+    return screen
+
+
+def where_text(app: SpacesApp) -> str:
+    return str(home(app).query_one("#where", Static).render())
+
+
+def put_cursor(app: SpacesApp, resource: str, hour: int, minute: int = 0) -> Timeline:
+    timeline = home(app).timeline
+    row = next(i for i, r in enumerate(timeline.grid.rows) if r.name == resource)
+    at = pendulum.datetime(TODAY.year, TODAY.month, TODAY.day, hour, minute, tz=ZONE)
+    timeline.cursor = Cell(row, timeline.grid.column_at(at))
+    return timeline
+
+
+async def test_the_day_opens_at_now_and_the_keys_move_through_time(venue):
+    app = make_app(venue)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        timeline = home(app).timeline
+        assert "Tue 24 Nov 2026" in where_text(app)
+        assert timeline.grid.column_start(timeline.cursor.col).format("HH:mm") == "11:00"
+        assert timeline.cursor.row == 0
+
+        await pilot.press("right", "l", "down", "j")
+        assert timeline.cursor == Cell(2, 24)
+        await pilot.press("left", "k")
+        assert timeline.cursor == Cell(1, 23)
+
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert "Wed 25 Nov 2026" in where_text(app)
+        assert timeline.cursor == Cell(1, 23), "the cursor keeps its resource and time of day"
+        await pilot.press("comma", "comma")
+        await settle(pilot)
+        assert "Mon 23 Nov 2026" in where_text(app)
+
+        await pilot.press("w")
+        await settle(pilot)
+        assert "Mon 23 Nov – Sun 29 Nov 2026" in where_text(app)
+        assert timeline.grid.columns == 56
+        await pilot.press("d", "t")
+        await settle(pilot)
+        assert "Tue 24 Nov 2026" in where_text(app)
+        assert timeline.grid.columns == 48
+        await pilot.press("z")
+        await settle(pilot)
+        assert timeline.grid.columns == 96
+
+
+async def test_go_to_a_date(venue):
+    app = make_app(venue)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("g")
+        await pilot.pause()
+        box = app.screen.query_one(Input)
+        box.value = "2026-12-25"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Fri 25 Dec 2026" in where_text(app)
+
+
+async def test_filter_keeps_matching_resources_and_their_parents(venue):
+    app = make_app(venue)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"vehicle", "enter")
+        await pilot.pause()
+        assert [r.name for r in home(app).timeline.grid.rows] == ["Truck 18t", "Truck 7.5t"]
+        await pilot.press("slash", "escape")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert len(home(app).timeline.grid.rows) == 22
+
+
+async def test_enter_on_a_booking_opens_its_details_with_history(venue):
+    app = make_app(venue)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        timeline = put_cursor(app, "Rehearsal 1", 10)  # Company class, every weekday at 10
+        assert timeline.span_under_cursor().label == "Company class"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailsScreen)
+        fields = str(app.screen.query_one("#fields", Static).render())
+        assert "Company class" in fields
+        assert "2026-11-24 10:00-11:00 (Europe/London)" in fields
+        history = str(app.screen.query_one("#history", Static).render())
+        assert "created" in history
+        await pilot.press("escape")
+        assert isinstance(app.screen, TimelineScreen)
+
+
+async def test_enter_on_a_free_cell_opens_a_prefilled_booking_form(venue):
+    app = make_app(venue)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        put_cursor(app, "Rehearsal 6", 7)
+        await pilot.press("enter")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, BookingForm)
+        assert form.query_one("#resource", Input).value == "Rehearsal 6"
+        assert form.query_one("#start", Input).value == "2026-11-24 07:00"
+
+
+async def fill(pilot, form: BookingForm, **fields: str) -> None:
+    for name, value in fields.items():
+        form.query_one(f"#{name}", Input).value = value
+    await pilot.pause(0.4)  # past the hint's debounce
+    await settle(pilot)
+
+
+def hint(form: BookingForm) -> tuple[str, set[str]]:
+    widget = form.query_one("#hint", Static)
+    return str(widget.render()), set(widget.classes)
+
+
+async def test_the_hint_names_what_is_in_the_way_and_clears_when_fixed(venue):
+    app = make_app(venue)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        await fill(pilot, form, resource="Rehearsal 1", start="2026-11-24 10:30", end="+1h")
+        text, classes = hint(form)
+        assert "conflict" in classes
+        assert "Company class" in text and "10:00-11:00" in text
+
+        await fill(pilot, form, start="2026-11-24 07:00", end="08:00")
+        text, classes = hint(form)
+        assert "free" in classes, text
+        assert "Company class" not in text
+
+
+async def test_the_hint_gives_a_blackouts_reason_and_a_stages_blackout_on_its_area(venue):
+    app = make_app(venue)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        # Studio Stage is closed for a rigging inspection two days on, 08:00 to 14:00.
+        await fill(pilot, form, resource="Studio Left", start="2026-11-26 09:00", end="+30m")
+        text, classes = hint(form)
+        assert "conflict" in classes
+        assert "Rigging inspection" in text and "Studio Stage" in text
+
+
+async def test_bad_input_is_explained_in_the_hint_not_raised(venue):
+    app = make_app(venue)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        await fill(pilot, form, resource="Nowhere", start="2026-11-24 07:00")
+        assert "No resource is called 'Nowhere'" in hint(form)[0]
+        await fill(pilot, form, resource="Rehearsal 6", start="tomorrow-ish")
+        assert "cannot read start" in hint(form)[0]
+        await fill(pilot, form, start="2026-11-24 09:00", end="08:00")
+        assert "must be after the start" in hint(form)[0]
+
+
+async def test_an_approval_resource_says_up_front_it_will_be_pending(venue):
+    app = make_app(venue)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        await fill(pilot, form, resource="Rehearsal 5", start="2026-11-24 07:00", end="+1h")
+        text, classes = hint(form)
+        assert "free" in classes
+        assert "Needs approval" in text and "company-manager" in text
+
+
+async def test_submitting_books_it_and_closes_the_form(venue):
+    app = make_app(venue)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        await fill(
+            pilot,
+            form,
+            resource="Rehearsal 6",
+            start="2026-11-24 07:00",
+            end="+90m",
+            title="Early call",
+            headcount="4",
+        )
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, TimelineScreen)
+    booked = reservations.list_reservations(
+        venue, resource="Rehearsal 6", start="2026-11-24T07:00", end="2026-11-24T08:30"
+    )
+    assert [(b.title, b.headcount, b.booked_by) for b in booked] == [("Early call", 4, "tester")]
+    assert booked[0].end.format("HH:mm") == "08:30"
+
+
+async def test_a_slot_taken_between_hint_and_submit_shows_the_winner(venue, database_url):
+    app = make_app(venue)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        await fill(
+            pilot, form, resource="Rehearsal 6", start="2026-11-24 07:00", end="+1h", title="Mine"
+        )
+        assert "free" in hint(form)[1]
+        with psycopg.connect(database_url, autocommit=True) as other:
+            other.execute("SET spaces.actor = 'quick'")
+            other.execute(
+                "INSERT INTO spaces.reservations (resource_id, during, title)"
+                " SELECT id, tstzrange('2026-11-24 07:30+00', '2026-11-24 08:00+00'), 'Sneaky'"
+                " FROM spaces.resources WHERE name = 'Rehearsal 6'"
+            )
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form, "the form stays open"
+        text, classes = hint(form)
+        assert "conflict" in classes
+        assert "Sneaky" in text and "quick" in text
+
+
+async def test_x_cancels_the_booking_under_the_cursor_with_a_reason(venue):
+    booking = reservations.book(venue, "Rehearsal 6", "2026-11-24T07:00", "+1h", "To cancel")
+    app = make_app(venue)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        put_cursor(app, "Rehearsal 6", 7)
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press(*"room flooded", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TimelineScreen)
+        assert home(app).timeline.span_under_cursor() is None, "the slot shows free again"
+    cancelled = reservations.get_reservation(venue, booking.id)
+    assert (cancelled.status, cancelled.cancel_reason) == ("cancelled", "room flooded")
+
+
+async def test_an_approver_approves_from_the_details(venue):
+    venue.actor = "company-manager"
+    booking = reservations.book(venue, "Rehearsal 5", "2026-11-24T07:00", "+1h", "Needs a yes")
+    app = make_app(venue)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        put_cursor(app, "Rehearsal 5", 7)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        assert "confirmed" in str(app.screen.query_one("#fields", Static).render())
+    assert reservations.get_reservation(venue, booking.id).decided_by == "company-manager"
+
+
+async def test_a_booking_made_elsewhere_appears_within_a_second(venue, database_url):
+    app = make_app(venue, listen=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        timeline = put_cursor(app, "Rehearsal 6", 7)
+        cursor = timeline.cursor
+        assert timeline.span_under_cursor() is None
+        with psycopg.connect(database_url, autocommit=True) as other:
+            other.execute("SET spaces.actor = 'elsewhere'")
+            other.execute(
+                "INSERT INTO spaces.reservations (resource_id, during, title)"
+                " SELECT id, tstzrange('2026-11-24 07:00+00', '2026-11-24 08:00+00'), 'From psql'"
+                " FROM spaces.resources WHERE name = 'Rehearsal 6'"
+            )
+        for _ in range(20):
+            await pilot.pause(0.05)
+            span = timeline.span_under_cursor()
+            if span is not None:
+                break
+        assert span is not None and span.label == "From psql"
+        assert timeline.cursor == cursor, "the cursor stays put"
+        assert "live" in app.sub_title
+
+
+async def test_help_lists_every_key(venue):
+    app = make_app(venue)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one(Static).render())
+        for binding in TimelineScreen.BINDINGS:
+            for key in binding.key.split(","):
+                shown = {
+                    "left_square_bracket": "[",
+                    "right_square_bracket": "]",
+                    "comma": ",",
+                    "full_stop": ".",
+                    "slash": "/",
+                    "escape": "escape",
+                }.get(key, key)
+                assert shown in text, f"{key} is not in the help"
+        await pilot.press("escape")
+        assert isinstance(app.screen, TimelineScreen)
+
+
+# --- snapshots: the screens as a user sees them --------------------------------------------
+
+
+def test_snapshot_day_view(venue, snap_compare):
+    assert snap_compare(make_app(venue), terminal_size=SIZE, run_before=settle)
+
+
+def test_snapshot_week_view(venue, snap_compare):
+    async def week(pilot):
+        await settle(pilot)
+        await pilot.press("w")
+        await settle(pilot)
+
+    assert snap_compare(make_app(venue), terminal_size=SIZE, run_before=week)
+
+
+def test_snapshot_booking_form_with_a_conflict(venue, snap_compare):
+    async def conflict(pilot):
+        await settle(pilot)
+        put_cursor(pilot.app, "Rehearsal 1", 10)
+        await pilot.press("n")
+        await settle(pilot)
+        await fill(pilot, pilot.app.screen, title="Extra class")
+
+    assert snap_compare(make_app(venue), terminal_size=SIZE, run_before=conflict)
+
+
+def test_snapshot_help(venue, snap_compare):
+    async def help_screen(pilot):
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(make_app(venue), terminal_size=SIZE, run_before=help_screen)
