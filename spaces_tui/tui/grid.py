@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pendulum
 
@@ -27,15 +27,21 @@ class Scale:
         return self.days * 24 * 60 // self.column_minutes
 
     @property
+    def is_week(self) -> bool:
+        return self.days > 1
+
+    @property
     def label(self) -> str:
-        if self.days == 1:
-            return f"day, {self.column_minutes} min"
-        return f"week, {self.column_minutes // 60} h"
+        if self.column_minutes < 60:
+            return f"{self.name}, {self.column_minutes} min"
+        return f"{self.name}, {self.column_minutes // 60} h"
 
 
 DAY = Scale("day", 1, 30, 3)
 DAY_FINE = Scale("day", 1, 15, 2)
 WEEK = Scale("week", 7, 180, 1)
+WEEK_FINE = Scale("week", 7, 30, 1)
+ZOOMED = {DAY: DAY_FINE, DAY_FINE: DAY, WEEK: WEEK_FINE, WEEK_FINE: WEEK}
 
 # What wins a cell when several things touch it: the thing that stops a booking most. "blocked"
 # is a booking on a resource above or inside this one (a stage's, or one of its areas'), which
@@ -53,6 +59,14 @@ class Span:
     end: datetime
     label: str
     item: Reservation | Blackout
+
+    @property
+    def begins(self) -> float:
+        return self.start.timestamp()
+
+    @property
+    def ends(self) -> float:
+        return self.end.timestamp()
 
 
 @dataclass
@@ -87,8 +101,12 @@ class Grid:
             )
         self._add_tree_spans()
         for spans in self.spans.values():
-            spans.sort(key=lambda span: span.start)
-        self._starts = [self.column_start(col) for col in range(self.scale.columns + 1)]
+            spans.sort(key=lambda span: span.begins)
+        # Column edges as instants (POSIX seconds): Python compares two datetimes of one zone by
+        # wall clock, which is wrong in the hour a clock change repeats or skips.
+        self._edges = _monotonic(
+            [self.column_start(c).timestamp() for c in range(self.scale.columns + 1)]
+        )
 
     def _add_tree_spans(self) -> None:
         """Shows on each resource what the resources above and inside it hold, as the rules
@@ -112,28 +130,33 @@ class Grid:
 
     def column_start(self, col: int) -> pendulum.DateTime:
         # Columns are laid out on the wall clock, so a day with a DST change still reads 00-24.
-        day, minute = divmod(col * self.scale.column_minutes, 24 * 60)
-        return self.origin.add(days=day).at(minute // 60, minute % 60)
+        # (Built from the date: pendulum's add(...).at(...) loses the zone's rules on such days.)
+        days, minute = divmod(col * self.scale.column_minutes, 24 * 60)
+        day = self.origin.date() + timedelta(days=days)
+        return pendulum.datetime(
+            day.year, day.month, day.day, minute // 60, minute % 60, tz=self.origin.timezone
+        )
 
     def column_end(self, col: int) -> pendulum.DateTime:
-        return self._starts[col + 1]
+        return pendulum.from_timestamp(self._edges[col + 1], tz=self.origin.timezone)
 
     def column_at(self, moment: datetime) -> int | None:
         """The column holding moment, or None outside the window."""
-        if moment < self._starts[0] or moment >= self._starts[-1]:
+        instant = moment.timestamp()
+        if instant < self._edges[0] or instant >= self._edges[-1]:
             return None
-        return bisect_right(self._starts, moment) - 1
+        return bisect_right(self._edges, instant) - 1
 
     def span_at(self, row: int, col: int) -> Span | None:
         """What occupies a cell: the strongest thing overlapping that stretch of time."""
         if not 0 <= row < len(self.rows) or not 0 <= col < self.columns:
             return None
-        start, end = self._starts[col], self._starts[col + 1]
+        start, end = self._edges[col], self._edges[col + 1]
         best: Span | None = None
         for span in self.spans.get(self.rows[row].id, ()):
-            if span.start >= end:
+            if span.begins >= end:
                 break
-            if span.end > start and (best is None or PRIORITY[span.kind] > PRIORITY[best.kind]):
+            if span.ends > start and (best is None or PRIORITY[span.kind] > PRIORITY[best.kind]):
                 best = span
         return best
 
@@ -145,6 +168,14 @@ class Grid:
             if resource.id == resource_id:
                 return index
         return None
+
+
+def _monotonic(edges: list[float]) -> list[float]:
+    """Column edges that never go back: the wall-clock times a spring-forward skips become
+    empty columns at the moment of the change."""
+    for index in range(len(edges) - 2, -1, -1):
+        edges[index] = min(edges[index], edges[index + 1])
+    return edges
 
 
 def filter_rows(resources: list[Resource], text: str) -> list[Resource]:

@@ -206,7 +206,7 @@ class Timeline(ScrollView, can_focus=True):
         text = [" "] * (grid.columns * width)
         for col in range(grid.columns):
             start = grid.column_start(col)
-            if grid.scale.days > 1:
+            if grid.scale.is_week:
                 label = start.format("ddd D") if start.hour == 0 and start.minute == 0 else ""
             else:
                 label = start.format("HH:mm") if start.minute == 0 else ""
@@ -270,7 +270,7 @@ class Timeline(ScrollView, can_focus=True):
             start = grid.column_start(offset)
             if offset == now_col:
                 out.append(Segment("│".ljust(width), NOW))
-            elif start.minute == 0 and (grid.scale.days == 1 or start.hour == 0):
+            elif start.minute == 0 and (not grid.scale.is_week or start.hour == 0):
                 out.append(Segment("·".ljust(width), FREE))
             else:
                 out.append(Segment(" " * width, FREE))

@@ -16,7 +16,7 @@ KEYS = """\
   [ ]  or  , .    previous / next day (or week)
   t               today
   d / w           day view / week view
-  z               15- or 30-minute columns in the day view
+  z               zoom: 15 or 30 minutes a column in a day, 30 minutes or 3 hours in a week
   g               go to a date
   /               filter resources by name or kind (escape clears)
   enter           open what is under the cursor, or book the free slot

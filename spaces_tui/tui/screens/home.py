@@ -14,7 +14,7 @@ from textual.widgets import Footer, Header, Input, Static
 from spaces_tui.engine import reservations
 from spaces_tui.engine.calendar import Window, load_window
 from spaces_tui.engine.models import Blackout, Reservation
-from spaces_tui.tui.grid import DAY, DAY_FINE, WEEK, Grid, Scale
+from spaces_tui.tui.grid import DAY, WEEK, ZOOMED, Grid, Scale
 from spaces_tui.tui.messages import EventsArrived
 from spaces_tui.tui.screens.booking import BookingForm
 from spaces_tui.tui.screens.details import DetailsScreen
@@ -35,7 +35,7 @@ class TimelineScreen(Screen[None]):
         Binding("t", "today", "Today", show=False),
         Binding("d", "scale('day')", "Day"),
         Binding("w", "scale('week')", "Week"),
-        Binding("z", "zoom", "15/30 min", show=False),
+        Binding("z", "zoom", "Zoom", show=False),
         Binding("g", "go_to_date", "Go to"),
         Binding("n", "new_booking", "New"),
         Binding("x", "cancel_booking", "Cancel"),
@@ -75,7 +75,7 @@ class TimelineScreen(Screen[None]):
     @property
     def origin(self) -> pendulum.DateTime:
         start = pendulum.datetime(self.day.year, self.day.month, self.day.day, tz=self.app.zone)
-        return start.start_of("week") if self.scale is WEEK else start
+        return start.start_of("week") if self.scale.is_week else start
 
     def load(self) -> None:
         origin = self.origin
@@ -117,7 +117,7 @@ class TimelineScreen(Screen[None]):
             now = self.app.now()
             col = new.column_at(now)
             if col is None:
-                col = new.column_at(new.origin.at(9)) or 0
+                col = 0 if new.scale.is_week else 9 * 60 // new.scale.column_minutes  # 09:00
             return Cell(0, col)
         if old is None or not old.rows or cursor.row >= len(old.rows):
             return cursor
@@ -127,7 +127,7 @@ class TimelineScreen(Screen[None]):
 
     def _describe(self) -> None:
         origin = self.origin
-        if self.scale is WEEK:
+        if self.scale.is_week:
             span = f"{origin.format('ddd D MMM')} – {origin.add(days=6).format('ddd D MMM YYYY')}"
         else:
             span = origin.format("ddd D MMM YYYY")
@@ -163,15 +163,13 @@ class TimelineScreen(Screen[None]):
         self.load()
 
     def action_scale(self, name: str) -> None:
-        wanted = WEEK if name == "week" else DAY
-        if (self.scale is WEEK) != (wanted is WEEK):
-            self.scale = wanted
+        if self.scale.name != name:
+            self.scale = WEEK if name == "week" else DAY
             self.load()
 
     def action_zoom(self) -> None:
-        if self.scale is not WEEK:
-            self.scale = DAY_FINE if self.scale is DAY else DAY
-            self.load()
+        self.scale = ZOOMED[self.scale]
+        self.load()
 
     def action_reload(self) -> None:
         self.load()
