@@ -159,18 +159,84 @@ def racing_bookings(url: str, names: list[str], threads: int, per_thread: int) -
     )
 
 
+def busy_venue(url: str, rooms: int, days: int) -> int:
+    """rooms rooms, each booked three times a day for days days from DAY0; returns bookings."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO spaces.resources (name, kind, timezone)"
+            " SELECT 'Room ' || n, 'room', 'UTC' FROM generate_series(1, %s) n",
+            (rooms,),
+        )
+        return conn.execute(
+            "INSERT INTO spaces.reservations (resource_id, during, title)"
+            " SELECT r.id, tstzrange(%s + d * interval '1 day' + h * interval '1 hour',"
+            "                        %s + d * interval '1 day' + (h + 2) * interval '1 hour'),"
+            "        'Rehearsal ' || r.id"
+            " FROM spaces.resources r, generate_series(0, %s - 1) d, unnest(ARRAY[9, 13, 18]) h"
+            " WHERE r.name LIKE 'Room %%'",
+            (DAY0, DAY0, days),
+        ).rowcount
+
+
+def calendar_latency(db: Database, rooms: int) -> None:
+    """The calendar on an 80x24 screen, a week at 30-minute columns over rooms resources: how
+    long a key press takes to show, moving the cursor and loading the next week."""
+    import asyncio
+
+    import pendulum
+
+    from spaces_tui.tui.app import SpacesApp
+
+    def clock(zone: str) -> pendulum.DateTime:
+        return pendulum.instance(DAY0 + timedelta(days=2, hours=11)).in_timezone(zone)
+
+    async def drive() -> tuple[list[float], list[float]]:
+        app = SpacesApp(db, zone="UTC", clock=clock, listen=False)
+        moves, weeks = [], []
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("w", "z")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            for key in ["down", "right"] * 25:
+                started = time.perf_counter()
+                await pilot.press(key)
+                moves.append(time.perf_counter() - started)
+            for key in ["right_square_bracket", "left_square_bracket"] * 3:
+                started = time.perf_counter()
+                await pilot.press(key)
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                weeks.append(time.perf_counter() - started)
+        return moves, weeks
+
+    moves, weeks = asyncio.run(drive())
+    report(
+        f"calendar, week at 30 min, {rooms} resources: cursor key to screen (median)",
+        f"{statistics.median(moves) * 1000:.1f} ms",
+    )
+    report(
+        "  next/previous week: load, lay out, draw (median)",
+        f"{statistics.median(weeks) * 1000:.0f} ms",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bookings", type=int, default=2000)
     args = parser.parse_args()
     print(f"Spaces benchmarks, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
-    with benchmark_server() as server_url, fresh_database(server_url) as (url, db):
-        with db.engine.connect() as conn:
-            report("server", conn.exec_driver_sql("SHOW server_version").scalar_one())
-        cli_latency(url)
-        names = venue(db, 20)
-        sequential_bookings(db, names, args.bookings)
-        racing_bookings(url, names, threads=8, per_thread=100)
+    with benchmark_server() as server_url:
+        with fresh_database(server_url) as (url, db):
+            with db.engine.connect() as conn:
+                report("server", conn.exec_driver_sql("SHOW server_version").scalar_one())
+            cli_latency(url)
+            names = venue(db, 20)
+            sequential_bookings(db, names, args.bookings)
+            racing_bookings(url, names, threads=8, per_thread=100)
+        with fresh_database(server_url) as (url, db):
+            made = busy_venue(url, rooms=200, days=21)
+            report("calendar venue", f"200 rooms, {made} bookings over three weeks")
+            calendar_latency(db, 200)
 
 
 if __name__ == "__main__":

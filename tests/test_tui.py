@@ -98,6 +98,7 @@ async def test_the_day_opens_at_now_and_the_keys_move_through_time(venue):
         assert "Tue 24 Nov 2026" in where_text(app)
         assert timeline.grid.column_start(timeline.cursor.col).format("HH:mm") == "11:00"
         assert timeline.cursor.row == 0
+        assert timeline.scroll_offset.x > 0, "scrolled so the cursor (now) is on screen"
 
         await pilot.press("right", "l", "down", "j")
         assert timeline.cursor == Cell(2, 24)
@@ -389,7 +390,12 @@ async def test_help_lists_every_key(venue):
 
 
 def test_snapshot_day_view(venue, snap_compare):
-    assert snap_compare(make_app(venue), terminal_size=SIZE, run_before=settle)
+    async def morning(pilot):
+        await settle(pilot)
+        put_cursor(pilot.app, "Main Stage", 13)
+        await settle(pilot)
+
+    assert snap_compare(make_app(venue), terminal_size=SIZE, run_before=morning)
 
 
 def test_snapshot_week_view(venue, snap_compare):

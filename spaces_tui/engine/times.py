@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pendulum
@@ -38,11 +39,18 @@ def local_zone() -> str:
     return pendulum.local_timezone().name
 
 
+@lru_cache(maxsize=64)
+def _timezone(zone: str) -> pendulum.Timezone:
+    # pendulum reads the zone's file from disk on every call; a calendar converts thousands.
+    return pendulum.timezone(zone)
+
+
 def in_zone(moment: datetime, zone: str) -> pendulum.DateTime:
     """An aware datetime shown in zone; a naive one is taken as wall-clock time in zone."""
+    tz = _timezone(zone)
     if moment.tzinfo is None:
-        return pendulum.instance(moment, tz=zone)
-    return pendulum.instance(moment).in_timezone(zone)
+        return pendulum.instance(moment, tz=tz)
+    return pendulum.instance(moment.astimezone(tz))
 
 
 def parse_moment(value: Moment, zone: str, *, what: str = "time") -> pendulum.DateTime:

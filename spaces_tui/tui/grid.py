@@ -3,7 +3,7 @@ column holds, and what occupies each cell. Plain Python, so it is tested without
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -60,14 +60,6 @@ class Span:
     label: str
     item: Reservation | Blackout
 
-    @property
-    def begins(self) -> float:
-        return self.start.timestamp()
-
-    @property
-    def ends(self) -> float:
-        return self.end.timestamp()
-
 
 @dataclass
 class Grid:
@@ -101,12 +93,12 @@ class Grid:
             )
         self._add_tree_spans()
         for spans in self.spans.values():
-            spans.sort(key=lambda span: span.begins)
+            spans.sort(key=lambda span: span.start)
+        self._cells: dict[int, list[Span | None]] = {}
         # Column edges as instants (POSIX seconds): Python compares two datetimes of one zone by
         # wall clock, which is wrong in the hour a clock change repeats or skips.
-        self._edges = _monotonic(
-            [self.column_start(c).timestamp() for c in range(self.scale.columns + 1)]
-        )
+        self._starts = [self._wall_clock(col) for col in range(self.scale.columns + 1)]
+        self._edges = _monotonic([start.timestamp() for start in self._starts])
 
     def _add_tree_spans(self) -> None:
         """Shows on each resource what the resources above and inside it hold, as the rules
@@ -129,6 +121,9 @@ class Grid:
         return self.scale.columns
 
     def column_start(self, col: int) -> pendulum.DateTime:
+        return self._starts[col]
+
+    def _wall_clock(self, col: int) -> pendulum.DateTime:
         # Columns are laid out on the wall clock, so a day with a DST change still reads 00-24.
         # (Built from the date: pendulum's add(...).at(...) loses the zone's rules on such days.)
         days, minute = divmod(col * self.scale.column_minutes, 24 * 60)
@@ -151,17 +146,27 @@ class Grid:
         """What occupies a cell: the strongest thing overlapping that stretch of time."""
         if not 0 <= row < len(self.rows) or not 0 <= col < self.columns:
             return None
-        start, end = self._edges[col], self._edges[col + 1]
-        best: Span | None = None
-        for span in self.spans.get(self.rows[row].id, ()):
-            if span.begins >= end:
-                break
-            if span.ends > start and (best is None or PRIORITY[span.kind] > PRIORITY[best.kind]):
-                best = span
-        return best
+        return self.row_cells(row)[col]
 
     def row_cells(self, row: int) -> list[Span | None]:
-        return [self.span_at(row, col) for col in range(self.columns)]
+        """What occupies each cell of a row; worked out once per row, by sweeping its spans."""
+        cells = self._cells.get(row)
+        if cells is not None:
+            return cells
+        cells = [None] * self.columns
+        edges = self._edges
+        for span in self.spans.get(self.rows[row].id, ()):
+            begins, ends = span.start.timestamp(), span.end.timestamp()
+            first = max(0, bisect_right(edges, begins) - 1)
+            last = min(self.columns, bisect_left(edges, ends))
+            for col in range(first, last):
+                if edges[col] == edges[col + 1]:
+                    continue  # a column the clock skipped holds nothing
+                held = cells[col]
+                if held is None or PRIORITY[span.kind] > PRIORITY[held.kind]:
+                    cells[col] = span
+        self._cells[row] = cells
+        return cells
 
     def row_of(self, resource_id: int) -> int | None:
         for index, resource in enumerate(self.rows):

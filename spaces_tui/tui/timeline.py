@@ -86,22 +86,24 @@ class Timeline(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.grid: Grid | None = None
         self.now: pendulum.DateTime | None = None
-        self._rows_cache: dict[int, list[Segment]] = {}
+        self._rows_cache: dict[int, Strip] = {}
+        self._header_cache: Strip | None = None
+        self.name_width = 12
 
     # --- data -----------------------------------------------------------------------------
 
-    @property
-    def name_width(self) -> int:
-        if self.grid is None or not self.grid.rows:
-            return 12
-        widest = max(2 * r.depth + len(r.name) for r in self.grid.rows)
+    @staticmethod
+    def _name_width(grid: Grid) -> int:
+        widest = max((2 * r.depth + len(r.name) for r in grid.rows), default=0)
         return min(max(widest, 10), NAME_WIDTH_MAX) + 1
 
     def show(self, grid: Grid, now: pendulum.DateTime, cursor: Cell | None = None) -> None:
         """Draws grid; the cursor stays where it was unless told, kept inside the grid."""
         self.grid = grid
         self.now = now
+        self.name_width = self._name_width(grid)
         self._rows_cache.clear()
+        self._header_cache = None
         width = self.name_width + grid.columns * grid.scale.cell_width
         self.virtual_size = Size(width, len(grid.rows) + HEADER_HEIGHT)
         wanted = cursor or self.cursor
@@ -120,6 +122,9 @@ class Timeline(ScrollView, can_focus=True):
         self.call_after_refresh(self._scroll_to_cell, cell)
         self.refresh()
         self.post_message(self.Moved(cell, self.span_under_cursor()))
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._scroll_to_cell, self.cursor)
 
     def action_move(self, rows: int, cols: int) -> None:
         if self.grid is None or not self.grid.rows:
@@ -183,13 +188,15 @@ class Timeline(ScrollView, can_focus=True):
         if self.grid is None:
             return Strip.blank(width)
         if y < HEADER_HEIGHT:
-            left, cells = [Segment("Resource".ljust(names), HEADER)], self._header()
+            if self._header_cache is None:
+                self._header_cache = self._header()
+            left, cells = [Segment("Resource".ljust(names), HEADER)], self._header_cache
         else:
             row = y - HEADER_HEIGHT + scroll_y
             if row >= len(self.grid.rows):
                 return Strip.blank(width, self.rich_style)
             left, cells = self._name_cells(row), self._time_cells(row)
-        timeline = Strip(cells).crop(scroll_x, scroll_x + max(0, width - names))
+        timeline = cells.crop(scroll_x, scroll_x + max(0, width - names))
         return Strip.join([Strip(left, names), timeline]).crop(0, width)
 
     def _name_cells(self, row: int) -> list[Segment]:
@@ -200,7 +207,7 @@ class Timeline(ScrollView, can_focus=True):
             style += Style(underline=True)
         return [Segment(text.ljust(self.name_width - 1), style), Segment("│", FREE)]
 
-    def _header(self) -> list[Segment]:
+    def _header(self) -> Strip:
         grid = self.grid
         width = grid.scale.cell_width
         text = [" "] * (grid.columns * width)
@@ -213,35 +220,33 @@ class Timeline(ScrollView, can_focus=True):
             for offset, char in enumerate(label):
                 if col * width + offset < len(text):
                     text[col * width + offset] = char
-        segments = [Segment("".join(text), HEADER)]
+        strip = Strip([Segment("".join(text), HEADER)])
         now_col = grid.column_at(self.now) if self.now else None
         if now_col is None:
-            return segments
+            return strip
         # Now: its column's label lit up, or a ▼ where the column has no label.
-        strip = Strip(segments)
         at = now_col * width
         marker = strip.crop(at, at + width)
         if not marker.text.strip():
             marker = Strip([Segment("▼".ljust(width), NOW)])
         else:
             marker = Strip([Segment(marker.text, NOW + Style(reverse=True))])
-        return list(Strip.join([strip.crop(0, at), marker, strip.crop(at + width)]))
+        return Strip.join([strip.crop(0, at), marker, strip.crop(at + width)])
 
-    def _time_cells(self, row: int) -> list[Segment]:
-        cached = self._rows_cache.get(row)
-        if cached is None:
-            cached = self._rows_cache[row] = list(self._draw_row(row))
+    def _time_cells(self, row: int) -> Strip:
+        strip = self._rows_cache.get(row)
+        if strip is None:
+            strip = self._rows_cache[row] = Strip(Segment.simplify(self._draw_row(row)))
         if row != self.cursor.row:
-            return cached
+            return strip
         # The cursor row is drawn fresh with the cursor cell underlined and bold.
         width = self.grid.scale.cell_width
-        strip = Strip(cached)
         at = self.cursor.col * width
         cursor_cell = [
             Segment(segment.text, (segment.style or Style()) + CURSOR)
             for segment in strip.crop(at, at + width)
         ]
-        return list(Strip.join([strip.crop(0, at), Strip(cursor_cell), strip.crop(at + width)]))
+        return Strip.join([strip.crop(0, at), Strip(cursor_cell), strip.crop(at + width)])
 
     def _draw_row(self, row: int) -> list[Segment]:
         grid = self.grid
