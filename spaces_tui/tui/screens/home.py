@@ -133,7 +133,8 @@ class TimelineScreen(Screen[None]):
             span = origin.format("ddd D MMM YYYY")
         shown = len(self.timeline.grid.rows) if self.timeline.grid else 0
         filtered = self.query_one("#filter", Input).value.strip()
-        rows = f"{shown} resources" + (f" matching {filtered!r}" if filtered else "")
+        rows = f"{shown} resource{'' if shown == 1 else 's'}"
+        rows += f" matching {filtered!r}" if filtered else ""
         self.query_one("#where", Static).update(
             f"[b]{span}[/b] · {self.scale.label} · {self.app.zone} · {rows}"
         )

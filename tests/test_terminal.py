@@ -1,0 +1,123 @@
+"""The real `spaces` program in a real terminal (tmux, 80x24): it opens the calendar, books a
+room through the form with its live hint, and shows a booking made elsewhere."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import pendulum
+import psycopg
+import pytest
+
+from spaces_tui.engine import reservations
+from spaces_tui.engine.demo import load_demo
+from spaces_tui.engine.times import local_zone
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux"),
+]
+
+
+class Terminal:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def keys(self, *keys: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+
+    def type(self, text: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", text], check=True)
+
+    def screen(self) -> str:
+        return subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", self.name],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+
+    def wait_for(self, wanted: str | Callable[[str], bool], timeout: float = 15.0) -> str:
+        test = wanted if callable(wanted) else (lambda screen: wanted in screen)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if test(screen):
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"not on screen after {timeout}s: {wanted!r}\n{self.screen()}")
+
+
+@pytest.fixture
+def terminal(database_url: str, db, tmp_path) -> Iterator[Terminal]:
+    load_demo(db, today=pendulum.today(local_zone()).date(), zone=local_zone())
+    name = f"spaces-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "SPACES_DATA_DIR": str(tmp_path), "TERM": "xterm-256color"}
+    command = f"{sys.executable} -m spaces_tui --db '{database_url}' --as tester"
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", "24", command],
+        check=True,
+        env=env,
+    )
+    try:
+        yield Terminal(name)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], check=False, capture_output=True)
+
+
+def test_the_calendar_books_with_a_hint_and_shows_other_peoples_bookings(terminal, db, sql):
+    terminal.wait_for("22 resources")
+    terminal.wait_for("live")
+    terminal.type("/")
+    terminal.wait_for("filter: name or kind")
+    terminal.type("Rehearsal 6")
+    terminal.keys("Enter")
+    terminal.wait_for("1 resource matching 'Rehearsal 6'")
+    terminal.keys("Home")
+    terminal.wait_for("Resource    00:00")
+
+    # Someone else books in plain SQL: it appears by itself.
+    midnight = pendulum.today(local_zone())
+    sql.execute("SET spaces.actor = 'someone-else'")
+    sql.execute(
+        "INSERT INTO spaces.reservations (resource_id, during, title)"
+        " SELECT id, tstzrange(%s, %s), 'Night rigging' FROM spaces.resources"
+        " WHERE name = 'Rehearsal 6'",
+        (midnight.add(hours=1), midnight.add(hours=3)),
+    )
+    terminal.wait_for("Night rig")
+
+    # Book the free hour before it through the form: the hint says it is free, ctrl+s books.
+    terminal.keys("n")
+    terminal.wait_for("New booking")
+    terminal.wait_for("free:")
+    terminal.type("Cue-to-cue")
+    terminal.keys("C-s")
+    terminal.wait_for(lambda screen: "New booking" not in screen)
+    booked = reservations.list_reservations(db, resource="Rehearsal 6", start=midnight, end="+1h")
+    assert [(b.title, b.booked_by) for b in booked] == [("Cue-to-cue", "tester")]
+    terminal.wait_for("Cue-to-cue")
+
+    terminal.keys("q")
+    terminal.wait_for(lambda screen: "resources matching" not in screen)
+
+
+def test_a_plain_pipe_gets_help_not_a_calendar(database_url):
+    done = subprocess.run(
+        [sys.executable, "-m", "spaces_tui", "--db", database_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0
+    assert "usage: spaces" in done.stdout
+    assert "open the calendar" in done.stdout
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM spaces.resources").fetchone() == (0,)
