@@ -98,6 +98,10 @@ async def test_the_day_opens_at_now_and_the_keys_move_through_time(venue):
         assert "Tue 24 Nov 2026" in where_text(app)
         assert timeline.grid.column_start(timeline.cursor.col).format("HH:mm") == "11:00"
         assert timeline.cursor.row == 0
+        for _ in range(20):  # it scrolls after the next refresh
+            if timeline.scroll_offset.x > 0:
+                break
+            await pilot.pause(0.05)
         assert timeline.scroll_offset.x > 0, "scrolled so the cursor (now) is on screen"
 
         await pilot.press("right", "l", "down", "j")

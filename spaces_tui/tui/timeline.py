@@ -118,13 +118,13 @@ class Timeline(ScrollView, can_focus=True):
     # --- cursor ---------------------------------------------------------------------------
 
     def watch_cursor(self, cell: Cell) -> None:
-        # After the refresh, so a new grid's size is known before scrolling within it.
-        self.call_after_refresh(self._scroll_to_cell, cell)
+        self.call_later(self._scroll_to_cell, cell)
         self.refresh()
         self.post_message(self.Moved(cell, self.span_under_cursor()))
 
     def on_resize(self) -> None:
-        self.call_after_refresh(self._scroll_to_cell, self.cursor)
+        # The first layout may come after the first grid: scroll again with the real size.
+        self.call_later(self._scroll_to_cell, self.cursor)
 
     def action_move(self, rows: int, cols: int) -> None:
         if self.grid is None or not self.grid.rows:
@@ -142,7 +142,7 @@ class Timeline(ScrollView, can_focus=True):
         self.post_message(self.Opened(self.cursor, self.span_under_cursor()))
 
     def _scroll_to_cell(self, cell: Cell) -> None:
-        if self.grid is None:
+        if self.grid is None or cell != self.cursor:
             return
         width, height = self.scrollable_content_region.size
         visible_rows = max(1, height - HEADER_HEIGHT)
@@ -158,7 +158,8 @@ class Timeline(ScrollView, can_focus=True):
             y = cell.row
         elif cell.row >= y + visible_rows:
             y = cell.row - visible_rows + 1
-        self.scroll_to(x, y, animate=False, immediate=True)
+        # force: with no horizontal scrollbar drawn, Textual would refuse to scroll sideways.
+        self.scroll_to(x, y, animate=False, immediate=True, force=True)
 
     def cell_at(self, x: int, y: int) -> Cell | None:
         """The cell at a point of the widget, or None on the header or the names."""
