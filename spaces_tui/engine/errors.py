@@ -28,11 +28,16 @@ class NotFound(SpacesError):
 
 
 class Conflict(SpacesError):
-    """Something is in the way. obstacles lists what (may be empty only mid-translation)."""
+    """Something is in the way. obstacles lists what (may be empty only mid-translation).
+    retryable: the database gave up on a race (deadlock or serialization), not on an overlap;
+    the same request may well succeed when tried again."""
 
-    def __init__(self, message: str, obstacles: list[Obstacle] | None = None) -> None:
+    def __init__(
+        self, message: str, obstacles: list[Obstacle] | None = None, *, retryable: bool = False
+    ) -> None:
         super().__init__(message)
         self.obstacles: list[Obstacle] = list(obstacles or [])
+        self.retryable = retryable
 
 
 class InvalidTransition(SpacesError):
@@ -71,6 +76,13 @@ def _message(error: psycopg.Error) -> str:
 def translate(error: DBAPIError) -> Exception:
     """The domain exception for a database error; unknown ones are returned unchanged."""
     original = error.orig
+    if isinstance(original, psycopg.Error) and (original.sqlstate or "").startswith("40"):
+        # Class 40, transaction rollback: two overlapping writes at once can deadlock inside an
+        # exclusion check, and PostgreSQL cancels one. A lost race, not a lost connection.
+        return Conflict(
+            "another change to the same resource and time raced this one; try again",
+            retryable=True,
+        )
     if isinstance(original, psycopg.OperationalError):
         return DatabaseUnavailable(f"lost the database connection: {_message(original)}")
     if not isinstance(original, psycopg.Error) or original.sqlstate is None:

@@ -21,6 +21,7 @@ from spaces_tui.engine.times import Moment, in_zone, parse_end, parse_moment, pa
 
 STATUSES = ("pending", "confirmed", "rejected", "cancelled")
 ACTIVE = ("pending", "confirmed")
+RACE_RETRIES = 3
 
 _SELECT = """
     SELECT v.id, v.resource_id, r.name AS resource, r.timezone, lower(v.during) AS start,
@@ -117,6 +118,26 @@ def book(
         raise BadInput("a booking needs a title")
     if headcount is not None and headcount < 1:
         raise BadInput("headcount must be at least 1")
+    attempts = 0
+    while True:
+        try:
+            return _insert(db, resource, start, end, title, headcount)
+        except Conflict as conflict:
+            attempts += 1
+            if not conflict.retryable or attempts > RACE_RETRIES:
+                raise
+            # The database broke a deadlock between racers: ask again, and this time the
+            # check or the constraint says who won.
+
+
+def _insert(
+    db: Database,
+    resource: str | int,
+    start: Moment,
+    end: Moment,
+    title: str,
+    headcount: int | None,
+) -> Reservation:
     try:
         with domain_errors(), db.transaction() as conn:
             target = find_resource(conn, resource)
@@ -140,7 +161,7 @@ def book(
             ).scalar_one()
             return _fetch(conn, new_id)
     except Conflict as conflict:
-        if conflict.obstacles:
+        if conflict.obstacles or conflict.retryable:
             raise
         # Someone took the slot between our check and our insert: the constraint refused it.
         # Ask again now that their booking is committed, so the message says who it was.
