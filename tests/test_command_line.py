@@ -1,0 +1,254 @@
+"""The `spaces` command line as scripts rely on it: exit codes, nothing written on bad input,
+JSON shapes, time zones, approvals, blackouts, and events as they happen."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+
+import pytest
+
+TABLES = ("resources", "reservations", "blackouts", "events")
+
+
+def counts(sql) -> dict[str, int]:
+    return {t: sql.execute(f"SELECT count(*) FROM spaces.{t}").fetchone()[0] for t in TABLES}
+
+
+@pytest.fixture
+def venue(spaces):
+    for args in (
+        ("Stage", "--kind", "stage", "--tz", "UTC"),
+        ("Left", "--kind", "floor_area", "--parent", "Stage"),
+        ("Room", "--kind", "room", "--tz", "UTC", "--capacity", "10"),
+        ("Hall", "--kind", "room", "--tz", "America/New_York"),
+        ("Truck", "--kind", "vehicle", "--tz", "UTC", "--approver", "boss"),
+    ):
+        assert spaces("resource", "add", *args).code == 0
+    return spaces
+
+
+def test_book_prints_the_promised_json(venue):
+    done = venue("book", "Room", "2027-01-10T10:00", "+90m", "--title", "Band call", "--json")
+    assert done.code == 0, done.err
+    booked = done.json
+    assert {"id", "status", "resource", "start", "end", "title"} <= booked.keys()
+    assert (booked["status"], booked["resource"], booked["title"]) == (
+        "confirmed",
+        "Room",
+        "Band call",
+    )
+    assert (booked["start"], booked["end"]) == (
+        "2027-01-10T10:00:00+00:00",
+        "2027-01-10T11:30:00+00:00",
+    )
+
+
+def test_a_conflict_exits_3_and_lists_what_is_in_the_way_as_json(venue, sql):
+    venue("book", "Left", "2027-01-10T10:00", "11:00", "--title", "Rig", actor="alice")
+    venue("blackout", "add", "Stage", "2027-01-10T12:00", "13:00", "--reason", "Repaint")
+    before = counts(sql)
+    done = venue("book", "Stage", "2027-01-10T09:00", "14:00", "--title", "Show", "--json")
+    assert done.code == 3
+    assert counts(sql) == before
+    answer = done.json
+    assert answer["error"] == "conflict"
+    first, second = answer["conflicts"]
+    assert {k: first[k] for k in ("kind", "resource", "status", "title", "by")} == {
+        "kind": "reservation",
+        "resource": "Left",
+        "status": "confirmed",
+        "title": "Rig",
+        "by": "alice",
+    }
+    assert (second["kind"], second["resource"], second["reason"]) == (
+        "blackout",
+        "Stage",
+        "Repaint",
+    )
+    assert {"id", "start", "end"} <= first.keys() and "title" not in second
+
+
+def test_check_exits_0_when_free_and_3_when_not(venue):
+    venue("book", "Room", "2027-01-10T10:00", "11:00", "--title", "x")
+    assert venue("check", "Room", "2027-01-10T11:00", "12:00").code == 0  # half-open
+    in_the_way = venue("check", "Room", "2027-01-10T10:30", "+1h", "--json")
+    assert in_the_way.code == 3
+    assert in_the_way.json["free"] is False and len(in_the_way.json["conflicts"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("book", "Nowhere", "2027-01-10T10:00", "11:00", "--title", "x"), "no resource named"),
+        (("book", "Room", "tomorrowish", "11:00", "--title", "x"), "cannot read start"),
+        (("book", "Room", "2027-01-10T10:00", "09:00", "--title", "x"), "must be after"),
+        (("book", "Room", "2027-01-10T10:00", "10:00", "--title", "x"), "must be after"),
+        (("book", "Room", "2027-01-10T10:00", "+1h", "--title", "  "), "needs a title"),
+        (("book", "Room", "2027-01-10T10:00", "+1h", "--title", "x", "--headcount", "11"),
+         "more than Room holds"),
+        (("resource", "add", "Moon", "--kind", "room", "--tz", "Mars/Olympus"), "time zone"),
+        (("resource", "add", "Room", "--kind", "room"), "already exists"),
+        (("approve", "999"), "no reservation with id 999"),
+        (("blackout", "lift", "999"), "no blackout with id 999"),
+    ],
+)  # fmt: skip
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(venue, sql, args, message):
+    before = counts(sql)
+    done = venue(*args)
+    assert done.code == 2, done.err
+    assert done.err.startswith("spaces: ") and message in done.err
+    assert len(done.err.strip().splitlines()) == 1 and "Traceback" not in done.err
+    assert counts(sql) == before
+
+
+def test_usage_errors_exit_2(database_url):
+    for argv in (["book", "Room", "2027-01-10T10:00", "11:00"], ["teleport"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "spaces_tui", "--db", database_url, *argv],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2
+        assert "usage: spaces" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_bad_input_as_json_is_an_error_object(venue):
+    done = venue("book", "Nowhere", "2027-01-10T10:00", "11:00", "--title", "x", "--json")
+    assert done.code == 2
+    assert done.json == {"error": "not_found", "message": "no resource named Nowhere"}
+
+
+def test_unreachable_and_malformed_databases(tmp_path):
+    from spaces_tui.cli import main
+
+    def run(url: str) -> tuple[int, str]:
+        import io
+
+        err = io.StringIO()
+        code = main(["--db", url, "resource", "list"], out=io.StringIO(), err=err)
+        return code, err.getvalue()
+
+    code, err = run("postgresql://nobody@127.0.0.1:1/nothing")
+    assert code == 1 and err.startswith("spaces: ") and len(err.strip().splitlines()) == 1
+    code, err = run("mysql://root@localhost/x")
+    assert code == 2 and "not a PostgreSQL URL" in err
+
+
+def test_naive_times_are_wall_clock_in_the_resources_zone(venue, sql):
+    done = venue("book", "Hall", "2027-01-10T09:00", "10:00", "--title", "Matinee", "--json")
+    assert done.json["start"] == "2027-01-10T09:00:00-05:00"
+    assert (
+        sql.execute(
+            "SELECT lower(during) AT TIME ZONE 'UTC' FROM spaces.reservations WHERE id = %s",
+            (done.json["id"],),
+        )
+        .fetchone()[0]
+        .isoformat()
+        == "2027-01-10T14:00:00"
+    )
+    exact = venue("book", "Hall", "2027-07-10T09:00+00:00", "+1h", "--title", "x", "--json")
+    assert exact.json["start"] == "2027-07-10T05:00:00-04:00", "an offset wins; shown in EDT"
+    listed = venue("list", "--resource", "Hall", "--from", "2027-01-10", "--to", "2027-01-11")
+    assert "09:00-10:00" in listed.out and "America/New_York" in listed.out
+
+
+def test_the_approval_flow(venue, sql):
+    booked = venue("book", "Truck", "2027-01-10T08:00", "+4h", "--title", "Load", "--json")
+    assert booked.json["status"] == "pending"
+    number = str(booked.json["id"])
+    refused = venue("approve", number, actor="mallory")
+    assert refused.code == 4 and "not an approver" in refused.err
+    with pytest.raises(SystemExit) as usage:  # argparse's own exit: a rejection needs --reason
+        venue("reject", number, actor="boss")
+    assert usage.value.code == 2
+    approved = venue("approve", number, "--note", "keys at desk", "--json", actor="boss")
+    assert approved.code == 0 and approved.json["status"] == "confirmed"
+    assert approved.json["decided_by"] == "boss"
+    again = venue("approve", number, actor="boss")
+    assert again.code == 4 and "already confirmed" in again.err
+    cancelled = venue("cancel", number, "--reason", "rain", "--json")
+    assert cancelled.json["status"] == "cancelled"
+    assert venue("cancel", number, "--reason", "again").code == 4
+    rebooked = venue("book", "Truck", "2027-01-10T08:00", "+4h", "--title", "Load 2")
+    assert rebooked.code == 0, "a cancelled booking frees its slot"
+
+
+def test_blackouts_from_the_command_line(venue, sql):
+    booked = venue("book", "Left", "2027-01-10T10:00", "+1h", "--title", "Rig", "--json").json
+    refused = venue("blackout", "add", "Stage", "2027-01-10T09:00", "12:00", "--reason", "Paint")
+    assert refused.code == 3 and "Rig" in refused.err
+    done = venue(
+        "blackout", "add", "Stage", "2027-01-10T09:00", "12:00", "--reason", "Paint",
+        "--kind", "maintenance", "--cancel-conflicting", "--json",
+    )  # fmt: skip
+    assert done.code == 0
+    assert [c["id"] for c in done.json["cancelled"]] == [booked["id"]]
+    assert sql.execute(
+        "SELECT cancel_reason FROM spaces.reservations WHERE id = %s", (booked["id"],)
+    ).fetchone() == ("blackout: Paint",)
+    blocked = venue("book", "Left", "2027-01-10T10:00", "+1h", "--title", "Again", "--json")
+    assert blocked.code == 3 and blocked.json["conflicts"][0]["reason"] == "Paint"
+    listed = venue("blackout", "list", "--json").json
+    assert [b["reason"] for b in listed] == ["Paint"]
+    assert venue("blackout", "lift", str(listed[0]["id"])).code == 0
+    assert venue("book", "Left", "2027-01-10T10:00", "+1h", "--title", "Again").code == 0
+
+
+def test_list_filters_by_resource_window_and_status(venue):
+    venue("book", "Room", "2027-01-10T10:00", "+1h", "--title", "A")
+    venue("book", "Room", "2027-01-11T10:00", "+1h", "--title", "B")
+    venue("book", "Left", "2027-01-10T10:00", "+1h", "--title", "C")
+    venue("book", "Truck", "2027-01-10T10:00", "+1h", "--title", "D")
+
+    def titles(*args: str) -> list[str]:
+        return [r["title"] for r in venue("list", *args, "--json").json]
+
+    assert titles("--from", "2027-01-10", "--to", "2027-01-11") == ["A", "C", "D"]
+    assert titles("--resource", "Room", "--from", "2027-01-01") == ["A", "B"]
+    assert titles("--status", "pending", "--from", "2027-01-01") == ["D"]
+
+
+def test_events_as_json(venue):
+    venue("book", "Room", "2027-01-10T10:00", "+1h", "--title", "A", actor="alice")
+    events = [json.loads(line) for line in venue("events", "--json").out.splitlines()]
+    assert [(e["topic"], e["actor"]) for e in events] == [("spaces.reservation.created", "alice")]
+
+
+@pytest.mark.slow
+def test_events_follow_prints_each_event_as_it_happens(venue, database_url, tmp_path):
+    env = {**os.environ, "SPACES_DATA_DIR": str(tmp_path)}
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "spaces_tui", "--db", database_url, "events", "--follow", "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in follower.stdout], daemon=True).start()
+    try:
+        # It starts from the newest event: book until it has surely started listening.
+        seen = None
+        for attempt in range(30):
+            venue("book", "Room", f"2027-02-{attempt + 1:02d}T10:00", "+1h", "--title", "F")
+            try:
+                seen = json.loads(lines.get(timeout=1))
+                break
+            except queue.Empty:
+                continue
+        assert seen is not None, follower.stderr.read() if follower.poll() is not None else ""
+        assert seen["topic"] == "spaces.reservation.created"
+    finally:
+        follower.terminate()
+        follower.wait(timeout=10)
+
+
+def test_no_command_outside_a_terminal_prints_help(spaces):
+    done = spaces()
+    assert done.code == 0 and "usage: spaces" in done.out
