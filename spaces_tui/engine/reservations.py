@@ -190,7 +190,8 @@ def _decide(
         current = _fetch(conn, reservation_id, lock=True)
         if current.status == status:
             who = current.decided_by if status != "cancelled" else current.cancelled_by
-            raise InvalidTransition(f"reservation {reservation_id} is already {status} (by {who})")
+            by = f" (by {who})" if who else ""
+            raise InvalidTransition(f"reservation {reservation_id} is already {status}{by}")
         conn.execute(
             text(
                 f"UPDATE spaces.reservations SET status = :status, {note_column} = :note"

@@ -1,0 +1,133 @@
+"""The event bus: an outbox row for every change, in its transaction, ids in commit order, and a
+NOTIFY that a listener receives."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from spaces_tui.engine import blackouts, events, reservations, resources
+
+DAY = datetime(2027, 5, 3, 10, tzinfo=UTC)
+
+
+@pytest.fixture
+def venue(db):
+    resources.add_resource(db, "Room", "room", timezone="UTC")
+    resources.add_resource(
+        db, "Truck", "vehicle", timezone="UTC", requires_approval=True, approvers=["boss"]
+    )
+    return db
+
+
+def topics(db) -> list[tuple[str, str]]:
+    return [(e.topic, e.actor) for e in events.events_since(db, 0)]
+
+
+def test_every_change_writes_an_event_with_its_actor(venue, database_url):
+    from spaces_tui.db.connection import Database
+
+    boss = Database(database_url, "boss")
+    booked = reservations.book(venue, "Room", DAY, DAY + timedelta(hours=1), "A")
+    reservations.cancel(venue, booked.id, "moved")
+    pending = reservations.book(venue, "Truck", DAY, DAY + timedelta(hours=1), "B")
+    reservations.approve(boss, pending.id)
+    other = reservations.book(
+        venue, "Truck", DAY + timedelta(hours=2), DAY + timedelta(hours=3), "C"
+    )
+    reservations.reject(boss, other.id, "no driver")
+    blackout, _ = blackouts.add_blackout(venue, "Room", DAY, DAY + timedelta(hours=2), "paint")
+    blackouts.lift_blackout(boss, blackout.id)
+    boss.dispose()
+    assert topics(venue) == [
+        ("spaces.reservation.created", "tester"),
+        ("spaces.reservation.cancelled", "tester"),
+        ("spaces.reservation.created", "tester"),
+        ("spaces.reservation.approved", "boss"),
+        ("spaces.reservation.created", "tester"),
+        ("spaces.reservation.rejected", "boss"),
+        ("spaces.blackout.created", "tester"),
+        ("spaces.blackout.lifted", "boss"),
+    ]
+    first = events.events_since(venue, 0)[0]
+    assert (first.reservation_id, first.payload["title"]) == (booked.id, "A")
+    assert events.history(venue, blackout_id=blackout.id)[-1].topic == "spaces.blackout.lifted"
+
+
+def test_a_rolled_back_change_leaves_no_event(venue, sql):
+    with pytest.raises(RuntimeError), sql.transaction():
+        sql.execute(
+            "INSERT INTO spaces.reservations (resource_id, during, title)"
+            " SELECT id, tstzrange(%s, %s), 'x' FROM spaces.resources WHERE name = 'Room'",
+            (DAY, DAY + timedelta(hours=1)),
+        )
+        raise RuntimeError("changed my mind")
+    assert events.events_since(venue, 0) == []
+
+
+def test_a_listener_is_notified_with_the_new_events_id(venue, database_url):
+    with psycopg.connect(database_url, autocommit=True) as listener:
+        listener.execute("LISTEN spaces_events")
+        booked = reservations.book(venue, "Room", DAY, DAY + timedelta(hours=1), "A")
+        notes = list(listener.notifies(timeout=5, stop_after=1))
+    assert len(notes) == 1
+    assert int(notes[0].payload) == events.latest_event_id(venue)
+    assert events.events_since(venue, 0)[0].reservation_id == booked.id
+
+
+def test_event_ids_follow_commit_order(venue, database_url):
+    """A reader that asks for "everything after the last id I saw" must never skip a change
+    whose transaction started first but committed later."""
+    insert = (
+        "INSERT INTO spaces.reservations (resource_id, during, title)"
+        " SELECT id, tstzrange(%s, %s), %s FROM spaces.resources WHERE name = 'Room'"
+    )
+    with psycopg.connect(database_url) as early, psycopg.connect(database_url) as late:
+        early.execute(insert, (DAY, DAY + timedelta(hours=1), "started first"))
+        late.execute(insert, (DAY + timedelta(hours=2), DAY + timedelta(hours=3), "started second"))
+        late.commit()
+        seen_so_far = events.latest_event_id(venue)
+        early.commit()
+    after = events.events_since(venue, seen_so_far)
+    assert [e.payload["title"] for e in after] == ["started first"]
+    ordered = [e.payload["title"] for e in events.events_since(venue, 0)]
+    assert ordered == ["started second", "started first"]
+
+
+def test_the_log_is_append_only(venue, sql):
+    reservations.book(venue, "Room", DAY, DAY + timedelta(hours=1), "A")
+    for change in ("UPDATE spaces.events SET actor = 'someone else'", "DELETE FROM spaces.events"):
+        with pytest.raises(psycopg.Error):
+            sql.execute(change)
+    assert len(events.events_since(venue, 0)) == 1
+
+
+def test_follow_yields_changes_from_other_connections_in_order_then_stops(venue, database_url):
+    from spaces_tui.db.connection import Database
+
+    received: list[str] = []
+    connected = threading.Event()
+    stop = threading.Event()
+    follower_db = Database(database_url, "follower")
+
+    def follow() -> None:
+        for event in events.follow(
+            follower_db, 0, poll_seconds=0.2, on_connect=connected.set, stop=stop
+        ):
+            received.append(event.payload["title"])
+            if len(received) == 3:
+                stop.set()
+
+    thread = threading.Thread(target=follow)
+    thread.start()
+    assert connected.wait(10)
+    for hour, title in enumerate(("one", "two", "three")):
+        start = DAY + timedelta(hours=2 * hour)
+        reservations.book(venue, "Room", start, start + timedelta(hours=1), title)
+    thread.join(timeout=10)
+    follower_db.dispose()
+    assert not thread.is_alive(), "stop ends the follower"
+    assert received == ["one", "two", "three"]
