@@ -56,7 +56,12 @@ def running_url(data_dir: Path, database: str = DATABASE_NAME) -> str | None:
     """The URL of the server if it is running now; never starts one."""
     if not is_initialised(data_dir):
         return None
-    info = _package().utils.PostmasterInfo.read_from_pgdata(pgdata_path(data_dir))
+    try:
+        info = _package().utils.PostmasterInfo.read_from_pgdata(pgdata_path(data_dir))
+    except (AssertionError, ValueError, OSError):
+        # postmaster.pid is half written: a server is starting right now, under the package's
+        # start-up lock. Not running yet; start() waits for that lock and then finds it.
+        return None
     if info is None or not info.is_running() or info.socket_dir is None:
         return None
     return socket_url(info.socket_dir, database)
@@ -95,8 +100,9 @@ def _create_database(maintenance_url: str) -> None:
         ).fetchone()
         if exists:
             return
-        # Another process starting at the same moment may create it first.
-        with contextlib.suppress(pg_errors.DuplicateDatabase):
+        # Another process starting at the same moment may create it first; PostgreSQL says so
+        # as a duplicate database, or, when both got past its own check, as a unique violation.
+        with contextlib.suppress(pg_errors.DuplicateDatabase, pg_errors.UniqueViolation):
             conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
 
 
