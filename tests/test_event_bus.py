@@ -131,3 +131,43 @@ def test_follow_yields_changes_from_other_connections_in_order_then_stops(venue,
     follower_db.dispose()
     assert not thread.is_alive(), "stop ends the follower"
     assert received == ["one", "two", "three"]
+
+
+def test_follow_survives_a_dropped_connection_and_catches_up(venue, database_url, sql):
+    from spaces_tui.db.connection import Database
+
+    received: list[str] = []
+    connects = threading.Semaphore(0)
+    drops: list[Exception] = []
+    stop = threading.Event()
+    follower_db = Database(database_url, "follower")
+
+    def follow() -> None:
+        for event in events.follow(
+            follower_db,
+            0,
+            poll_seconds=0.2,
+            on_connect=connects.release,
+            on_disconnect=lambda error, _retry: drops.append(error),
+            stop=stop,
+        ):
+            received.append(event.payload["title"])
+            if len(received) == 2:
+                stop.set()
+
+    thread = threading.Thread(target=follow)
+    thread.start()
+    assert connects.acquire(timeout=10)
+    reservations.book(venue, "Room", DAY, DAY + timedelta(hours=1), "before")
+    # The server drops the listener (a restart, a network cut), and a change lands meanwhile.
+    sql.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE query ILIKE 'LISTEN%%' AND datname = current_database()"
+    )
+    later = DAY + timedelta(hours=2)
+    reservations.book(venue, "Room", later, later + timedelta(hours=1), "during the outage")
+    assert connects.acquire(timeout=10), "it reconnects"
+    thread.join(timeout=10)
+    follower_db.dispose()
+    assert drops, "the drop was reported"
+    assert received == ["before", "during the outage"]
