@@ -429,3 +429,36 @@ def test_snapshot_help(venue, snap_compare):
         await pilot.pause()
 
     assert snap_compare(make_app(venue), terminal_size=SIZE, run_before=help_screen)
+
+
+async def test_a_dropped_connection_shows_in_the_header_and_nothing_is_missed(venue, database_url):
+    app = make_app(venue, listen=True)
+    states: list[str] = []
+    show_state = app._set_live
+    app._set_live = lambda state: (states.append(state), show_state(state))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        timeline = put_cursor(app, "Rehearsal 6", 7)
+        with psycopg.connect(database_url, autocommit=True) as other:
+            for _ in range(40):  # the listener connects in the background
+                if states:
+                    break
+                await pilot.pause(0.05)
+            other.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE query ILIKE 'LISTEN%%' AND datname = current_database()"
+            )
+            other.execute("SET spaces.actor = 'elsewhere'")
+            other.execute(
+                "INSERT INTO spaces.reservations (resource_id, during, title)"
+                " SELECT id, tstzrange('2026-11-24 07:00+00', '2026-11-24 08:00+00'), 'In the gap'"
+                " FROM spaces.resources WHERE name = 'Rehearsal 6'"
+            )
+        for _ in range(60):
+            await pilot.pause(0.05)
+            span = timeline.span_under_cursor()
+            if span is not None and states[-1].startswith("●"):
+                break
+        assert any(state.startswith("○ offline") for state in states), states
+        assert states[-1].startswith("● live")
+        assert span is not None and span.label == "In the gap"
