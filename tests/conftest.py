@@ -12,7 +12,9 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -69,40 +71,51 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.cleanup()
 
 
+@contextmanager
+def scratch_database(
+    server_url: str, prefix: str, template: str | None = None
+) -> Iterator[tuple[str, str]]:
+    """A database made for the moment (empty, or cloned from template) and dropped after:
+    yields its name and URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    clone = f' TEMPLATE "{template}"' if template else ""
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"{clone}')
+    try:
+        yield name, with_database(server_url, name)
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
-def template_name(server_url: str) -> Iterator[str]:
-    name = f"spaces_template_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    db = Database(with_database(server_url, name), "migrator")
-    with db.engine.begin() as conn:
-        migrations.upgrade(conn)
-    db.dispose()
-    yield name
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def scratch(server_url: str):
+    """scratch(prefix, template=None): scratch_database on this run's server."""
+    return partial(scratch_database, server_url)
+
+
+@pytest.fixture(scope="session")
+def template_name(scratch) -> Iterator[str]:
+    with scratch("spaces_template") as (name, url):
+        db = Database(url, "migrator")
+        with db.engine.begin() as conn:
+            migrations.upgrade(conn)
+        db.dispose()
+        yield name
 
 
 @pytest.fixture
-def database_url(server_url: str, template_name: str) -> Iterator[str]:
+def database_url(scratch, template_name: str) -> Iterator[str]:
     """A fresh, migrated database for this test alone."""
-    name = f"spaces_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
-    yield with_database(server_url, name)
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch("spaces_test", template_name) as (_name, url):
+        yield url
 
 
 @pytest.fixture
-def empty_database_url(server_url: str) -> Iterator[str]:
+def empty_database_url(scratch) -> Iterator[str]:
     """A database with nothing in it, for migration tests."""
-    name = f"spaces_empty_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield with_database(server_url, name)
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch("spaces_empty") as (_name, url):
+        yield url
 
 
 @pytest.fixture

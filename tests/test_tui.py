@@ -3,7 +3,7 @@ fixed clock and an 80x24 terminal."""
 
 from __future__ import annotations
 
-import uuid
+from contextlib import asynccontextmanager
 from datetime import date
 
 import pendulum
@@ -20,7 +20,6 @@ from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.screens.help import HelpScreen
 from spaces_tui.tui.screens.home import TimelineScreen
 from spaces_tui.tui.timeline import Cell, Timeline
-from tests.conftest import with_database
 
 ZONE = "Europe/London"
 TODAY = date(2026, 11, 24)  # a Tuesday
@@ -32,28 +31,20 @@ def fixed_clock(zone: str) -> pendulum.DateTime:
 
 
 @pytest.fixture(scope="module")
-def demo_template(server_url, template_name):
+def demo_template(scratch, template_name):
     """The demo venue, loaded once into a template every test here clones."""
-    name = f"spaces_demo_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
-    loader = Database(with_database(server_url, name), "tester")
-    load_demo(loader, today=TODAY, zone=ZONE)
-    loader.dispose()
-    yield name
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch("spaces_demo", template_name) as (name, url):
+        loader = Database(url, "tester")
+        load_demo(loader, today=TODAY, zone=ZONE)
+        loader.dispose()
+        yield name
 
 
 @pytest.fixture
-def database_url(server_url, demo_template):
+def database_url(scratch, demo_template):
     """This module's tests start from the demo venue (overrides conftest's empty one)."""
-    name = f"spaces_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{demo_template}"')
-    yield with_database(server_url, name)
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch("spaces_test", demo_template) as (_name, url):
+        yield url
 
 
 @pytest.fixture
@@ -188,11 +179,27 @@ async def test_enter_on_a_free_cell_opens_a_prefilled_booking_form(venue):
         assert form.query_one("#start", Input).value == "2026-11-24 07:00"
 
 
+@asynccontextmanager
+async def booking_form(db):
+    """The app with the booking form open (the `n` key)."""
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        yield pilot, app.screen
+
+
 async def fill(pilot, form: BookingForm, **fields: str) -> None:
     for name, value in fields.items():
         form.query_one(f"#{name}", Input).value = value
-    await pilot.pause(0.4)  # past the hint's debounce
-    await settle(pilot)
+    await pilot.pause(0.3)  # past the hint's debounce
+    for _ in range(100):
+        await settle(pilot)
+        if form.hint_is_current:
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the hint never caught up with the form")
 
 
 def hint(form: BookingForm) -> tuple[str, set[str]]:
@@ -201,12 +208,7 @@ def hint(form: BookingForm) -> tuple[str, set[str]]:
 
 
 async def test_the_hint_names_what_is_in_the_way_and_clears_when_fixed(venue):
-    app = make_app(venue)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        form = app.screen
+    async with booking_form(venue) as (pilot, form):
         await fill(pilot, form, resource="Rehearsal 1", start="2026-11-24 10:30", end="+1h")
         text, classes = hint(form)
         assert "conflict" in classes
@@ -219,12 +221,7 @@ async def test_the_hint_names_what_is_in_the_way_and_clears_when_fixed(venue):
 
 
 async def test_the_hint_gives_a_blackouts_reason_and_a_stages_blackout_on_its_area(venue):
-    app = make_app(venue)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        form = app.screen
+    async with booking_form(venue) as (pilot, form):
         # Studio Stage is closed for a rigging inspection two days on, 08:00 to 14:00.
         await fill(pilot, form, resource="Studio Left", start="2026-11-26 09:00", end="+30m")
         text, classes = hint(form)
@@ -233,12 +230,7 @@ async def test_the_hint_gives_a_blackouts_reason_and_a_stages_blackout_on_its_ar
 
 
 async def test_bad_input_is_explained_in_the_hint_not_raised(venue):
-    app = make_app(venue)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        form = app.screen
+    async with booking_form(venue) as (pilot, form):
         await fill(pilot, form, resource="Nowhere", start="2026-11-24 07:00")
         assert "No resource is called 'Nowhere'" in hint(form)[0]
         await fill(pilot, form, resource="Rehearsal 6", start="tomorrow-ish")
@@ -248,12 +240,7 @@ async def test_bad_input_is_explained_in_the_hint_not_raised(venue):
 
 
 async def test_an_approval_resource_says_up_front_it_will_be_pending(venue):
-    app = make_app(venue)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        form = app.screen
+    async with booking_form(venue) as (pilot, form):
         await fill(pilot, form, resource="Rehearsal 5", start="2026-11-24 07:00", end="+1h")
         text, classes = hint(form)
         assert "free" in classes
@@ -261,12 +248,7 @@ async def test_an_approval_resource_says_up_front_it_will_be_pending(venue):
 
 
 async def test_submitting_books_it_and_closes_the_form(venue):
-    app = make_app(venue)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        form = app.screen
+    async with booking_form(venue) as (pilot, form):
         await fill(
             pilot,
             form,
@@ -278,7 +260,7 @@ async def test_submitting_books_it_and_closes_the_form(venue):
         )
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert isinstance(app.screen, TimelineScreen)
+        assert isinstance(pilot.app.screen, TimelineScreen)
     booked = reservations.list_reservations(
         venue, resource="Rehearsal 6", start="2026-11-24T07:00", end="2026-11-24T08:30"
     )
@@ -287,12 +269,7 @@ async def test_submitting_books_it_and_closes_the_form(venue):
 
 
 async def test_a_slot_taken_between_hint_and_submit_shows_the_winner(venue, database_url):
-    app = make_app(venue)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        form = app.screen
+    async with booking_form(venue) as (pilot, form):
         await fill(
             pilot, form, resource="Rehearsal 6", start="2026-11-24 07:00", end="+1h", title="Mine"
         )
@@ -306,7 +283,7 @@ async def test_a_slot_taken_between_hint_and_submit_shows_the_winner(venue, data
             )
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert app.screen is form, "the form stays open"
+        assert pilot.app.screen is form, "the form stays open"
         text, classes = hint(form)
         assert "conflict" in classes
         assert "Sneaky" in text and "quick" in text

@@ -61,6 +61,7 @@ class BookingForm(ModalScreen[Reservation | None]):
         self.known: dict[str, Resource] = {}
         self._timer: Timer | None = None
         self._asked = 0  # the newest hint request; older answers are dropped
+        self._answered = 0
 
     def compose(self) -> ComposeResult:
         start = self.initial_start
@@ -142,6 +143,11 @@ class BookingForm(ModalScreen[Reservation | None]):
         if event.input.id in ("resource", "start", "end"):
             self._ask_soon()
 
+    @property
+    def hint_is_current(self) -> bool:
+        """True when the hint describes the fields as they are now (nothing waiting)."""
+        return self._timer is None and self._answered == self._asked
+
     def _ask_soon(self) -> None:
         if self._timer is not None:
             self._timer.stop()
@@ -161,10 +167,14 @@ class BookingForm(ModalScreen[Reservation | None]):
         self.app.db_call(
             lambda: reservations.check(db, resource.id, start, end),
             lambda obstacles: self._answer(asked, resource, start, end, obstacles),
-            failed=lambda error: self._hint(escape(str(error)), "problem"),
+            failed=lambda error: self._failed_check(asked, error),
             group="hint",
             exclusive=True,
         )
+
+    def _failed_check(self, asked: int, error: SpacesError) -> None:
+        self._answered = max(self._answered, asked)
+        self._hint(escape(str(error)), "problem")
 
     def _answer(
         self,
@@ -176,6 +186,7 @@ class BookingForm(ModalScreen[Reservation | None]):
     ) -> None:
         if asked != self._asked:
             return  # the form changed since; a newer answer is on its way
+        self._answered = asked
         if obstacles:
             self._show_obstacles(resource, obstacles)
             return
