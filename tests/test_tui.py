@@ -395,6 +395,9 @@ def test_snapshot_booking_form_with_a_conflict(venue, snap_compare):
         await pilot.press("n")
         await settle(pilot)
         await fill(pilot, pilot.app.screen, title="Extra class")
+        for box in pilot.app.screen.query(Input):
+            box.cursor_blink = False  # a blinking cursor would make the picture a coin toss
+        await pilot.pause()
 
     assert snap_compare(make_app(venue), terminal_size=SIZE, run_before=conflict)
 
