@@ -88,7 +88,8 @@ class TimelineScreen(Screen[None]):
         )
 
     def _loaded(self, window: Window) -> None:
-        if window.start != self.origin:
+        origin = self.origin
+        if (window.start, window.end) != (origin, origin.add(days=self.scale.days)):
             return  # the user moved on while this was loading
         self.window = window
         self._show()
