@@ -442,3 +442,20 @@ async def test_a_dropped_connection_shows_in_the_header_and_nothing_is_missed(ve
         assert any(state.startswith("○ offline") for state in states), states
         assert states[-1].startswith("● live")
         assert span is not None and span.label == "In the gap"
+
+
+async def test_a_click_selects_a_cell_and_a_double_click_opens_it(venue):
+    app = make_app(venue)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        timeline = put_cursor(app, "Rehearsal 1", 10)
+        await settle(pilot)
+        x = timeline.name_width + timeline.cursor.col * 3 - timeline.scroll_offset.x
+        row = next(i for i, r in enumerate(timeline.grid.rows) if r.name == "Rehearsal 2")
+        y = 1 + row - timeline.scroll_offset.y
+        await pilot.click(Timeline, offset=(x + 1, y))
+        assert timeline.cursor == Cell(row, timeline.cursor.col)
+        await pilot.double_click(Timeline, offset=(x + 1, y - 1))  # Rehearsal 1 at 10:00
+        await settle(pilot)
+        assert isinstance(app.screen, DetailsScreen)
+        assert app.screen.item.title == "Company class"
