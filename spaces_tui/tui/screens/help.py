@@ -16,7 +16,7 @@ KEYS = """\
   [ ]  or  , .    previous / next day (or week)
   t               today
   d / w           day view / week view
-  z               zoom: 15 or 30 minutes a column in a day, 30 minutes or 3 hours in a week
+  z               zoom: 30 or 15 minutes a column (day), 3 h or 30 min (week)
   g               go to a date
   /               filter resources by name or kind (escape clears)
   enter           open what is under the cursor, or book the free slot
