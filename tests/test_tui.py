@@ -459,3 +459,18 @@ async def test_a_click_selects_a_cell_and_a_double_click_opens_it(venue):
         await settle(pilot)
         assert isinstance(app.screen, DetailsScreen)
         assert app.screen.item.title == "Company class"
+
+
+async def test_the_command_palette_jumps_to_a_resource(venue):
+    app = make_app(venue)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        await pilot.press(*"Jump to Truck 18t")
+        for _ in range(40):  # the palette searches as you type
+            await pilot.pause(0.05)
+        await pilot.press("enter")
+        await settle(pilot)
+        timeline = home(app).timeline
+        assert timeline.grid.rows[timeline.cursor.row].name == "Truck 18t"
