@@ -17,6 +17,7 @@ DAY = datetime(2027, 5, 3, 10, tzinfo=UTC)
 @pytest.fixture
 def venue(db):
     resources.add_resource(db, "Room", "room", timezone="UTC")
+    resources.add_resource(db, "Hall", "room", timezone="UTC")
     resources.add_resource(
         db, "Truck", "vehicle", timezone="UTC", requires_approval=True, approvers=["boss"]
     )
@@ -83,11 +84,13 @@ def test_event_ids_follow_commit_order(venue, database_url):
     whose transaction started first but committed later."""
     insert = (
         "INSERT INTO spaces.reservations (resource_id, during, title)"
-        " SELECT id, tstzrange(%s, %s), %s FROM spaces.resources WHERE name = 'Room'"
+        " SELECT id, tstzrange(%s, %s), %s FROM spaces.resources WHERE name = %s"
     )
+    hour = (DAY, DAY + timedelta(hours=1))
+    # Two rooms: writes into one resource tree take turns (sql/008), two trees do not.
     with psycopg.connect(database_url) as early, psycopg.connect(database_url) as late:
-        early.execute(insert, (DAY, DAY + timedelta(hours=1), "started first"))
-        late.execute(insert, (DAY + timedelta(hours=2), DAY + timedelta(hours=3), "started second"))
+        early.execute(insert, (*hour, "started first", "Room"))
+        late.execute(insert, (*hour, "started second", "Hall"))
         late.commit()
         seen_so_far = events.latest_event_id(venue)
         early.commit()
