@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import text
-
 from spaces_tui.db.connection import Database
 from spaces_tui.engine.blackouts import select_blackouts
 from spaces_tui.engine.errors import BadInput, domain_errors
@@ -23,7 +21,6 @@ class Window:
     resources: list[Resource]
     reservations: list[Reservation]
     blackouts: list[Blackout]
-    last_event_id: int  # the newest event this snapshot already reflects
 
 
 def load_window(db: Database, start: datetime, end: datetime) -> Window:
@@ -43,7 +40,4 @@ def load_window(db: Database, start: datetime, end: datetime) -> Window:
                 conn, f"v.status = ANY(:statuses) AND v.{overlaps}", params
             ),
             blackouts=select_blackouts(conn, f"b.status = 'active' AND b.{overlaps}", params),
-            last_event_id=conn.execute(
-                text("SELECT coalesce(max(id), 0) FROM spaces.events")
-            ).scalar_one(),
         )

@@ -146,12 +146,14 @@ class SpacesApp(App[None]):
         except RuntimeError:  # the app has gone: nothing left to tell
             self._stop_listening.set()
 
-    def _deliver(self, event: Event) -> None:
+    def _deliver(self, event: Event | None) -> None:
         for screen in self.screen_stack:
             screen.post_message(EventsArrived(event))
 
     def _connected(self) -> None:
         self._from_listener(self._set_live, LIVE)
+        # Whatever committed before the listener was in place is shown by one more reload.
+        self._from_listener(self._deliver, None)
 
     def _disconnected(self, error: Exception, retry_in: float) -> None:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else "lost"

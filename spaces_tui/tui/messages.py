@@ -8,8 +8,9 @@ from spaces_tui.engine.models import Event
 
 
 class EventsArrived(Message):
-    """Something changed in the database (from anyone, anywhere): a screen shows it."""
+    """Something changed in the database (from anyone, anywhere): a screen shows it. event is
+    None after the listener (re)connects: something may have changed meanwhile."""
 
-    def __init__(self, event: Event) -> None:
+    def __init__(self, event: Event | None) -> None:
         super().__init__()
         self.event = event
