@@ -474,3 +474,21 @@ async def test_the_command_palette_jumps_to_a_resource(venue):
         await settle(pilot)
         timeline = home(app).timeline
         assert timeline.grid.rows[timeline.cursor.row].name == "Truck 18t"
+
+
+async def test_an_approver_rejects_from_the_details_with_a_reason(venue):
+    venue.actor = "company-manager"
+    booking = reservations.book(venue, "Rehearsal 5", "2026-11-24T07:00", "+1h", "Needs a no")
+    app = make_app(venue)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        put_cursor(app, "Rehearsal 5", 7)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("r")
+        await pilot.pause()
+        await pilot.press(*"double booked", "enter")
+        await settle(pilot)
+        assert "rejected" in str(app.screen.query_one("#fields", Static).render())
+    rejected = reservations.get_reservation(venue, booking.id)
+    assert (rejected.status, rejected.decision_note) == ("rejected", "double booked")

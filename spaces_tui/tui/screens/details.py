@@ -3,6 +3,7 @@ and what this actor may do to it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual import on
@@ -16,7 +17,7 @@ from spaces_tui.engine import blackouts, events, reservations, resources
 from spaces_tui.engine.models import Blackout, Event, Reservation, Resource
 from spaces_tui.engine.times import format_period, in_zone
 from spaces_tui.tui.messages import EventsArrived
-from spaces_tui.tui.screens.prompts import ReasonPrompt
+from spaces_tui.tui.screens.prompts import ask_why_then
 
 ACTIONS = ("approve", "reject", "cancel", "lift")
 VARIANT = {"approve": "success", "lift": "warning"}
@@ -165,22 +166,23 @@ class DetailsScreen(ModalScreen[None]):
             return
         db, item_id = self.app.db, self.item.id
         if action == "approve":
-            self._run(lambda: reservations.approve(db, item_id), PAST[action])
+            self.app.db_call(lambda: reservations.approve(db, item_id), self._done(action))
         elif action == "lift":
-            self._run(lambda: blackouts.lift_blackout(db, item_id), PAST[action])
+            self.app.db_call(lambda: blackouts.lift_blackout(db, item_id), self._done(action))
         else:
             verb = {"reject": reservations.reject, "cancel": reservations.cancel}[action]
-            label = "Reject booking" if action == "reject" else "Cancel booking"
+            label = f"{action.capitalize()} booking"
+            ask_why_then(
+                self.app,
+                f"{label} #{item_id}: why?",
+                label,
+                lambda reason: verb(db, item_id, reason),
+                self._done(action),
+            )
 
-            def with_reason(reason: str | None) -> None:
-                if reason:
-                    self._run(lambda: verb(db, item_id, reason), PAST[action])
-
-            self.app.push_screen(ReasonPrompt(f"{label} #{item_id}: why?", label), with_reason)
-
-    def _run(self, work, verb: str) -> None:
+    def _done(self, action: str) -> Callable[[object], None]:
         def done(_result: object) -> None:
-            self.notify(f"{verb} #{self.item.id}.")
+            self.notify(f"{PAST[action]} #{self.item.id}.")
             self.load()
 
-        self.app.db_call(work, done)
+        return done

@@ -18,7 +18,7 @@ from spaces_tui.tui.grid import DAY, WEEK, ZOOMED, Grid, Scale
 from spaces_tui.tui.messages import EventsArrived
 from spaces_tui.tui.screens.booking import BookingForm
 from spaces_tui.tui.screens.details import DetailsScreen
-from spaces_tui.tui.screens.prompts import DatePrompt, ReasonPrompt
+from spaces_tui.tui.screens.prompts import DatePrompt, ask_why_then
 from spaces_tui.tui.timeline import Cell, Timeline
 
 LEGEND = (
@@ -241,17 +241,12 @@ class TimelineScreen(Screen[None]):
             self.notify("Nothing to cancel here: put the cursor on a booking.", timeout=4)
             return
         booking = span.item
-
-        def cancel(reason: str | None) -> None:
-            if reason:
-                self.app.db_call(
-                    lambda: reservations.cancel(self.app.db, booking.id, reason),
-                    self._cancelled,
-                )
-
-        self.app.push_screen(
-            ReasonPrompt(f"Cancel {booking.title!r} on {booking.resource}?", "Cancel booking"),
-            cancel,
+        ask_why_then(
+            self.app,
+            f"Cancel {booking.title!r} on {booking.resource}?",
+            "Cancel booking",
+            lambda reason: reservations.cancel(self.app.db, booking.id, reason),
+            self._cancelled,
         )
 
     def _cancelled(self, booking: Reservation) -> None:

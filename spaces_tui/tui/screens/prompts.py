@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import TypeVar
 
 import pendulum
 from pendulum.parsing.exceptions import ParserError
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
+
+T = TypeVar("T")
 
 
 class ReasonPrompt(ModalScreen[str | None]):
@@ -45,6 +49,23 @@ class ReasonPrompt(ModalScreen[str | None]):
     @on(Button.Pressed, "#back")
     def _back(self) -> None:
         self.dismiss(None)
+
+
+def ask_why_then(
+    app: App[object],
+    question: str,
+    action: str,
+    work: Callable[[str], T],
+    done: Callable[[T], object],
+) -> None:
+    """Asks for a reason; given one, runs work(reason) off the UI thread and hands its result
+    to done. Backing out does nothing."""
+
+    def answered(reason: str | None) -> None:
+        if reason:
+            app.db_call(lambda: work(reason), done)  # type: ignore[attr-defined]
+
+    app.push_screen(ReasonPrompt(question, action), answered)
 
 
 class DatePrompt(ModalScreen[date | None]):
