@@ -52,9 +52,7 @@ VENUE = [
 
 def grid(reservations=(), blackouts=(), scale=DAY, day: int = 2, actor: str = "me", text=""):
     origin = at(0, day=day)
-    window = Window(
-        origin, origin.add(days=scale.days), VENUE, list(reservations), list(blackouts), 0
-    )
+    window = Window(origin, origin.add(days=scale.days), VENUE, list(reservations), list(blackouts))
     return Grid(window, scale, origin, actor, text)
 
 
