@@ -76,12 +76,6 @@ class Timeline(ScrollView, can_focus=True):
             self.cell = cell
             self.span = span
 
-    class Moved(Message):
-        def __init__(self, cell: Cell, span: Span | None) -> None:
-            super().__init__()
-            self.cell = cell
-            self.span = span
-
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.grid: Grid | None = None
@@ -107,9 +101,7 @@ class Timeline(ScrollView, can_focus=True):
         width = self.name_width + grid.columns * grid.scale.cell_width
         self.virtual_size = Size(width, len(grid.rows) + HEADER_HEIGHT)
         wanted = cursor or self.cursor
-        self.cursor = Cell(
-            max(0, min(wanted.row, len(grid.rows) - 1)), max(0, min(wanted.col, grid.columns - 1))
-        )
+        self.cursor = self._clamped(wanted.row, wanted.col)
         self.refresh()
 
     def span_under_cursor(self) -> Span | None:
@@ -117,10 +109,14 @@ class Timeline(ScrollView, can_focus=True):
 
     # --- cursor ---------------------------------------------------------------------------
 
+    def _clamped(self, row: int, col: int) -> Cell:
+        """The cell nearest (row, col) inside the grid."""
+        rows, columns = len(self.grid.rows), self.grid.columns
+        return Cell(max(0, min(row, rows - 1)), max(0, min(col, columns - 1)))
+
     def watch_cursor(self, cell: Cell) -> None:
         self.call_later(self._scroll_to_cell, cell)
         self.refresh()
-        self.post_message(self.Moved(cell, self.span_under_cursor()))
 
     def on_resize(self) -> None:
         # The first layout may come after the first grid: scroll again with the real size.
@@ -129,14 +125,11 @@ class Timeline(ScrollView, can_focus=True):
     def action_move(self, rows: int, cols: int) -> None:
         if self.grid is None or not self.grid.rows:
             return
-        self.cursor = Cell(
-            max(0, min(self.cursor.row + rows, len(self.grid.rows) - 1)),
-            max(0, min(self.cursor.col + cols, self.grid.columns - 1)),
-        )
+        self.cursor = self._clamped(self.cursor.row + rows, self.cursor.col + cols)
 
     def action_edge(self, direction: int) -> None:
         if self.grid is not None:
-            self.cursor = Cell(self.cursor.row, 0 if direction < 0 else self.grid.columns - 1)
+            self.cursor = self._clamped(self.cursor.row, 0 if direction < 0 else self.grid.columns)
 
     def action_open(self) -> None:
         self.post_message(self.Opened(self.cursor, self.span_under_cursor()))
