@@ -1,0 +1,416 @@
+"""Migrations, as the issue asks for them: an empty database gets the schema from `spaces db
+upgrade` or from any ordinary command; running them again changes nothing; `db status` only looks;
+two upgrades meeting the same empty database both succeed and the schema is applied once; the
+Alembic revisions apply every file in sql/, in order, and HEAD cannot drift from Alembic's head."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from spaces_tui.cli import main
+from spaces_tui.db import migrations
+from spaces_tui.db.connection import Database
+
+TABLES = ("resources", "reservations", "blackouts", "events")
+
+# Everything a migration could create, drop, recreate or rewrite, with the oids and file nodes
+# that change when an object is made again: equal snapshots mean nothing was touched.
+SNAPSHOT = """
+    SELECT 'schema ' || nspname || ' ' || oid FROM pg_namespace
+    UNION ALL
+    SELECT 'extension ' || extname || ' ' || extversion || ' ' || oid FROM pg_extension
+    UNION ALL
+    SELECT 'relation ' || n.nspname || '.' || c.relname || ' ' || c.relkind::text || ' '
+           || c.oid || ' ' || c.relfilenode
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+    UNION ALL
+    SELECT 'function ' || n.nspname || '.' || p.proname || ' ' || p.oid || ' ' || md5(p.prosrc)
+      FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+    UNION ALL
+    SELECT 'trigger ' || tgname || ' ' || oid FROM pg_trigger WHERE NOT tgisinternal
+    UNION ALL
+    SELECT 'constraint ' || n.nspname || '.' || c.conname || ' ' || c.oid
+      FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+    UNION ALL
+    SELECT 'type ' || n.nspname || '.' || t.typname || ' ' || t.oid
+      FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+    ORDER BY 1
+"""
+
+# The same objects by name only, to compare two databases with each other.
+NAMES = """
+    SELECT 'relation ' || c.relname || ' ' || c.relkind::text
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'spaces'
+    UNION ALL
+    SELECT 'function ' || p.proname || ' ' || md5(p.prosrc)
+      FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'spaces'
+    UNION ALL
+    SELECT 'trigger ' || t.tgname
+      FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = 'spaces' AND NOT t.tgisinternal
+    UNION ALL
+    SELECT 'constraint ' || c.conname
+      FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+     WHERE n.nspname = 'spaces'
+    UNION ALL
+    SELECT 'extension ' || extname FROM pg_extension
+    ORDER BY 1
+"""
+
+
+def run(url: str, *args: str) -> tuple[int, str, str]:
+    """The `spaces` command line, in this process, against url."""
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["--db", url, *args], out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def rows(url: str, query: str, params: tuple = ()) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def snapshot(url: str) -> list[str]:
+    return [row[0] for row in rows(url, SNAPSHOT)]
+
+
+def has_schema(url: str) -> bool:
+    return bool(rows(url, "SELECT 1 FROM pg_namespace WHERE nspname = 'spaces'"))
+
+
+def revisions(url: str) -> list[tuple]:
+    return rows(url, "SELECT version_num FROM spaces.alembic_version")
+
+
+def assert_schema_at_head(url: str) -> None:
+    for table in TABLES:
+        assert rows(url, "SELECT to_regclass(%s)", (f"spaces.{table}",)) == [(f"spaces.{table}",)]
+    assert rows(url, "SELECT 1 FROM pg_extension WHERE extname = 'btree_gist'") == [(1,)]
+    assert revisions(url) == [(migrations.HEAD,)]
+
+
+# --- db status ------------------------------------------------------------------------------
+
+
+def test_status_on_an_empty_database_says_none_and_creates_nothing(empty_database_url):
+    before = snapshot(empty_database_url)
+
+    code, out, err = run(empty_database_url, "db", "status")
+
+    assert code == 0, err
+    assert "schema:    none (not set up yet" in out
+    assert "server:    PostgreSQL " in out
+    assert "Setting up" not in err
+    assert not has_schema(empty_database_url)
+    assert snapshot(empty_database_url) == before, "db status changed the database"
+
+
+def test_status_after_upgrade_names_head_as_up_to_date(empty_database_url):
+    assert run(empty_database_url, "db", "upgrade")[0] == 0
+    code, out, err = run(empty_database_url, "db", "status")
+    assert code == 0, err
+    assert f"schema:    {migrations.HEAD} (up to date)" in out
+
+
+# --- db upgrade -----------------------------------------------------------------------------
+
+
+def test_upgrade_creates_the_schema(empty_database_url):
+    code, out, err = run(empty_database_url, "db", "upgrade")
+
+    assert code == 0, err
+    assert out == f"Upgraded the schema from nothing to revision {migrations.HEAD}.\n"
+    assert "Setting up the Spaces schema" in err
+    assert_schema_at_head(empty_database_url)
+    # The rule the whole project stands on came with it.
+    assert rows(
+        empty_database_url,
+        "SELECT count(*) FROM pg_constraint"
+        " WHERE conrelid = 'spaces.reservations'::regclass AND contype = 'x'",
+    ) == [(1,)]
+
+
+def test_upgrade_again_is_a_no_op(empty_database_url):
+    assert run(empty_database_url, "db", "upgrade")[0] == 0
+    assert run(empty_database_url, "resource", "add", "Room 1", "--kind", "room")[0] == 0
+    before = snapshot(empty_database_url)
+    version_row = rows(empty_database_url, "SELECT xmin::text FROM spaces.alembic_version")
+
+    code, out, err = run(empty_database_url, "db", "upgrade")
+
+    assert code == 0, err
+    assert out == f"The schema is up to date (revision {migrations.HEAD}).\n"
+    assert err == "", "nothing to announce when there is nothing to do"
+    assert snapshot(empty_database_url) == before
+    assert rows(empty_database_url, "SELECT xmin::text FROM spaces.alembic_version") == (
+        version_row
+    ), "the version row was rewritten"
+    assert rows(empty_database_url, "SELECT name FROM spaces.resources") == [("Room 1",)]
+
+    # Neither does an ordinary command on an up-to-date database.
+    code, out, err = run(empty_database_url, "resource", "list")
+    assert code == 0 and "Setting up" not in err
+    assert snapshot(empty_database_url) == before
+
+
+def test_upgrade_from_an_older_revision_applies_only_what_is_missing(empty_database_url):
+    older = "0001"
+    assert older != migrations.HEAD
+    db = Database(empty_database_url, "migrator")
+    try:
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(f"CREATE SCHEMA {migrations.VERSION_TABLE_SCHEMA}")
+            from alembic import command
+
+            command.upgrade(migrations.alembic_config(conn), older)
+    finally:
+        db.dispose()
+    assert revisions(empty_database_url) == [(older,)]
+    resources_oid = rows(empty_database_url, "SELECT 'spaces.resources'::regclass::oid")
+
+    code, out, _ = run(empty_database_url, "db", "status")
+    assert code == 0
+    assert f"schema:    {older} (behind: newest is {migrations.HEAD})" in out
+
+    code, out, err = run(empty_database_url, "db", "upgrade")
+    assert code == 0, err
+    assert out == f"Upgraded the schema from {older} to revision {migrations.HEAD}.\n"
+    assert f"Upgrading the Spaces schema from {older}" in err
+    assert_schema_at_head(empty_database_url)
+    assert rows(empty_database_url, "SELECT 'spaces.resources'::regclass::oid") == (
+        resources_oid
+    ), "the older revision's tables were made again"
+
+
+# --- any command ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (("resource", "list", "--json"), []),
+        (("list", "--json"), []),
+        (("resource", "add", "Room 1", "--kind", "room", "--json"), None),
+    ],
+    ids=["resource-list", "list", "resource-add"],
+)
+def test_an_ordinary_command_on_an_empty_database_sets_it_up_itself(
+    empty_database_url, command, expected
+):
+    code, out, err = run(empty_database_url, *command)
+
+    assert code == 0, err
+    assert "Setting up the Spaces schema" in err
+    # The announcement goes to stderr only: a script's JSON on stdout stays clean.
+    answer = json.loads(out)
+    if expected is not None:
+        assert answer == expected
+    else:
+        assert answer["name"] == "Room 1"
+    assert_schema_at_head(empty_database_url)
+
+
+# --- HEAD and the revisions -----------------------------------------------------------------
+
+
+@pytest.fixture
+def script_directory(empty_database_url):
+    from alembic.script import ScriptDirectory
+
+    db = Database(empty_database_url, "migrator")
+    try:
+        with db.engine.connect() as conn:
+            yield ScriptDirectory.from_config(migrations.alembic_config(conn))
+    finally:
+        db.dispose()
+
+
+def test_head_is_alembics_one_head(script_directory):
+    assert script_directory.get_heads() == [migrations.HEAD]
+    assert script_directory.get_current_head() == migrations.HEAD
+
+
+def chain(script_directory) -> list:
+    """The revisions from the first to the head."""
+    return list(reversed(list(script_directory.walk_revisions("base", "heads"))))
+
+
+def test_every_revision_file_is_in_the_one_chain(script_directory):
+    modules = {
+        path.stem
+        for path in (Path(migrations.__file__).parent / "versions").glob("*.py")
+        if path.name != "__init__.py"
+    }
+    walked = chain(script_directory)
+    assert len(walked) == len(modules), "a revision file is not on the way to HEAD"
+    assert walked[0].down_revision is None
+    assert walked[-1].revision == migrations.HEAD
+
+
+def test_every_sql_file_is_applied_by_exactly_one_revision_in_order(script_directory, repo_root):
+    applied = [name for revision in chain(script_directory) for name in revision.module.SQL_FILES]
+    in_repository = sorted(path.name for path in (repo_root / "sql").glob("*.sql"))
+    packaged = sorted(
+        entry.name
+        for entry in resources.files("spaces_tui.sql").iterdir()
+        if entry.name.endswith(".sql")
+    )
+
+    assert set(applied) == set(in_repository)
+    assert len(applied) == len(set(applied)), "a file is applied twice"
+    assert applied == in_repository, "sql/ files are applied out of order"
+    assert packaged == in_repository, "the package does not carry sql/ as it is"
+
+
+# --- two at once ----------------------------------------------------------------------------
+
+
+@contextmanager
+def migration_lock_held(url: str) -> Iterator[psycopg.Connection]:
+    """Holds the migration lock, as a migration in progress does, until the block ends."""
+    with psycopg.connect(url) as conn:
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (migrations.MIGRATION_LOCK,))
+        try:
+            yield conn
+        finally:
+            conn.rollback()
+
+
+def wait_for_waiters(url: str, count: int, alive) -> None:
+    """Until count sessions wait for the migration lock: then they all raced past the check."""
+    deadline = time.monotonic() + 60
+    with psycopg.connect(url, autocommit=True) as conn:
+        while True:
+            (waiting,) = conn.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                " AND classid = 0 AND objid = %s",
+                (migrations.MIGRATION_LOCK,),
+            ).fetchone()
+            if waiting >= count:
+                return
+            assert alive(), "a racer finished before it reached the migration lock"
+            assert time.monotonic() < deadline, f"only {waiting} of {count} racers are waiting"
+            time.sleep(0.05)
+
+
+def assert_applied_once(url: str, outputs: list[str], reference_url: str) -> None:
+    upgraded = [out for out in outputs if out.startswith("Upgraded the schema from nothing")]
+    up_to_date = [out for out in outputs if out.startswith("The schema is up to date")]
+    assert len(upgraded) == 1, outputs
+    assert len(upgraded) + len(up_to_date) == len(outputs), outputs
+    assert_schema_at_head(url)
+    assert [row[0] for row in rows(url, NAMES)] == [row[0] for row in rows(reference_url, NAMES)]
+
+
+def test_two_upgrades_in_threads_racing_on_an_empty_database(empty_database_url, database_url):
+    results: list[tuple[int, str, str]] = []
+    failures: list[BaseException] = []
+
+    def upgrade() -> None:
+        try:
+            results.append(run(empty_database_url, "db", "upgrade"))
+        except BaseException as error:  # reported below, in the test's own thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=upgrade) for _ in range(2)]
+    with migration_lock_held(empty_database_url):
+        for thread in threads:
+            thread.start()
+        # Leaving the block, even on a failure, releases the lock, so the threads always end.
+        wait_for_waiters(
+            empty_database_url, 2, lambda: all(thread.is_alive() for thread in threads)
+        )
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not failures, failures
+    assert [code for code, _, _ in results] == [0, 0], results
+    assert_applied_once(empty_database_url, [out for _, out, _ in results], database_url)
+
+
+def test_upgrades_in_threads_released_together_without_a_held_lock(
+    empty_database_url, database_url
+):
+    barrier = threading.Barrier(3)
+    results: list[tuple[int, str, str]] = []
+
+    def upgrade() -> None:
+        barrier.wait(timeout=30)
+        results.append(run(empty_database_url, "db", "upgrade"))
+
+    threads = [threading.Thread(target=upgrade) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert [code for code, _, _ in results] == [0, 0, 0], results
+    assert_applied_once(empty_database_url, [out for _, out, _ in results], database_url)
+
+
+@pytest.mark.slow
+def test_upgrade_processes_and_a_command_racing_on_an_empty_database(
+    empty_database_url, database_url
+):
+    env = {key: value for key, value in os.environ.items() if key != "SPACES_DATABASE_URL"}
+    commands = [
+        ("db", "upgrade"),
+        ("db", "upgrade"),
+        ("resource", "list", "--json"),
+    ]
+    with migration_lock_held(empty_database_url):
+        racers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "spaces_tui", "--db", empty_database_url, *command],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for command in commands
+        ]
+        try:
+            wait_for_waiters(
+                empty_database_url,
+                len(racers),
+                lambda: all(racer.poll() is None for racer in racers),
+            )
+        except BaseException:
+            for racer in racers:
+                racer.kill()
+                racer.wait()
+            raise
+    results = [racer.communicate(timeout=120) for racer in racers]
+
+    assert [racer.returncode for racer in racers] == [0, 0, 0], results
+    assert json.loads(results[2][0]) == []
+    assert "Setting up the Spaces schema" in results[2][1], "the command met an empty database"
+    # Each upgrade either applied the schema or found it done; at most one applied it (the list
+    # command may have been the one), and the result is the schema, once.
+    upgrade_outputs = [out for out, _ in results[:2]]
+    assert all(
+        out.startswith(("Upgraded the schema from nothing", "The schema is up to date"))
+        for out in upgrade_outputs
+    ), upgrade_outputs
+    assert sum(out.startswith("Upgraded") for out in upgrade_outputs) <= 1, upgrade_outputs
+    assert_schema_at_head(empty_database_url)
+    assert [row[0] for row in rows(empty_database_url, NAMES)] == [
+        row[0] for row in rows(database_url, NAMES)
+    ]
