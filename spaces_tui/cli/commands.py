@@ -162,7 +162,7 @@ def _print_resource(ctx: Context, args: argparse.Namespace, resource: Resource, 
         render.print_json(render.resource_json(resource), ctx.out)
         return
     ctx.say(f"{verb} {resource.kind} {resource.name!r} (id {resource.id}).")
-    for problem in render.resource_problems(resource):
+    for problem in resource.problems:
         ctx.err.write(f"warning: {resource.name}: {problem}\n")
 
 
@@ -176,7 +176,7 @@ def resource_list(ctx: Context, args: argparse.Namespace) -> int:
         return EXIT_OK
     ctx.say(render.resources_table(listed))
     for resource in listed:
-        for problem in render.resource_problems(resource):
+        for problem in resource.problems:
             ctx.err.write(f"warning: {resource.name}: {problem}\n")
     return EXIT_OK
 

@@ -33,7 +33,7 @@ def resource_json(resource: Resource) -> dict[str, Any]:
         "bookable_until": resource.bookable_until,
         "attributes": resource.attributes,
         "active": resource.active,
-        "problems": resource_problems(resource),
+        "problems": resource.problems,
     }
 
 
@@ -105,12 +105,6 @@ def event_json(event: Event) -> dict[str, Any]:
 def print_json(value: Any, out: TextIO) -> None:
     out.write(json.dumps(value, ensure_ascii=False) + "\n")
     out.flush()
-
-
-def resource_problems(resource: Resource) -> list[str]:
-    if resource.requires_approval and not resource.approvers:
-        return ["requires approval but has no approver: its bookings can never be confirmed"]
-    return []
 
 
 def period_text(start: datetime, end: datetime, zone: str) -> str:

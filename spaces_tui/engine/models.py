@@ -28,6 +28,13 @@ class Resource:
     active: bool
     depth: int = 0  # in a tree listing: how many resources it sits inside
 
+    @property
+    def problems(self) -> list[str]:
+        """What is wrong with how it is set up, for people to fix."""
+        if self.requires_approval and not self.approvers:
+            return ["requires approval but has no approver: its bookings can never be confirmed"]
+        return []
+
 
 @dataclass(frozen=True)
 class Reservation:
