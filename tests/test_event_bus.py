@@ -12,6 +12,7 @@ import pytest
 from spaces_tui.engine import blackouts, events, reservations, resources
 
 DAY = datetime(2027, 5, 3, 10, tzinfo=UTC)
+SETUP = 3  # the venue's three resource.created events: tests read what came after them
 
 
 @pytest.fixture
@@ -21,11 +22,12 @@ def venue(db):
     resources.add_resource(
         db, "Truck", "vehicle", timezone="UTC", requires_approval=True, approvers=["boss"]
     )
+    assert events.latest_event_id(db) == SETUP
     return db
 
 
 def topics(db) -> list[tuple[str, str]]:
-    return [(e.topic, e.actor) for e in events.events_since(db, 0)]
+    return [(e.topic, e.actor) for e in events.events_since(db, SETUP)]
 
 
 def test_every_change_writes_an_event_with_its_actor(venue, database_url):
@@ -53,9 +55,22 @@ def test_every_change_writes_an_event_with_its_actor(venue, database_url):
         ("spaces.blackout.created", "tester"),
         ("spaces.blackout.lifted", "boss"),
     ]
-    first = events.events_since(venue, 0)[0]
+    first = events.events_since(venue, SETUP)[0]
     assert (first.reservation_id, first.payload["title"]) == (booked.id, "A")
     assert events.history(venue, blackout_id=blackout.id)[-1].topic == "spaces.blackout.lifted"
+
+
+def test_a_resource_added_or_changed_is_an_event(db):
+    resources.add_resource(db, "Studio", "room", timezone="UTC")
+    resources.update_resource(db, "Studio", requires_approval=True, approvers=["boss"])
+    added, changed = events.events_since(db, 0)
+    assert (added.topic, added.actor, added.payload["name"]) == (
+        "spaces.resource.created",
+        "tester",
+        "Studio",
+    )
+    assert changed.topic == "spaces.resource.changed"
+    assert (changed.payload["requires_approval"], changed.payload["approvers"]) == (True, ["boss"])
 
 
 def test_a_rolled_back_change_leaves_no_event(venue, sql):
@@ -66,7 +81,7 @@ def test_a_rolled_back_change_leaves_no_event(venue, sql):
             (DAY, DAY + timedelta(hours=1)),
         )
         raise RuntimeError("changed my mind")
-    assert events.events_since(venue, 0) == []
+    assert events.events_since(venue, SETUP) == []
 
 
 def test_a_listener_is_notified_with_the_new_events_id(venue, database_url):
@@ -76,7 +91,7 @@ def test_a_listener_is_notified_with_the_new_events_id(venue, database_url):
         notes = list(listener.notifies(timeout=5, stop_after=1))
     assert len(notes) == 1
     assert int(notes[0].payload) == events.latest_event_id(venue)
-    assert events.events_since(venue, 0)[0].reservation_id == booked.id
+    assert events.events_since(venue, SETUP)[0].reservation_id == booked.id
 
 
 def test_event_ids_follow_commit_order(venue, database_url):
@@ -96,7 +111,7 @@ def test_event_ids_follow_commit_order(venue, database_url):
         early.commit()
     after = events.events_since(venue, seen_so_far)
     assert [e.payload["title"] for e in after] == ["started first"]
-    ordered = [e.payload["title"] for e in events.events_since(venue, 0)]
+    ordered = [e.payload["title"] for e in events.events_since(venue, SETUP)]
     assert ordered == ["started second", "started first"]
 
 
@@ -105,7 +120,7 @@ def test_the_log_is_append_only(venue, sql):
     for change in ("UPDATE spaces.events SET actor = 'someone else'", "DELETE FROM spaces.events"):
         with pytest.raises(psycopg.Error):
             sql.execute(change)
-    assert len(events.events_since(venue, 0)) == 1
+    assert len(events.events_since(venue, SETUP)) == 1
 
 
 def test_follow_yields_changes_from_other_connections_in_order_then_stops(venue, database_url):
@@ -118,7 +133,7 @@ def test_follow_yields_changes_from_other_connections_in_order_then_stops(venue,
 
     def follow() -> None:
         for event in events.follow(
-            follower_db, 0, poll_seconds=0.2, on_connect=connected.set, stop=stop
+            follower_db, SETUP, poll_seconds=0.2, on_connect=connected.set, stop=stop
         ):
             received.append(event.payload["title"])
             if len(received) == 3:
@@ -148,7 +163,7 @@ def test_follow_survives_a_dropped_connection_and_catches_up(venue, database_url
     def follow() -> None:
         for event in events.follow(
             follower_db,
-            0,
+            SETUP,
             poll_seconds=0.2,
             on_connect=connects.release,
             on_disconnect=lambda error, _retry: drops.append(error),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pendulum
 
 from spaces_tui.engine.calendar import Window
@@ -16,7 +18,7 @@ def resource(rid: int, name: str, kind: str = "room", parent: int | None = None,
         id=rid, name=name, kind=kind, module="spaces", external_ref=None, parent_id=parent,
         parent=None, capacity=None, requires_approval=False, approvers=(), buffer_minutes=0,
         timezone=ZONE, bookable_from="08:00", bookable_until="23:00", attributes={}, active=True,
-        depth=depth,
+        stall_after=timedelta(hours=24), depth=depth,
     )  # fmt: skip
 
 

@@ -301,7 +301,6 @@ def _settle(
             },
         )
     elif rng.random() < 0.06:
-        _as(conn, STAGE_MANAGER)
         conn.execute(
             text(
                 "UPDATE spaces.reservations SET status = 'cancelled',"

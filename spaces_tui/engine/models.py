@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pendulum
@@ -26,6 +27,7 @@ class Resource:
     bookable_until: str  # HH:MM, up to 24:00
     attributes: dict[str, Any]
     active: bool
+    stall_after: timedelta  # a request waiting longer for a decision is stalled
     depth: int = 0  # in a tree listing: how many resources it sits inside
 
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -18,7 +19,8 @@ _SELECT = """
     SELECT r.id, r.name, r.kind, r.module, r.external_ref, r.parent_id, p.name AS parent,
            r.capacity, r.requires_approval, r.approvers, r.buffer_minutes, r.timezone,
            to_char(r.bookable_from, 'HH24:MI') AS bookable_from,
-           to_char(r.bookable_until, 'HH24:MI') AS bookable_until, r.attributes, r.active
+           to_char(r.bookable_until, 'HH24:MI') AS bookable_until, r.attributes, r.active,
+           r.stall_after
       FROM spaces.resources r LEFT JOIN spaces.resources p ON p.id = r.parent_id
 """
 
@@ -85,6 +87,7 @@ def add_resource(
     bookable_from: str | None = None,
     bookable_until: str | None = None,
     attributes: dict[str, Any] | None = None,
+    stall_after: timedelta | None = None,
     module: str = "spaces",
     external_ref: str | None = None,
 ) -> Resource:
@@ -95,6 +98,7 @@ def add_resource(
         buffer_minutes=buffer_minutes,
         timezone=timezone,
         approvers=list(approvers),
+        stall_after=stall_after,
         module=module,
     )
     with domain_errors(), db.transaction() as conn:
@@ -136,6 +140,7 @@ _UPDATABLE = {
     "bookable_until",
     "attributes",
     "active",
+    "stall_after",
 }
 
 
@@ -184,6 +189,8 @@ def _checked(**values: Any) -> dict[str, Any]:
         raise BadInput("capacity must be at least 1")
     if "buffer_minutes" in values and not 0 <= (values["buffer_minutes"] or 0) <= 1440:
         raise BadInput("the turnover buffer must be between 0 and 1440 minutes")
+    if values.get("stall_after") is not None and values["stall_after"] <= timedelta(0):
+        raise BadInput("a request can only stall after some time: give a positive duration")
     if values.get("timezone") is not None:
         check_zone(values["timezone"])
     if "approvers" in values:
