@@ -17,7 +17,14 @@ from spaces_tui.db.connection import Database
 from spaces_tui.engine.errors import BadInput, Conflict, InvalidTransition, NotFound, domain_errors
 from spaces_tui.engine.models import Obstacle, Reservation
 from spaces_tui.engine.resources import find_resource
-from spaces_tui.engine.times import Moment, in_zone, parse_end, parse_moment, parse_period
+from spaces_tui.engine.times import (
+    Moment,
+    format_moment,
+    in_zone,
+    parse_end,
+    parse_moment,
+    parse_period,
+)
 
 STATUSES = ("pending", "confirmed", "rejected", "cancelled")
 ACTIVE = ("pending", "confirmed")
@@ -188,10 +195,12 @@ def _decide(
     """Moves a reservation to status; the database decides whether that is allowed."""
     with domain_errors(), db.transaction() as conn:
         current = _fetch(conn, reservation_id, lock=True)
-        if current.status == status:
-            who = current.decided_by if status != "cancelled" else current.cancelled_by
-            by = f" (by {who})" if who else ""
-            raise InvalidTransition(f"reservation {reservation_id} is already {status}{by}")
+        still_open = current.status == "pending" or (
+            current.status == "confirmed" and status == "cancelled"
+        )
+        if not still_open:
+            # Decided or cancelled already, most likely by someone else a moment ago: say so.
+            raise InvalidTransition(what_happened(current))
         conn.execute(
             text(
                 f"UPDATE spaces.reservations SET status = :status, {note_column} = :note"
@@ -200,6 +209,26 @@ def _decide(
             {"status": status, "note": note, "id": reservation_id},
         )
         return _fetch(conn, reservation_id)
+
+
+def what_happened(reservation: Reservation) -> str:
+    """How a reservation came to be what it is now, for someone who tried to change it too:
+    'reservation 12 was already rejected by sam at 2026-12-01 14:02: clashes with the get-in'."""
+    if reservation.status == "cancelled":
+        who, when, why = (
+            reservation.cancelled_by,
+            reservation.cancelled_at,
+            reservation.cancel_reason,
+        )
+    else:
+        who, when, why = reservation.decided_by, reservation.decided_at, reservation.decision_note
+    verb = "approved" if reservation.status == "confirmed" and who else reservation.status
+    told = f"reservation {reservation.id} was already {verb}"
+    if who:
+        told += f" by {who}"
+    if when:
+        told += f" at {format_moment(when)}"
+    return told + (f": {why}" if why else "")
 
 
 def _required(reason: str | None, what: str) -> str:

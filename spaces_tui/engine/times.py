@@ -18,7 +18,7 @@ from spaces_tui.engine.errors import BadInput
 
 Moment = str | datetime
 _DURATION = re.compile(
-    r"^\+\s*(?:(?P<days>\d+)d)?\s*(?:(?P<hours>\d+)h)?\s*(?:(?P<minutes>\d+)m)?$"
+    r"^\+?\s*(?:(?P<days>\d+)d)?\s*(?:(?P<hours>\d+)h)?\s*(?:(?P<minutes>\d+)m)?$"
 )
 
 
@@ -70,12 +70,8 @@ def parse_end(value: Moment, start: pendulum.DateTime, zone: str) -> pendulum.Da
     +DURATION."""
     if isinstance(value, str):
         text = value.strip()
-        duration = _DURATION.match(text)
-        if duration and any(duration.groupdict().values()):
-            parts = {unit: int(amount or 0) for unit, amount in duration.groupdict().items()}
-            return start + timedelta(**parts)
         if text.startswith("+"):
-            raise BadInput(f"end {value!r} is not a duration like +90m, +2h or +1h30m")
+            return start + parse_duration(text, "end")
         parsed = _parse(text, zone, "end")
         if isinstance(parsed, time):
             local = start.in_timezone(zone)
@@ -89,6 +85,29 @@ def parse_end(value: Moment, start: pendulum.DateTime, zone: str) -> pendulum.Da
                 tz=zone,
             )
     return parse_moment(value, zone, what="end")
+
+
+def parse_duration(value: str, what: str = "duration") -> timedelta:
+    """A positive length of time written as 90m, 2h, 1h30m, 2d or 1d12h (a leading + is fine)."""
+    match = _DURATION.match(value.strip())
+    if match is None or not any(match.groupdict().values()):
+        raise BadInput(f"{what} {value!r} is not a duration like 90m, 2h, 1h30m or 2d")
+    length = timedelta(**{unit: int(amount or 0) for unit, amount in match.groupdict().items()})
+    if length <= timedelta(0):
+        raise BadInput(f"{what} {value!r} must be longer than nothing")
+    return length
+
+
+def format_duration(length: timedelta) -> str:
+    """How long, roughly, for people: 45m, 3h 20m, 2d 4h."""
+    minutes = max(0, int(length.total_seconds() // 60))
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    return f"{minutes}m"
 
 
 def parse_period(

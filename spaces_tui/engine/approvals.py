@@ -1,0 +1,184 @@
+"""The approval workflow around the database's rules: what waits for a decision and for how
+long, deciding many requests at once, and a reservation's recorded life.
+
+Who may approve, reject and cancel is decided by the database (sql/003, sql/009); this module
+gathers what a person needs to decide well and reports each refusal separately.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pendulum
+from sqlalchemy import Connection, text
+
+from spaces_tui.db.connection import Database
+from spaces_tui.engine import events
+from spaces_tui.engine.errors import BadInput, SpacesError, domain_errors
+from spaces_tui.engine.models import Event, Reservation
+from spaces_tui.engine.reservations import approve, get_reservation, reject, select_reservations
+from spaces_tui.engine.times import format_duration
+
+# A blackout this close to a request (on its resource, above it or inside it) is worth a look
+# before approving: a get-in that overruns, a cleaning crew that arrives early.
+NEAR = timedelta(hours=1)
+SORTS = ("oldest", "resource", "start")
+
+
+@dataclass(frozen=True)
+class Request:
+    """A pending reservation as an approver sees it."""
+
+    reservation: Reservation
+    approvers: tuple[str, ...]
+    waited: timedelta  # since it was made, by the clock asked with
+    stall_after: timedelta  # the resource's threshold
+    may_decide: bool  # the asking actor is one of its approvers
+    risks: tuple[str, ...]  # what to look at before approving, for people
+
+    @property
+    def stalled(self) -> bool:
+        return self.waited > self.stall_after
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one reservation of a bulk decision: the result, or why not."""
+
+    reservation_id: int
+    reservation: Reservation | None = None
+    error: SpacesError | None = None
+
+
+_CONTEXT = """
+    SELECT v.id, r.approvers, r.stall_after, r.active
+      FROM spaces.reservations v JOIN spaces.resources r ON r.id = v.resource_id
+     WHERE v.status = 'pending'
+"""
+
+# Active blackouts near each pending request, on the resource's line up or down the tree.
+_NEARBY = """
+    SELECT v.id AS reservation_id, b.reason, br.name AS resource, lower(b.during) AS start,
+           upper(b.during) AS "end", lower(v.during) AS request_start,
+           upper(v.during) AS request_end
+      FROM spaces.reservations v
+      JOIN spaces.blackouts b
+        ON b.status = 'active'
+       AND b.during && tstzrange(lower(v.during) - :near, upper(v.during) + :near, '[)')
+       AND b.resource_id IN (SELECT resource_id FROM spaces.resource_line(v.resource_id)
+                             UNION SELECT resource_id FROM spaces.resource_subtree(v.resource_id))
+      JOIN spaces.resources br ON br.id = b.resource_id
+     WHERE v.status = 'pending'
+     ORDER BY lower(b.during)
+"""
+
+
+def pending_requests(
+    db: Database,
+    *,
+    now: datetime | None = None,
+    mine_only: bool = False,
+    stalled_only: bool = False,
+    older_than: timedelta | None = None,
+    sort: str = "oldest",
+) -> list[Request]:
+    """Pending reservations with how long each has waited (as of now), whether the actor may
+    decide it, and what is worth a look. mine_only: those db.actor may approve."""
+    if sort not in SORTS:
+        raise BadInput(f"unknown order {sort!r}: use {', '.join(SORTS)}")
+    moment = now or pendulum.now("UTC")
+    with domain_errors(), db.snapshot() as conn:
+        requests = _requests(conn, db.actor, moment)
+    chosen = [
+        request
+        for request in requests
+        if (request.may_decide or not mine_only)
+        and (request.stalled or not stalled_only)
+        and (older_than is None or request.waited >= older_than)
+    ]
+    return sorted(chosen, key=_ORDER[sort])
+
+
+_ORDER: dict[str, Callable[[Request], Any]] = {
+    "oldest": lambda request: (request.reservation.created_at, request.reservation.id),
+    "resource": lambda request: (request.reservation.resource, request.reservation.start),
+    "start": lambda request: (request.reservation.start, request.reservation.id),
+}
+
+
+def _requests(conn: Connection, actor: str, now: datetime) -> list[Request]:
+    pending = select_reservations(conn, "v.status = 'pending'", {})
+    context = {row.id: row for row in conn.execute(text(_CONTEXT))}
+    nearby: dict[int, list[str]] = {}
+    for row in conn.execute(text(_NEARBY), {"near": NEAR}):
+        nearby.setdefault(row.reservation_id, []).append(_nearby_text(row))
+    requests = []
+    for reservation in pending:
+        row = context[reservation.id]
+        approvers = tuple(row.approvers)
+        risks = list(nearby.get(reservation.id, []))
+        if not approvers:
+            risks.insert(0, "no approver: nobody can decide it")
+        if not row.active:
+            risks.insert(0, "the resource has been made inactive")
+        requests.append(
+            Request(
+                reservation=reservation,
+                approvers=approvers,
+                waited=now - reservation.created_at,
+                stall_after=row.stall_after,
+                may_decide=actor in approvers,
+                risks=tuple(risks),
+            )
+        )
+    return requests
+
+
+def _nearby_text(row: Any) -> str:
+    if row.end <= row.request_start:
+        when = f"ends {format_duration(row.request_start - row.end)} before"
+    elif row.start >= row.request_end:
+        when = f"starts {format_duration(row.start - row.request_end)} after"
+    else:
+        when = "overlaps"  # only on a sibling area: the tree rule keeps it off the request's own
+    return f"blackout {row.reason!r} on {row.resource} {when}"
+
+
+def decide_many(
+    db: Database, reservation_ids: Iterable[int], decision: str, note: str | None = None
+) -> list[Outcome]:
+    """Approves or rejects each reservation in its own transaction, so one refusal (decided
+    elsewhere meanwhile, not an approver) does not undo the others. A rejection needs a note."""
+    if decision not in ("approve", "reject"):
+        raise BadInput(f"a decision is approve or reject, not {decision!r}")
+    if decision == "reject" and not (note or "").strip():
+        raise BadInput("rejecting a reservation needs a reason")
+    outcomes = []
+    for reservation_id in dict.fromkeys(reservation_ids):
+        try:
+            if decision == "approve":
+                decided = approve(db, reservation_id, note)
+            else:
+                decided = reject(db, reservation_id, note or "")
+            outcomes.append(Outcome(reservation_id, reservation=decided))
+        except SpacesError as error:
+            outcomes.append(Outcome(reservation_id, error=error))
+    return outcomes
+
+
+def life(db: Database, reservation_id: int) -> tuple[Reservation, list[Event]]:
+    """A reservation and everything that happened to it, oldest first, from the event log."""
+    return get_reservation(db, reservation_id), events.history(db, reservation_id=reservation_id)
+
+
+def describe_event(event: Event) -> str:
+    """One line of a reservation's life: 'approved by sam: fine by me'."""
+    what = event.topic.rsplit(".", 1)[-1]
+    status = event.payload.get("status")
+    if what == "created" and status:
+        what = f"created ({status})"
+    note = event.payload.get("note")
+    return f"{what} by {event.actor}" + (f": {note}" if note else "")
