@@ -171,7 +171,7 @@ def test_the_approval_flow(venue, sql):
     assert approved.code == 0 and approved.json["status"] == "confirmed"
     assert approved.json["decided_by"] == "boss"
     again = venue("approve", number, actor="boss")
-    assert again.code == 4 and "already confirmed" in again.err
+    assert again.code == 4 and "was already approved by boss" in again.err
     cancelled = venue("cancel", number, "--reason", "rain", "--json")
     assert cancelled.json["status"] == "cancelled"
     assert venue("cancel", number, "--reason", "again").code == 4
@@ -217,7 +217,8 @@ def test_list_filters_by_resource_window_and_status(venue):
 def test_events_as_json(venue):
     venue("book", "Room", "2027-01-10T10:00", "+1h", "--title", "A", actor="alice")
     events = [json.loads(line) for line in venue("events", "--json").out.splitlines()]
-    assert [(e["topic"], e["actor"]) for e in events] == [("spaces.reservation.created", "alice")]
+    booked = [(e["topic"], e["actor"]) for e in events if e["topic"].startswith("spaces.reserv")]
+    assert booked == [("spaces.reservation.created", "alice")]
 
 
 @pytest.mark.slow

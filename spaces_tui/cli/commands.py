@@ -13,7 +13,7 @@ from spaces_tui.config import Settings
 from spaces_tui.db import embedded, migrations
 from spaces_tui.db.connection import Database
 from spaces_tui.db.open import database_url, ensure_schema, open_database, server_version, where
-from spaces_tui.engine import blackouts, events, reservations, resources
+from spaces_tui.engine import access, approvals, blackouts, events, reservations, resources
 from spaces_tui.engine.demo import load_demo
 from spaces_tui.engine.errors import BadInput
 from spaces_tui.engine.models import Event, Reservation, Resource
@@ -40,6 +40,7 @@ class Context:
     def db(self) -> Database:
         if self._db is None:
             self._db = open_database(self.settings, self.announce)
+            access.adopt_effective_actor(self._db, self.announce)
         return self._db
 
     def close(self) -> None:
@@ -123,6 +124,7 @@ def resource_add(ctx: Context, args: argparse.Namespace) -> int:
         approvers=args.approver,
         buffer_minutes=args.buffer,
         timezone=args.tz,
+        stall_after=args.stall_after,
     )
     _print_resource(ctx, args, resource, "Added")
     return EXIT_OK
@@ -150,11 +152,29 @@ def resource_set(ctx: Context, args: argparse.Namespace) -> int:
         changes["timezone"] = args.tz
     if args.active is not None:
         changes["active"] = args.active
+    if args.stall_after is not None:
+        changes["stall_after"] = args.stall_after
     if not changes:
         raise BadInput("nothing to change: give at least one option (see spaces resource set -h)")
     resource = resources.update_resource(ctx.db, current.id, **changes)
     _print_resource(ctx, args, resource, "Changed")
+    if current.requires_approval and not resource.requires_approval:
+        _still_pending(ctx, resource)
     return EXIT_OK
+
+
+def _still_pending(ctx: Context, resource: Resource) -> None:
+    """Turning approval off confirms nothing by itself: say what is still waiting."""
+    waiting = [
+        request
+        for request in approvals.pending_requests(ctx.db)
+        if request.reservation.resource_id == resource.id
+    ]
+    if waiting:
+        ctx.err.write(
+            f"note: {len(waiting)} request{'s stay' if len(waiting) != 1 else ' stays'} pending"
+            f" on {resource.name} until an approver decides (spaces pending)\n"
+        )
 
 
 def _print_resource(ctx: Context, args: argparse.Namespace, resource: Resource, verb: str) -> None:
@@ -254,6 +274,44 @@ reject = _decision(reservations.reject, "Rejected")
 cancel = _decision(reservations.cancel, "Cancelled")
 
 
+def pending(ctx: Context, args: argparse.Namespace) -> int:
+    waiting = approvals.pending_requests(
+        ctx.db,
+        mine_only=args.mine,
+        stalled_only=args.stalled,
+        older_than=args.older_than,
+        sort=args.sort,
+    )
+    if args.json:
+        render.print_json([render.request_json(request) for request in waiting], ctx.out)
+    elif waiting:
+        ctx.say(render.requests_table(waiting))
+    else:
+        ctx.say(
+            "Nothing is waiting for a decision."
+            if not (args.stalled or args.older_than)
+            else "Nothing has been waiting that long."
+        )
+    return EXIT_OK
+
+
+def history(ctx: Context, args: argparse.Namespace) -> int:
+    reservation, happened = approvals.life(ctx.db, args.id)
+    if args.json:
+        render.print_json(
+            {
+                "reservation": render.reservation_json(reservation),
+                "history": [render.event_json(event) for event in happened],
+            },
+            ctx.out,
+        )
+        return EXIT_OK
+    ctx.say(render.reservation_line(reservation))
+    for event in happened:
+        ctx.say(render.life_line(event, reservation.timezone))
+    return EXIT_OK
+
+
 # --- blackouts ------------------------------------------------------------------------------
 
 
@@ -297,6 +355,49 @@ def blackout_lift(ctx: Context, args: argparse.Namespace) -> int:
         render.print_json(render.blackout_json(blackout), ctx.out)
     else:
         ctx.say(f"Lifted {render.blackout_line(blackout)}")
+    return EXIT_OK
+
+
+# --- access -------------------------------------------------------------------------------
+
+
+def access_show(ctx: Context, args: argparse.Namespace) -> int:
+    shown = access.show_access(ctx.db)
+    source = {
+        "app": "the app names the actor (--as, SPACES_ACTOR, your user name)",
+        "role": "each person's own PostgreSQL role; --as and SPACES_ACTOR are ignored",
+    }[shown.actor_source]
+    ctx.say(f"actor:   {source}")
+    ctx.say(f"you:     {ctx.db.actor}")
+    if not shown.grants:
+        ctx.say("access:  nobody granted yet (spaces access grant NAME)")
+    for grant in shown.grants:
+        role = " (admin)" if grant.admin else ""
+        ctx.say(f"access:  {grant.name}{role}, granted by {grant.granted_by}")
+    return EXIT_OK
+
+
+def access_mode(ctx: Context, args: argparse.Namespace) -> int:
+    access.set_actor_source(ctx.db, args.source)
+    if args.source == "role":
+        ctx.say(
+            "The actor is now each connection's PostgreSQL role. Give people access with:"
+            " spaces access grant ROLE"
+        )
+    else:
+        ctx.say("The actor is now whoever the app names (--as, SPACES_ACTOR, your user name).")
+    return EXIT_OK
+
+
+def access_grant(ctx: Context, args: argparse.Namespace) -> int:
+    access.grant_access(ctx.db, args.name, admin=args.admin)
+    ctx.say(f"{args.name} has access{' as an admin' if args.admin else ''}.")
+    return EXIT_OK
+
+
+def access_revoke(ctx: Context, args: argparse.Namespace) -> int:
+    access.revoke_access(ctx.db, args.name)
+    ctx.say(f"{args.name} no longer has access.")
     return EXIT_OK
 
 
@@ -374,9 +475,15 @@ COMMANDS: dict[tuple[str | None, str | None], Command] = {
     ("approve", None): approve,
     ("reject", None): reject,
     ("cancel", None): cancel,
+    ("pending", None): pending,
+    ("history", None): history,
     ("blackout", "add"): blackout_add,
     ("blackout", "list"): blackout_list,
     ("blackout", "lift"): blackout_lift,
+    ("access", "show"): access_show,
+    ("access", "mode"): access_mode,
+    ("access", "grant"): access_grant,
+    ("access", "revoke"): access_revoke,
     ("events", None): show_events,
     ("demo", None): demo,
 }

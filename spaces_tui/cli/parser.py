@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from datetime import timedelta
 
 from spaces_tui import __version__
+from spaces_tui.engine.access import ACTOR_SOURCES
+from spaces_tui.engine.approvals import SORTS
 from spaces_tui.engine.blackouts import KINDS as BLACKOUT_KINDS
+from spaces_tui.engine.errors import BadInput
 from spaces_tui.engine.reservations import STATUSES
+from spaces_tui.engine.times import parse_duration
 
 EPILOG = """\
 times: ISO 8601. Without an offset a time is wall-clock time in the resource's
@@ -40,6 +45,13 @@ def _minutes(text: str) -> int:
     if not 0 <= value <= 1440:
         raise argparse.ArgumentTypeError("a buffer is 0 to 1440 minutes")
     return value
+
+
+def _duration(text: str) -> timedelta:
+    try:
+        return parse_duration(text)
+    except BadInput as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _id(text: str) -> int:
@@ -107,12 +119,37 @@ def build_parser() -> argparse.ArgumentParser:
     reject.add_argument("--reason", required=True, help="why (kept with the decision)")
     _json_flag(reject)
 
-    cancel = commands.add_parser("cancel", help="cancel a reservation and free its slot")
+    cancel = commands.add_parser(
+        "cancel",
+        help="cancel a reservation and free its slot (its booker, an approver or an admin)",
+    )
     cancel.add_argument("id", type=_id, metavar="ID")
     cancel.add_argument("--reason", required=True, help="why (kept with the reservation)")
     _json_flag(cancel)
 
+    pending = commands.add_parser(
+        "pending", help="requests waiting for a decision; --stalled for the ones waiting too long"
+    )
+    pending.add_argument(
+        "--stalled",
+        action="store_true",
+        help="only those waiting longer than their resource's threshold (default 24h)",
+    )
+    pending.add_argument(
+        "--older-than", type=_duration, metavar="DURATION", help="only those waiting this long"
+    )
+    pending.add_argument("--mine", action="store_true", help="only those you may approve")
+    pending.add_argument("--sort", choices=SORTS, default="oldest", help="default: oldest first")
+    _json_flag(pending)
+
+    history = commands.add_parser(
+        "history", help="a reservation's whole life: created, decided, cancelled, by whom, why"
+    )
+    history.add_argument("id", type=_id, metavar="ID")
+    _json_flag(history)
+
     _blackout_commands(commands)
+    _access_commands(commands)
 
     events = commands.add_parser("events", help="the event log; --follow to watch it live")
     events.add_argument(
@@ -173,6 +210,12 @@ def _resource_commands(commands: argparse._SubParsersAction) -> None:
         help="turnover time kept free after each booking",
     )
     add.add_argument("--tz", metavar="ZONE", help="IANA time zone (default: the server's)")
+    add.add_argument(
+        "--stall-after",
+        type=_duration,
+        metavar="DURATION",
+        help="a request waiting longer is stalled (default 24h)",
+    )
     _json_flag(add)
 
     change = actions.add_parser("set", help="change a resource")
@@ -186,10 +229,15 @@ def _resource_commands(commands: argparse._SubParsersAction) -> None:
     approval = change.add_mutually_exclusive_group()
     approval.add_argument("--approval", dest="approval", action="store_const", const=True)
     approval.add_argument("--no-approval", dest="approval", action="store_const", const=False)
-    change.add_argument("--approver", action="append", default=[], metavar="ACTOR")
-    change.add_argument("--remove-approver", action="append", default=[], metavar="ACTOR")
+    change.add_argument(
+        "--approver", action="append", default=[], metavar="ACTOR", help="add an approver"
+    )
+    change.add_argument(
+        "--remove-approver", action="append", default=[], metavar="ACTOR", help="remove one"
+    )
     change.add_argument("--buffer", type=_minutes, metavar="MINUTES")
     change.add_argument("--tz", metavar="ZONE")
+    change.add_argument("--stall-after", type=_duration, metavar="DURATION")
     active = change.add_mutually_exclusive_group()
     active.add_argument("--active", dest="active", action="store_const", const=True)
     active.add_argument(
@@ -228,3 +276,22 @@ def _blackout_commands(commands: argparse._SubParsersAction) -> None:
     lift = actions.add_parser("lift", help="end a blackout early")
     lift.add_argument("id", type=_id, metavar="ID")
     _json_flag(lift)
+
+
+def _access_commands(commands: argparse._SubParsersAction) -> None:
+    access = commands.add_parser(
+        "access", help="who is acting, and who may use a shared server (see README)"
+    )
+    actions = access.add_subparsers(dest="access_command", metavar="ACTION", required=True)
+    actions.add_parser("show", help="where the actor comes from, and who has access")
+    mode = actions.add_parser(
+        "mode", help="app: the app names the actor; role: each person's own PostgreSQL role"
+    )
+    mode.add_argument("source", choices=ACTOR_SOURCES)
+    grant = actions.add_parser("grant", help="let a person (a PostgreSQL role) use Spaces")
+    grant.add_argument("name", metavar="NAME")
+    grant.add_argument(
+        "--admin", action="store_true", help="may also cancel any booking and change resources"
+    )
+    revoke = actions.add_parser("revoke", help="take access away")
+    revoke.add_argument("name", metavar="NAME")

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
+from spaces_tui.engine.approvals import Request, describe_event
 from spaces_tui.engine.models import Blackout, Event, Obstacle, Reservation, Resource
-from spaces_tui.engine.times import format_period
+from spaces_tui.engine.times import format_duration, format_moment, format_period, in_zone
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -33,6 +34,7 @@ def resource_json(resource: Resource) -> dict[str, Any]:
         "bookable_until": resource.bookable_until,
         "attributes": resource.attributes,
         "active": resource.active,
+        "stall_after_seconds": int(resource.stall_after.total_seconds()),
         "problems": resource.problems,
     }
 
@@ -207,3 +209,37 @@ def reservations_table(reservations: Sequence[Reservation]) -> str:
         for r in reservations
     ]
     return table(rows, ["ID", "RESOURCE", "WHEN", "STATUS", "BY", "TITLE"])
+
+
+def request_json(request: Request) -> dict[str, Any]:
+    return {
+        **reservation_json(request.reservation),
+        "approvers": list(request.approvers),
+        "may_decide": request.may_decide,
+        "waited_seconds": int(request.waited.total_seconds()),
+        "stall_after_seconds": int(request.stall_after.total_seconds()),
+        "stalled": request.stalled,
+        "risks": list(request.risks),
+    }
+
+
+def requests_table(requests: Sequence[Request]) -> str:
+    rows = [
+        [
+            str(r.reservation.id),
+            r.reservation.resource,
+            period_text(r.reservation.start, r.reservation.end, r.reservation.timezone),
+            r.reservation.booked_by,
+            format_duration(r.waited) + (" STALLED" if r.stalled else ""),
+            ", ".join(r.approvers) or "NO APPROVER",
+            "; ".join([repr(r.reservation.title), *r.risks]),
+        ]
+        for r in requests
+    ]
+    return table(rows, ["ID", "RESOURCE", "WHEN", "BY", "WAITED", "APPROVERS", "TITLE, NOTES"])
+
+
+def life_line(event: Event, zone: str) -> str:
+    """One line of a reservation's history, at the resource's local time."""
+    when = format_moment(in_zone(event.created_at, zone)) if event.created_at else "?"
+    return f"{when}  {describe_event(event)}"

@@ -9,6 +9,7 @@ import pendulum
 
 from spaces_tui.config import Settings
 from spaces_tui.db.open import open_database
+from spaces_tui.engine.access import adopt_effective_actor
 from spaces_tui.engine.demo import has_data, load_demo
 from spaces_tui.engine.times import local_zone
 from spaces_tui.tui.app import SpacesApp
@@ -19,6 +20,7 @@ def open_calendar(settings: Settings, announce: Callable[[str], None]) -> None:
     db = open_database(settings, announce)
     notice = None
     try:
+        adopt_effective_actor(db, announce)
         if settings.embedded and not has_data(db):
             # A new user's first look should be a working venue, not an empty grid.
             summary = load_demo(db, today=pendulum.today(zone).date(), zone=zone, progress=announce)

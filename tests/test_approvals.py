@@ -1,0 +1,268 @@
+"""The approval workflow: who may cancel, who booked, the queue of pending requests with stall
+detection on a fixed clock, bulk decisions, a reservation's recorded life, and the commands
+scripts use for all of it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+import psycopg
+import pytest
+
+from spaces_tui.db.connection import Database
+from spaces_tui.engine import approvals, blackouts, reservations, resources
+from spaces_tui.engine.errors import BadInput, InvalidTransition, PermissionDenied
+
+DAY = "2027-03-01"
+
+
+@pytest.fixture
+def venue(db: Database) -> Database:
+    resources.add_resource(
+        db, "Stage", "stage", timezone="UTC", requires_approval=True, approvers=["sam"]
+    )
+    resources.add_resource(db, "Left", "floor_area", parent="Stage")
+    resources.add_resource(
+        db, "Truck", "vehicle", timezone="UTC", requires_approval=True, approvers=["jo", "sam"]
+    )
+    resources.add_resource(db, "Room", "room", timezone="UTC")
+    return db
+
+
+@pytest.fixture
+def as_(database_url: str):
+    """as_("sam") -> a Database acting as sam; closed after the test."""
+    opened: list[Database] = []
+
+    def acting(actor: str) -> Database:
+        opened.append(Database(database_url, actor))
+        return opened[-1]
+
+    yield acting
+    for database in opened:
+        database.dispose()
+
+
+def request(db: Database, resource: str, hour: int, title: str = "ask") -> int:
+    return reservations.book(db, resource, f"{DAY}T{hour:02d}:00", "+1h", title).id
+
+
+def later(hours: float) -> pendulum.DateTime:
+    """A clock this many hours after now: requests made during the test waited that long."""
+    return pendulum.now("UTC") + timedelta(hours=hours)
+
+
+# --- rules in the database -----------------------------------------------------------------
+
+
+def test_only_the_booker_an_approver_or_an_admin_may_cancel(venue, as_):
+    mine = request(venue, "Room", 9)
+    theirs = request(venue, "Room", 11)
+    on_stage = request(venue, "Stage", 13)
+    with pytest.raises(
+        PermissionDenied, match=r"mallory may not cancel reservation \d+ \(booked by tester\)"
+    ):
+        reservations.cancel(as_("mallory"), mine, "mine now")
+    assert reservations.cancel(venue, mine, "done").status == "cancelled"
+    assert reservations.cancel(as_("sam"), on_stage, "approver").cancelled_by == "sam"
+    with pytest.raises(PermissionDenied, match="may not cancel"):
+        reservations.cancel(as_("ops"), theirs, "ops")
+    with venue.transaction() as conn:
+        conn.exec_driver_sql("SELECT spaces.grant_access('ops', true)")
+    assert reservations.cancel(as_("ops"), theirs, "ops").cancelled_by == "ops"
+
+
+def test_who_booked_is_who_acted_whatever_the_insert_says(venue, sql):
+    sql.execute("SET spaces.actor = 'alice'")
+    sql.execute(
+        "INSERT INTO spaces.reservations (resource_id, during, title, booked_by)"
+        " SELECT id, tstzrange('2027-03-01 09:00Z', '2027-03-01 10:00Z'), 'x', 'bob'"
+        "   FROM spaces.resources WHERE name = 'Room'"
+    )
+    sql.execute(
+        "INSERT INTO spaces.blackouts (resource_id, during, reason, created_by)"
+        " SELECT id, tstzrange('2027-03-01 11:00Z', '2027-03-01 12:00Z'), 'paint', 'bob'"
+        "   FROM spaces.resources WHERE name = 'Room'"
+    )
+    booked_by = sql.execute("SELECT booked_by FROM spaces.reservations").fetchone()[0]
+    created_by = sql.execute("SELECT created_by FROM spaces.blackouts").fetchone()[0]
+    assert (booked_by, created_by) == ("alice", "alice")
+
+
+def test_a_stall_threshold_is_a_day_unless_set_and_must_be_positive(venue, sql):
+    assert resources.get_resource(venue, "Room").stall_after == timedelta(hours=24)
+    with pytest.raises(psycopg.errors.CheckViolation):
+        sql.execute("UPDATE spaces.resources SET stall_after = '0' WHERE name = 'Room'")
+    with pytest.raises(BadInput, match="positive"):
+        resources.update_resource(venue, "Room", stall_after=timedelta(0))
+
+
+def test_turning_approval_off_confirms_nothing_already_pending(venue):
+    waiting = request(venue, "Truck", 9)
+    resources.update_resource(venue, "Truck", requires_approval=False)
+    assert reservations.get_reservation(venue, waiting).status == "pending"
+    assert reservations.book(venue, "Truck", f"{DAY}T12:00", "+1h", "now").status == "confirmed"
+
+
+# --- the queue -----------------------------------------------------------------------------
+
+
+def test_requests_stall_after_their_resources_threshold_on_a_fixed_clock(venue):
+    truck = request(venue, "Truck", 9)
+    stage = request(venue, "Stage", 9)
+    resources.update_resource(venue, "Stage", stall_after=timedelta(hours=2))
+
+    fresh = approvals.pending_requests(venue, now=later(1))
+    assert [(r.reservation.id, r.stalled) for r in fresh] == [(truck, False), (stage, False)]
+    assert all(timedelta(minutes=59) < r.waited < timedelta(minutes=61) for r in fresh)
+
+    stalled = approvals.pending_requests(venue, now=later(3), stalled_only=True)
+    assert [r.reservation.id for r in stalled] == [stage]
+    assert approvals.pending_requests(venue, now=later(25), stalled_only=True)[0].stalled
+    assert len(approvals.pending_requests(venue, now=later(25), stalled_only=True)) == 2
+    older = approvals.pending_requests(venue, now=later(1), older_than=timedelta(hours=2))
+    assert older == []
+
+
+def test_the_queue_shows_only_mine_when_asked_and_sorts_three_ways(venue, as_):
+    first = request(venue, "Truck", 15, "late truck")
+    second = request(venue, "Stage", 9, "early stage")
+    third = request(venue, "Truck", 8, "earliest truck")
+    jo = as_("jo")
+    mine = approvals.pending_requests(jo, mine_only=True)
+    assert [r.reservation.id for r in mine] == [first, third]
+    assert all(r.may_decide for r in mine)
+    everything = approvals.pending_requests(jo)
+    assert [r.may_decide for r in everything] == [True, False, True]
+    by_start = approvals.pending_requests(jo, sort="start")
+    assert [r.reservation.id for r in by_start] == [third, second, first]
+    by_resource = approvals.pending_requests(jo, sort="resource")
+    assert [r.reservation.id for r in by_resource] == [second, third, first]
+    with pytest.raises(BadInput, match="unknown order"):
+        approvals.pending_requests(jo, sort="loudest")
+
+
+def test_the_queue_points_out_what_is_worth_a_look(venue):
+    near = request(venue, "Stage", 10)
+    blackouts.add_blackout(venue, "Left", f"{DAY}T11:30", "+2h", "rigging check")
+    resources.update_resource(venue, "Truck", approvers=[])
+    orphan = request(venue, "Truck", 9)
+    resources.update_resource(venue, "Truck", active=False)
+    risks = {r.reservation.id: r.risks for r in approvals.pending_requests(venue)}
+    assert risks[near] == ("blackout 'rigging check' on Left starts 30m after",)
+    assert risks[orphan] == (
+        "the resource has been made inactive",
+        "no approver: nobody can decide it",
+    )
+
+
+def test_bulk_decisions_report_each_one_decided_elsewhere_meanwhile(venue, as_):
+    ids = [request(venue, "Truck", hour) for hour in (9, 11, 13)]
+    reservations.reject(as_("jo"), ids[1], "no driver")
+    outcomes = approvals.decide_many(as_("sam"), ids, "approve", "fine")
+    assert [o.reservation.status if o.reservation else None for o in outcomes] == [
+        "confirmed",
+        None,
+        "confirmed",
+    ]
+    failed = outcomes[1]
+    assert isinstance(failed.error, InvalidTransition)
+    assert str(failed.error).startswith(f"reservation {ids[1]} was already rejected by jo at ")
+    assert str(failed.error).endswith(": no driver")
+
+
+def test_bulk_rejection_needs_a_reason_and_stops_a_stranger_per_item(venue, as_):
+    ids = [request(venue, "Truck", hour) for hour in (9, 11)]
+    with pytest.raises(BadInput, match="needs a reason"):
+        approvals.decide_many(as_("sam"), ids, "reject", "  ")
+    outcomes = approvals.decide_many(as_("mallory"), ids, "reject", "no")
+    assert [str(o.error) for o in outcomes] == ["mallory is not an approver of Truck"] * 2
+    assert {reservations.get_reservation(venue, i).status for i in ids} == {"pending"}
+
+
+def test_a_reservations_life_is_read_from_the_event_log(venue, as_):
+    asked = request(venue, "Truck", 9)
+    reservations.approve(as_("jo"), asked, "keys at desk")
+    reservations.cancel(venue, asked, "show moved")
+    reservation, happened = approvals.life(venue, asked)
+    assert reservation.status == "cancelled"
+    assert [approvals.describe_event(e) for e in happened] == [
+        "created (pending) by tester",
+        "approved by jo: keys at desk",
+        "cancelled by tester: show moved",
+    ]
+
+
+# --- the command line ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_venue(venue, spaces):
+    return spaces
+
+
+def test_pending_lists_requests_for_scripts(cli_venue, sql):
+    cli_venue("book", "Truck", f"{DAY}T09:00", "+1h", "--title", "Get-in", actor="maria")
+    listed = cli_venue("pending", "--json")
+    assert listed.code == 0, listed.err
+    [item] = listed.json
+    assert (item["resource"], item["booked_by"], item["approvers"]) == (
+        "Truck",
+        "maria",
+        ["jo", "sam"],
+    )
+    assert (item["stalled"], item["stall_after_seconds"]) == (False, 24 * 3600)
+    assert 0 <= item["waited_seconds"] < 60
+    assert cli_venue("pending", "--stalled", "--json").json == []
+    assert cli_venue("pending", "--older-than", "1h", "--json").json == []
+    assert cli_venue("pending", "--mine", "--json", actor="jo").json[0]["may_decide"] is True
+    assert cli_venue("pending", "--mine", "--json", actor="maria").json == []
+    sql.execute("UPDATE spaces.resources SET stall_after = '1 microsecond' WHERE name = 'Truck'")
+    stalled = cli_venue("pending", "--stalled")
+    assert "STALLED" in stalled.out and "Get-in" in stalled.out
+    with pytest.raises(SystemExit) as usage:  # argparse's own exit, with its message
+        cli_venue("pending", "--older-than", "soon")
+    assert usage.value.code == 2
+
+
+def test_history_shows_a_reservations_whole_life(cli_venue):
+    made = cli_venue("book", "Truck", f"{DAY}T09:00", "+1h", "--title", "Get-in", "--json")
+    booking = str(made.json["id"])
+    assert cli_venue("reject", booking, "--reason", "no driver", actor="jo").code == 0
+    text = cli_venue("history", booking)
+    assert text.code == 0, text.err
+    lines = text.out.splitlines()
+    assert lines[0].startswith(f"#{booking} Truck") and lines[0].endswith("(rejected)")
+    assert lines[1].endswith("created (pending) by tester")
+    assert lines[2].endswith("rejected by jo: no driver")
+    as_json = cli_venue("history", booking, "--json").json
+    assert [e["topic"] for e in as_json["history"]] == [
+        "spaces.reservation.created",
+        "spaces.reservation.rejected",
+    ]
+    assert as_json["history"][1]["payload"]["note"] == "no driver"
+    missing = cli_venue("history", "999", "--json")
+    assert (missing.code, missing.json["error"]) == (2, "not_found")
+
+
+def test_cancel_by_someone_else_is_refused_until_they_are_an_admin(cli_venue):
+    made = cli_venue("book", "Room", f"{DAY}T09:00", "+1h", "--title", "Mine", "--json")
+    booking = str(made.json["id"])
+    refused = cli_venue("cancel", booking, "--reason", "mine", "--json", actor="mallory")
+    assert (refused.code, refused.json["error"]) == (4, "permission_denied")
+    assert cli_venue("access", "grant", "ops", "--admin").code == 0
+    assert "ops (admin)" in cli_venue("access", "show").out
+    assert cli_venue("cancel", booking, "--reason", "ops", actor="ops").code == 0
+
+
+def test_stall_threshold_and_approval_off_from_the_command_line(cli_venue):
+    cli_venue("book", "Truck", f"{DAY}T09:00", "+1h", "--title", "Get-in")
+    changed = cli_venue("resource", "set", "Truck", "--stall-after", "4h", "--json")
+    assert changed.json["stall_after_seconds"] == 4 * 3600
+    off = cli_venue("resource", "set", "Truck", "--no-approval")
+    assert off.code == 0
+    assert "1 request stays pending on Truck" in off.err
+    with pytest.raises(SystemExit) as usage:
+        cli_venue("resource", "set", "Truck", "--stall-after", "0m")
+    assert usage.value.code == 2
