@@ -144,17 +144,28 @@ class CliResult:
         return json.loads(self.out)
 
 
+def run_cli(url: str, actor: str, *args: str) -> CliResult:
+    """The real `spaces` command line, in-process, against url as actor."""
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["--db", url, "--as", actor, *args], out=out, err=err)
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
 @pytest.fixture
 def spaces(database_url: str):
     """Runs the real `spaces` command line in-process against the test database:
     spaces("book", "Room 1", ..., actor="alice") -> CliResult."""
 
     def run(*args: str, actor: str = "tester") -> CliResult:
-        out, err = io.StringIO(), io.StringIO()
-        code = main(["--db", database_url, "--as", actor, *args], out=out, err=err)
-        return CliResult(code, out.getvalue(), err.getvalue())
+        return run_cli(database_url, actor, *args)
 
     return run
+
+
+@pytest.fixture
+def spaces_at():
+    """spaces_at(url, actor, *args): the command line against another URL (another role)."""
+    return run_cli
 
 
 @pytest.fixture
