@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from spaces_tui.engine import blackouts, events, reservations, resources
+from spaces_tui.engine.approvals import describe_event
 from spaces_tui.engine.models import Blackout, Event, Reservation, Resource
 from spaces_tui.engine.times import format_period, in_zone
 from spaces_tui.tui.messages import EventsArrived
@@ -139,8 +140,7 @@ class DetailsScreen(ModalScreen[None]):
         self.query_one("#fields", Static).update(self._fields(loaded.item))
         zone = loaded.item.timezone
         lines = [
-            f"{in_zone(event.created_at, zone):%a %d %b %H:%M}  "
-            f"{event.topic.rsplit('.', 1)[-1]:<9} by {event.actor}"
+            f"{in_zone(event.created_at, zone):%a %d %b %H:%M}  {describe_event(event)}"
             for event in loaded.history
         ]
         self.query_one("#history", Static).update("\n".join(lines) or "nothing recorded")
