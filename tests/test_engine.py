@@ -115,7 +115,7 @@ def test_deciding_twice_says_who_decided(venue):
     with pytest.raises(InvalidTransition, match=said):
         reservations.reject(venue, booked.id, "too late")
     reservations.cancel(venue, booked.id, "show moved")
-    with pytest.raises(InvalidTransition, match="was already cancelled by tester .*: show moved"):
+    with pytest.raises(InvalidTransition, match=r"was already cancelled by tester .*: show moved"):
         reservations.cancel(venue, booked.id, "again")
 
 
