@@ -50,9 +50,9 @@ BEGIN
                 p_name, quote_ident(p_name) USING ERRCODE = 'SP004';
         END IF;
     ELSE
-        EXECUTE format('GRANT USAGE ON SCHEMA spaces TO %I', p_name);
-        EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA spaces TO %I', p_name);
-        EXECUTE format('GRANT INSERT ON spaces.reservations, spaces.blackouts TO %I', p_name);
+        EXECUTE format('GRANT USAGE ON SCHEMA spaces, rehearse TO %I', p_name);
+        EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA spaces, rehearse TO %I', p_name);
+        EXECUTE format('GRANT INSERT ON spaces.reservations, spaces.blackouts, spaces.series TO %I', p_name);
         EXECUTE format('GRANT UPDATE (status, decision_note, cancel_reason) ON spaces.reservations TO %I', p_name);
         EXECUTE format('GRANT UPDATE (status) ON spaces.blackouts TO %I', p_name);
         EXECUTE format('%s INSERT, UPDATE ON spaces.resources %s %I',
@@ -71,8 +71,8 @@ BEGIN
         RAISE EXCEPTION '% has not been given access', p_name USING ERRCODE = 'SP004';
     END IF;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = p_name) THEN
-        EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA spaces FROM %I', p_name);
-        EXECUTE format('REVOKE USAGE ON SCHEMA spaces FROM %I', p_name);
+        EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA spaces, rehearse FROM %I', p_name);
+        EXECUTE format('REVOKE USAGE ON SCHEMA spaces, rehearse FROM %I', p_name);
     END IF;
     DELETE FROM spaces.access WHERE name = p_name;
 END

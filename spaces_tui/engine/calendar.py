@@ -3,13 +3,14 @@ reservations and blackouts in that window, read from one snapshot of the databas
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from spaces_tui.db.connection import Database
 from spaces_tui.engine.blackouts import select_blackouts
 from spaces_tui.engine.errors import BadInput, domain_errors
 from spaces_tui.engine.models import Blackout, Reservation, Resource
+from spaces_tui.engine.rehearse import session_marks
 from spaces_tui.engine.reservations import ACTIVE, select_reservations
 from spaces_tui.engine.resources import resource_tree
 
@@ -21,6 +22,8 @@ class Window:
     resources: list[Resource]
     reservations: list[Reservation]
     blackouts: list[Blackout]
+    # Reservations that are a rehearsal session's room: reservation id -> session status.
+    sessions: dict[int, str] = field(default_factory=dict)
 
 
 def load_window(db: Database, start: datetime, end: datetime) -> Window:
@@ -32,12 +35,14 @@ def load_window(db: Database, start: datetime, end: datetime) -> Window:
     params = {"from": start, "to": end, "statuses": list(ACTIVE)}
     overlaps = "during && tstzrange(:from, :to, '[)')"
     with domain_errors(), db.snapshot() as conn:
+        reservations = select_reservations(
+            conn, f"v.status = ANY(:statuses) AND v.{overlaps}", params
+        )
         return Window(
             start=start,
             end=end,
             resources=resource_tree(conn, include_inactive=False),
-            reservations=select_reservations(
-                conn, f"v.status = ANY(:statuses) AND v.{overlaps}", params
-            ),
+            reservations=reservations,
             blackouts=select_blackouts(conn, f"b.status = 'active' AND b.{overlaps}", params),
+            sessions=session_marks(conn, [r.id for r in reservations]),
         )

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from spaces_tui.db.errors import DatabaseUnavailable
 
 if TYPE_CHECKING:
-    from spaces_tui.engine.models import Obstacle
+    from spaces_tui.engine.models import Blocked, Obstacle
 
 
 class SpacesError(Exception):
@@ -30,13 +30,21 @@ class NotFound(SpacesError):
 class Conflict(SpacesError):
     """Something is in the way. obstacles lists what (may be empty only mid-translation).
     retryable: the database gave up on a race (deadlock or serialization), not on an overlap;
-    the same request may well succeed when tried again."""
+    the same request may well succeed when tried again. blocked: for a recurring booking, each
+    occurrence that is in the way of something, with its own obstacles."""
 
     def __init__(
-        self, message: str, obstacles: list[Obstacle] | None = None, *, retryable: bool = False
+        self,
+        message: str,
+        obstacles: list[Obstacle] | None = None,
+        *,
+        retryable: bool = False,
+        blocked: list[Blocked] | None = None,
     ) -> None:
         super().__init__(message)
-        self.obstacles: list[Obstacle] = list(obstacles or [])
+        self.blocked: list[Blocked] = list(blocked or [])
+        unique = {(o.kind, o.id): o for b in self.blocked for o in b.obstacles}
+        self.obstacles: list[Obstacle] = list(obstacles or unique.values())
         self.retryable = retryable
 
 

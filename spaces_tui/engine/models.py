@@ -57,6 +57,7 @@ class Reservation:
     cancelled_at: pendulum.DateTime | None
     cancel_reason: str | None
     created_at: pendulum.DateTime
+    series_id: int | None = None  # an occurrence of a recurring reservation
 
     @property
     def active(self) -> bool:
@@ -95,6 +96,15 @@ class Obstacle:
     title: str  # a reservation's title, a blackout's reason
     who: str
     turnover_only: bool
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """One occurrence of a recurring booking that cannot be booked, and what is in its way."""
+
+    start: pendulum.DateTime
+    end: pendulum.DateTime
+    obstacles: list[Obstacle]
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ way, and turns a refusal that slipped past the check in a race into the same Con
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, text
 
@@ -29,12 +29,13 @@ from spaces_tui.engine.times import (
 STATUSES = ("pending", "confirmed", "rejected", "cancelled")
 ACTIVE = ("pending", "confirmed")
 RACE_RETRIES = 3
+T = TypeVar("T")
 
 _SELECT = """
     SELECT v.id, v.resource_id, r.name AS resource, r.timezone, lower(v.during) AS start,
            upper(v.during) AS "end", v.status, v.title, v.booked_by, v.headcount, v.decided_by,
            v.decided_at, v.decision_note, v.cancelled_by, v.cancelled_at, v.cancel_reason,
-           v.created_at
+           v.created_at, v.series_id
       FROM spaces.reservations v JOIN spaces.resources r ON r.id = v.resource_id
 """
 
@@ -120,21 +121,58 @@ def book(
     headcount: int | None = None,
 ) -> Reservation:
     """Books resource; pending where it requires approval. Conflict lists what is in the way."""
+    title = checked_title(title, headcount)
+    return retrying_races(lambda: _insert(db, resource, start, end, title, headcount))
+
+
+def checked_title(title: str, headcount: int | None) -> str:
+    """The title, tidied; BadInput for an empty one or a headcount below 1."""
     title = (title or "").strip()
     if not title:
         raise BadInput("a booking needs a title")
     if headcount is not None and headcount < 1:
         raise BadInput("headcount must be at least 1")
-    attempts = 0
+    return title
+
+
+def retrying_races(attempt: Callable[[], T]) -> T:
+    """attempt(), again (up to RACE_RETRIES times) when the database broke a deadlock between
+    racers: the next try's check or constraint says who won."""
+    failures = 0
     while True:
         try:
-            return _insert(db, resource, start, end, title, headcount)
+            return attempt()
         except Conflict as conflict:
-            attempts += 1
-            if not conflict.retryable or attempts > RACE_RETRIES:
+            failures += 1
+            if not conflict.retryable or failures > RACE_RETRIES:
                 raise
-            # The database broke a deadlock between racers: ask again, and this time the
-            # check or the constraint says who won.
+
+
+def insert_reservation(
+    conn: Connection,
+    resource_id: int,
+    start: datetime,
+    end: datetime,
+    title: str,
+    headcount: int | None = None,
+    series_id: int | None = None,
+) -> int:
+    """Inserts one reservation (the database settles its status); returns its id."""
+    return conn.execute(
+        text(
+            "INSERT INTO spaces.reservations (resource_id, during, title, headcount, series_id)"
+            " VALUES (:resource_id, tstzrange(:start, :end, '[)'), :title, :headcount, :series_id)"
+            " RETURNING id"
+        ),
+        {
+            "resource_id": resource_id,
+            "start": start,
+            "end": end,
+            "title": title,
+            "headcount": headcount,
+            "series_id": series_id,
+        },
+    ).scalar_one()
 
 
 def _insert(
@@ -152,20 +190,7 @@ def _insert(
             obstacles = period_obstacles(conn, target.id, begins, ends)
             if obstacles:
                 raise Conflict(conflict_message(target.name, obstacles), obstacles)
-            new_id = conn.execute(
-                text(
-                    "INSERT INTO spaces.reservations (resource_id, during, title, headcount)"
-                    " VALUES (:resource_id, tstzrange(:start, :end, '[)'), :title, :headcount)"
-                    " RETURNING id"
-                ),
-                {
-                    "resource_id": target.id,
-                    "start": begins,
-                    "end": ends,
-                    "title": title,
-                    "headcount": headcount,
-                },
-            ).scalar_one()
+            new_id = insert_reservation(conn, target.id, begins, ends, title, headcount)
             return _fetch(conn, new_id)
     except Conflict as conflict:
         if conflict.obstacles or conflict.retryable:
@@ -287,7 +312,7 @@ def list_reservations(
             zone = target.timezone
             clauses.append("v.resource_id = :resource_id")
             params["resource_id"] = target.id
-        window = _window(start, end, zone)
+        window = time_window(start, end, zone)
         if window is not None:
             clauses.append("v.during && tstzrange(:from, :to, '[)')")
             params.update(window)
@@ -302,7 +327,8 @@ def select_reservations(conn: Connection, where: str, params: dict[str, Any]) ->
     return [_reservation(row) for row in rows]
 
 
-def _window(start: Moment | None, end: Moment | None, zone: str) -> dict[str, Any] | None:
+def time_window(start: Moment | None, end: Moment | None, zone: str) -> dict[str, Any] | None:
+    """{"from", "to"} for a listing's --from/--to (either may be open), or None for no window."""
     if start is None and end is None:
         return None
     begins = parse_moment(start, zone, what="--from") if start is not None else None

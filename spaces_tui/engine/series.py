@@ -1,0 +1,212 @@
+"""Recurring reservations: a series and its occurrences, each a real reservation row under the
+same exclusion constraints as a one-off booking.
+
+All or nothing by default: if any occurrence is in the way, nothing is written and the Conflict
+lists every blocked occurrence with what blocks it. With skip_conflicts the free ones are booked
+and the blocked ones reported. Cancelling and deciding work on one occurrence, this and the
+following ones, or the whole series.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
+
+from spaces_tui.db.connection import Database
+from spaces_tui.engine.errors import BadInput, Conflict, InvalidTransition, domain_errors
+from spaces_tui.engine.models import Blocked, Obstacle, Reservation
+from spaces_tui.engine.recurrence import Occurrence, expand
+from spaces_tui.engine.reservations import (
+    checked_title,
+    get_reservation,
+    insert_reservation,
+    period_obstacles,
+    retrying_races,
+    select_reservations,
+    what_happened,
+)
+from spaces_tui.engine.resources import find_resource
+from spaces_tui.engine.times import Moment, format_moment, parse_period
+
+SCOPES = ("following", "series")
+
+
+@dataclass(frozen=True)
+class SeriesBooking:
+    series_id: int
+    reservations: list[Reservation]
+    skipped: list[Blocked]
+
+    @property
+    def status(self) -> str:
+        """pending where the resource requires approval, else confirmed."""
+        return self.reservations[0].status
+
+
+def book_series(
+    db: Database,
+    resource: str | int,
+    start: Moment,
+    end: Moment,
+    title: str,
+    rule: str,
+    *,
+    until: date | None = None,
+    exceptions: Iterable[date] = (),
+    skip_conflicts: bool = False,
+    headcount: int | None = None,
+) -> SeriesBooking:
+    """Books every occurrence of rule (RFC 5545 RRULE) starting at start..end, in one
+    transaction, on the resource's wall clock."""
+    title = checked_title(title, headcount)
+    skipped_dates = list(exceptions)
+    return retrying_races(
+        lambda: _book(
+            db, resource, start, end, title, rule, until, skipped_dates, skip_conflicts, headcount
+        )
+    )
+
+
+def _book(
+    db: Database,
+    resource: str | int,
+    start: Moment,
+    end: Moment,
+    title: str,
+    rule: str,
+    until: date | None,
+    exceptions: list[date],
+    skip_conflicts: bool,
+    headcount: int | None,
+) -> SeriesBooking:
+    with domain_errors(), db.transaction() as conn:
+        target = find_resource(conn, resource)
+        begins, ends = parse_period(start, end, target.timezone)
+        occurrences = expand(
+            rule, begins, ends, target.timezone, until=until, exceptions=exceptions
+        )
+        series_id = conn.execute(
+            text(
+                "INSERT INTO spaces.series (resource_id, rrule, timezone, first_start, duration,"
+                " title) VALUES (:resource_id, :rule, :zone, :start, :duration, :title)"
+                " RETURNING id"
+            ),
+            {
+                "resource_id": target.id,
+                "rule": rule.strip(),
+                "zone": target.timezone,
+                "start": begins,
+                "duration": ends - begins,
+                "title": title,
+            },
+        ).scalar_one()
+        blocked = []
+        for occurrence in occurrences:
+            obstacles = _book_occurrence(conn, target.id, occurrence, title, headcount, series_id)
+            if obstacles:
+                blocked.append(Blocked(*occurrence, obstacles))
+        booked = len(occurrences) - len(blocked)
+        if blocked and (not skip_conflicts or booked == 0):
+            raise Conflict(
+                _blocked_message(target.name, len(occurrences), blocked), blocked=blocked
+            )
+        made = select_reservations(conn, "v.series_id = :series_id", {"series_id": series_id})
+        return SeriesBooking(series_id, made, blocked)
+
+
+def _book_occurrence(
+    conn: Connection,
+    resource_id: int,
+    occurrence: Occurrence,
+    title: str,
+    headcount: int | None,
+    series_id: int,
+) -> list[Obstacle]:
+    """Books one occurrence; returns what is in the way instead when it cannot."""
+    start, end = occurrence
+    obstacles = period_obstacles(conn, resource_id, start, end)
+    if obstacles:
+        return obstacles
+    try:
+        with conn.begin_nested():
+            insert_reservation(conn, resource_id, start, end, title, headcount, series_id)
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) != "23P01":
+            raise
+        # A one-off committed between the check and the insert: now the check can name it.
+        return period_obstacles(conn, resource_id, start, end)
+    return []
+
+
+def _blocked_message(resource: str, total: int, blocked: list[Blocked]) -> str:
+    first = ", ".join(format_moment(b.start) for b in blocked[:3])
+    more = f" and {len(blocked) - 3} more" if len(blocked) > 3 else ""
+    return (
+        f"{resource} is not free for {len(blocked)} of {total} occurrences ({first}{more});"
+        " nothing was booked (--skip-conflicts books the rest)"
+        if len(blocked) < total
+        else f"{resource} is not free for any of the {total} occurrences; nothing was booked"
+    )
+
+
+def _scope_clause(scope: str) -> str:
+    if scope not in SCOPES:
+        raise BadInput(f"scope is one of {', '.join(SCOPES)}, not {scope!r}")
+    return {
+        "following": "v.series_id = :series_id AND lower(v.during) >= :start",
+        "series": "v.series_id = :series_id",
+    }[scope]
+
+
+def _occurrences(
+    conn: Connection, reservation: Reservation, scope: str, statuses: tuple[str, ...]
+) -> list[Reservation]:
+    """The occurrences of the reservation's series from it on, or all of them, in statuses."""
+    clause = _scope_clause(scope)
+    if reservation.series_id is None:
+        raise BadInput(f"reservation {reservation.id} is not part of a series")
+    return select_reservations(
+        conn,
+        f"{clause} AND v.status = ANY(:statuses)",
+        {
+            "series_id": reservation.series_id,
+            "start": reservation.start,
+            "statuses": list(statuses),
+        },
+    )
+
+
+def change_series(
+    db: Database,
+    reservation_id: int,
+    status: str,
+    note: str,
+    *,
+    scope: str,
+) -> list[Reservation]:
+    """Cancels (status cancelled), approves (confirmed) or rejects (rejected) the reservation
+    and the following occurrences of its series, or the whole series, as one request: in one
+    transaction, all or none, each row under the database's rules."""
+    column = "cancel_reason" if status == "cancelled" else "decision_note"
+    still_open = ("pending", "confirmed") if status == "cancelled" else ("pending",)
+    reservation = get_reservation(db, reservation_id)
+    with domain_errors(), db.transaction() as conn:
+        targets = _occurrences(conn, reservation, scope, still_open)
+        if not targets:
+            raise InvalidTransition(
+                f"nothing left to change in the series of reservation {reservation_id}: "
+                + what_happened(reservation)
+            )
+        ids = [target.id for target in targets]
+        conn.execute(
+            text(
+                f"UPDATE spaces.reservations SET status = :status, {column} = :note"
+                " WHERE id = ANY(:ids)"
+            ),
+            {"status": status, "note": note, "ids": ids},
+        )
+        return select_reservations(conn, "v.id = ANY(:ids)", {"ids": ids})
