@@ -81,14 +81,19 @@ def _report(error: SpacesError, ctx: Context, as_json: bool) -> int:
     ctx.err.write(f"spaces: {error}\n")
     if isinstance(error, Conflict):
         if as_json:
-            render.print_json(
-                {
-                    "error": "conflict",
-                    "message": str(error),
-                    "conflicts": [render.obstacle_json(o) for o in error.obstacles],
-                },
-                ctx.out,
-            )
+            shown = {
+                "error": "conflict",
+                "message": str(error),
+                "conflicts": [render.obstacle_json(o) for o in error.obstacles],
+            }
+            if error.blocked:
+                shown["blocked"] = [render.blocked_json(b) for b in error.blocked]
+            render.print_json(shown, ctx.out)
+        elif error.blocked:
+            for blocked in error.blocked:
+                ctx.err.write(f"  {render.blocked_line(blocked)}, in the way:\n")
+                for obstacle in blocked.obstacles:
+                    ctx.err.write("    " + render.obstacle_line(obstacle) + "\n")
         else:
             for obstacle in error.obstacles:
                 ctx.err.write("  " + render.obstacle_line(obstacle) + "\n")

@@ -13,7 +13,16 @@ from spaces_tui.config import Settings
 from spaces_tui.db import embedded, migrations
 from spaces_tui.db.connection import Database
 from spaces_tui.db.open import database_url, ensure_schema, open_database, server_version, where
-from spaces_tui.engine import access, approvals, blackouts, events, reservations, resources
+from spaces_tui.engine import (
+    access,
+    approvals,
+    blackouts,
+    events,
+    rehearse,
+    reservations,
+    resources,
+    series,
+)
 from spaces_tui.engine.demo import load_demo
 from spaces_tui.engine.errors import BadInput
 from spaces_tui.engine.models import Event, Reservation, Resource
@@ -221,6 +230,10 @@ def check(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def book(ctx: Context, args: argparse.Namespace) -> int:
+    if args.rrule is not None:
+        return book_series(ctx, args)
+    if args.until or args.exceptions or args.skip_conflicts:
+        raise BadInput("--until, --except and --skip-conflicts go with --rrule")
     reservation = reservations.book(
         ctx.db, args.resource, args.start, args.end, args.title, args.headcount
     )
@@ -233,6 +246,36 @@ def book(ctx: Context, args: argparse.Namespace) -> int:
             ctx.say(
                 f"It waits for approval by {', '.join(approvers) or 'an approver (none set!)'}."
             )
+    return EXIT_OK
+
+
+def book_series(ctx: Context, args: argparse.Namespace) -> int:
+    booked = series.book_series(
+        ctx.db,
+        args.resource,
+        args.start,
+        args.end,
+        args.title,
+        args.rrule,
+        until=args.until,
+        exceptions=args.exceptions,
+        skip_conflicts=args.skip_conflicts,
+        headcount=args.headcount,
+    )
+    if args.json:
+        render.print_json(render.series_json(booked), ctx.out)
+        return EXIT_OK
+    count = len(booked.reservations)
+    ctx.say(
+        f"Booked series #{booked.series_id}: {count} occurrence{'s' if count != 1 else ''}"
+        f" ({booked.status})"
+    )
+    for reservation in booked.reservations:
+        ctx.say("  " + render.reservation_line(reservation))
+    for blocked in booked.skipped:
+        ctx.say(f"  skipped {render.blocked_line(blocked)}")
+        for obstacle in blocked.obstacles:
+            ctx.say("    " + render.obstacle_line(obstacle))
     return EXIT_OK
 
 
@@ -256,22 +299,30 @@ def list_reservations(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _decision(action: Callable[..., Reservation], verb: str) -> Command:
+def _decision(action: Callable[..., Reservation], status: str, verb: str) -> Command:
+    """approve, reject or cancel: one reservation, or (--following, --series) several
+    occurrences of its series as one request."""
+
     def command(ctx: Context, args: argparse.Namespace) -> int:
         note = getattr(args, "reason", None) or getattr(args, "note", None)
-        reservation = action(ctx.db, args.id, note)
-        if args.json:
-            render.print_json(render.reservation_json(reservation), ctx.out)
+        if args.scope is None:
+            changed = [action(ctx.db, args.id, note)]
         else:
-            ctx.say(f"{verb} {render.reservation_line(reservation)}")
+            changed = series.change_series(ctx.db, args.id, status, note, scope=args.scope)
+        if args.json:
+            shown = [render.reservation_json(r) for r in changed]
+            render.print_json(shown if args.scope else shown[0], ctx.out)
+        else:
+            for reservation in changed:
+                ctx.say(f"{verb} {render.reservation_line(reservation)}")
         return EXIT_OK
 
     return command
 
 
-approve = _decision(reservations.approve, "Approved")
-reject = _decision(reservations.reject, "Rejected")
-cancel = _decision(reservations.cancel, "Cancelled")
+approve = _decision(reservations.approve, "confirmed", "Approved")
+reject = _decision(reservations.reject, "rejected", "Rejected")
+cancel = _decision(reservations.cancel, "cancelled", "Cancelled")
 
 
 def pending(ctx: Context, args: argparse.Namespace) -> int:
@@ -337,8 +388,16 @@ def blackout_add(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def blackout_list(ctx: Context, args: argparse.Namespace) -> int:
-    statuses = blackouts.STATUSES if args.all else ("active",)
-    listed = blackouts.list_blackouts(ctx.db, resource=args.resource, statuses=statuses)
+    statuses = blackouts.STATUSES if args.all else ("lifted",) if args.lifted else ("active",)
+    listed = blackouts.list_blackouts(
+        ctx.db,
+        resource=args.resource,
+        statuses=statuses,
+        kinds=args.kind or blackouts.KINDS,
+        start=args.start,
+        end=args.end,
+        zone=ctx.zone,
+    )
     if args.json:
         render.print_json([render.blackout_json(b) for b in listed], ctx.out)
     elif listed:
@@ -356,6 +415,42 @@ def blackout_lift(ctx: Context, args: argparse.Namespace) -> int:
     else:
         ctx.say(f"Lifted {render.blackout_line(blackout)}")
     return EXIT_OK
+
+
+# --- rehearse -----------------------------------------------------------------------------
+
+
+def rehearse_add(ctx: Context, args: argparse.Namespace) -> int:
+    session = rehearse.add_session(ctx.db, args.resource, args.start, args.end, args.title)
+    _print_session(ctx, args, session, "Scheduled")
+    return EXIT_OK
+
+
+def rehearse_list(ctx: Context, args: argparse.Namespace) -> int:
+    listed = rehearse.list_sessions(ctx.db, flagged_only=args.flagged)
+    if args.json:
+        render.print_json([render.session_json(s) for s in listed], ctx.out)
+    elif listed:
+        for session in listed:
+            ctx.say(render.session_line(session))
+    else:
+        ctx.say("No flagged sessions." if args.flagged else "No rehearsal sessions.")
+    return EXIT_OK
+
+
+def rehearse_cancel(ctx: Context, args: argparse.Namespace) -> int:
+    session = rehearse.cancel_session(ctx.db, args.id, args.reason)
+    _print_session(ctx, args, session, "Cancelled")
+    return EXIT_OK
+
+
+def _print_session(
+    ctx: Context, args: argparse.Namespace, session: rehearse.Session, verb: str
+) -> None:
+    if args.json:
+        render.print_json(render.session_json(session), ctx.out)
+    else:
+        ctx.say(f"{verb} {render.session_line(session)}")
 
 
 # --- access -------------------------------------------------------------------------------
@@ -480,6 +575,9 @@ COMMANDS: dict[tuple[str | None, str | None], Command] = {
     ("blackout", "add"): blackout_add,
     ("blackout", "list"): blackout_list,
     ("blackout", "lift"): blackout_lift,
+    ("rehearse", "add"): rehearse_add,
+    ("rehearse", "list"): rehearse_list,
+    ("rehearse", "cancel"): rehearse_cancel,
     ("access", "show"): access_show,
     ("access", "mode"): access_mode,
     ("access", "grant"): access_grant,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from datetime import timedelta
+from datetime import date, timedelta
 
 from spaces_tui import __version__
 from spaces_tui.engine.access import ACTOR_SOURCES
@@ -24,6 +24,16 @@ exit codes: 0 done, 2 bad input (nothing written), 3 conflict,
 database: the embedded PostgreSQL in SPACES_DATA_DIR (default: your user data
 folder), or any PostgreSQL 14+ named by --db or SPACES_DATABASE_URL.
 actor: --as, else SPACES_ACTOR, else your user name.
+"""
+
+REPEAT_EPILOG = """\
+repeat: START..END is the first occurrence; the rule repeats it on the resource's wall
+clock (09:00 stays 09:00 local across daylight-saving changes). Each occurrence is its
+own reservation, linked to one series. At most 1000 occurrences.
+  spaces book "Room 1" 2026-12-01T09:00 +1h --title Class \\
+      --rrule "FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR" --until 2026-12-31
+  spaces book "Room 1" 2026-12-01T18:00 +2h --title Tech \\
+      --rrule "FREQ=WEEKLY;BYDAY=TU,TH;COUNT=10" --except 2026-12-24
 """
 
 
@@ -61,6 +71,32 @@ def _id(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not an id (a number)") from None
 
 
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-12-24") from None
+
+
+def _scope(parser: argparse.ArgumentParser, verb: str) -> None:
+    """--following / --series for an occurrence of a recurring reservation."""
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument(
+        "--following",
+        dest="scope",
+        action="store_const",
+        const="following",
+        help=f"{verb} this occurrence and the following ones of its series",
+    )
+    scope.add_argument(
+        "--series",
+        dest="scope",
+        action="store_const",
+        const="series",
+        help=f"{verb} every occurrence of its series still open",
+    )
+
+
 def _json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON for scripts")
 
@@ -91,10 +127,33 @@ def build_parser() -> argparse.ArgumentParser:
     _period(check)
     _json_flag(check)
 
-    book = commands.add_parser("book", help="book a resource")
+    book = commands.add_parser(
+        "book",
+        help="book a resource, once or on a repeat rule (--rrule)",
+        epilog=REPEAT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _period(book)
     book.add_argument("--title", required=True, help="what it is for")
     book.add_argument("--headcount", type=_positive, help="how many people")
+    book.add_argument(
+        "--rrule", metavar="RULE", help='repeat: an RFC 5545 RRULE, e.g. "FREQ=WEEKLY;BYDAY=MO,WE"'
+    )
+    book.add_argument("--until", type=_date, metavar="DATE", help="repeat until this date")
+    book.add_argument(
+        "--except",
+        dest="exceptions",
+        type=_date,
+        nargs="+",
+        default=[],
+        metavar="DATE",
+        help="leave out these dates",
+    )
+    book.add_argument(
+        "--skip-conflicts",
+        action="store_true",
+        help="book the free occurrences and report the rest (default: all or nothing)",
+    )
     _json_flag(book)
 
     listing = commands.add_parser("list", help="list reservations")
@@ -112,11 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
     approve = commands.add_parser("approve", help="confirm a pending reservation")
     approve.add_argument("id", type=_id, metavar="ID")
     approve.add_argument("--note", help="a note kept with the decision")
+    _scope(approve, "approve")
     _json_flag(approve)
 
     reject = commands.add_parser("reject", help="reject a pending reservation")
     reject.add_argument("id", type=_id, metavar="ID")
     reject.add_argument("--reason", required=True, help="why (kept with the decision)")
+    _scope(reject, "reject")
     _json_flag(reject)
 
     cancel = commands.add_parser(
@@ -125,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cancel.add_argument("id", type=_id, metavar="ID")
     cancel.add_argument("--reason", required=True, help="why (kept with the reservation)")
+    _scope(cancel, "cancel")
     _json_flag(cancel)
 
     pending = commands.add_parser(
@@ -149,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     _json_flag(history)
 
     _blackout_commands(commands)
+    _rehearse_commands(commands)
     _access_commands(commands)
 
     events = commands.add_parser("events", help="the event log; --follow to watch it live")
@@ -270,7 +333,12 @@ def _blackout_commands(commands: argparse._SubParsersAction) -> None:
 
     listing = actions.add_parser("list", help="list blackouts")
     listing.add_argument("--resource", metavar="NAME")
-    listing.add_argument("--all", action="store_true", help="include lifted ones")
+    listing.add_argument("--kind", choices=BLACKOUT_KINDS, action="append", help="only these kinds")
+    state = listing.add_mutually_exclusive_group()
+    state.add_argument("--all", action="store_true", help="include lifted ones")
+    state.add_argument("--lifted", action="store_true", help="only lifted ones")
+    listing.add_argument("--from", dest="start", metavar="T", help="overlapping from this time")
+    listing.add_argument("--to", dest="end", metavar="T", help="overlapping until this time")
     _json_flag(listing)
 
     lift = actions.add_parser("lift", help="end a blackout early")
@@ -295,3 +363,23 @@ def _access_commands(commands: argparse._SubParsersAction) -> None:
     )
     revoke = actions.add_parser("revoke", help="take access away")
     revoke.add_argument("name", metavar="NAME")
+
+
+def _rehearse_commands(commands: argparse._SubParsersAction) -> None:
+    rehearse = commands.add_parser(
+        "rehearse", help="rehearsal sessions, each owning its room's reservation"
+    )
+    actions = rehearse.add_subparsers(dest="rehearse_command", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="schedule a session and book its room together")
+    _period(add)
+    add.add_argument("--title", required=True)
+    _json_flag(add)
+    listing = actions.add_parser("list", help="list sessions")
+    listing.add_argument(
+        "--flagged", action="store_true", help="only those whose room Spaces took away"
+    )
+    _json_flag(listing)
+    cancel = actions.add_parser("cancel", help="cancel a session and release its room")
+    cancel.add_argument("id", type=_id, metavar="ID")
+    cancel.add_argument("--reason", required=True)
+    _json_flag(cancel)

@@ -8,7 +8,9 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from spaces_tui.engine.approvals import Request, describe_event
-from spaces_tui.engine.models import Blackout, Event, Obstacle, Reservation, Resource
+from spaces_tui.engine.models import Blackout, Blocked, Event, Obstacle, Reservation, Resource
+from spaces_tui.engine.rehearse import Session
+from spaces_tui.engine.series import SeriesBooking
 from spaces_tui.engine.times import format_duration, format_moment, format_period, in_zone
 
 
@@ -243,3 +245,49 @@ def life_line(event: Event, zone: str) -> str:
     """One line of a reservation's history, at the resource's local time."""
     when = format_moment(in_zone(event.created_at, zone)) if event.created_at else "?"
     return f"{when}  {describe_event(event)}"
+
+
+def blocked_json(blocked: Blocked) -> dict[str, Any]:
+    return {
+        "start": _iso(blocked.start),
+        "end": _iso(blocked.end),
+        "conflicts": [obstacle_json(o) for o in blocked.obstacles],
+    }
+
+
+def blocked_line(blocked: Blocked) -> str:
+    return period_text(blocked.start, blocked.end, blocked.start.timezone_name or "")
+
+
+def series_json(booked: SeriesBooking) -> dict[str, Any]:
+    return {
+        "series_id": booked.series_id,
+        "status": booked.status,
+        "ids": [r.id for r in booked.reservations],
+        "skipped": [blocked_json(b) for b in booked.skipped],
+    }
+
+
+def session_json(session: Session) -> dict[str, Any]:
+    return {
+        "id": session.id,
+        "title": session.title,
+        "room": session.room,
+        "reservation_id": session.reservation_id,
+        "start": _iso(session.start),
+        "end": _iso(session.end),
+        "timezone": session.timezone,
+        "status": session.status,
+        "flag_reason": session.flag_reason,
+        "reservation_status": session.reservation_status,
+        "created_by": session.created_by,
+    }
+
+
+def session_line(session: Session) -> str:
+    flag = f" FLAGGED: {session.flag_reason}" if session.status == "flagged" else ""
+    return (
+        f"session {session.id} {session.room}, "
+        f"{period_text(session.start, session.end, session.timezone)}: "
+        f"{session.title!r} ({session.status}, reservation #{session.reservation_id}){flag}"
+    )

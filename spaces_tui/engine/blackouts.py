@@ -10,7 +10,7 @@ from sqlalchemy import Connection, text
 from spaces_tui.db.connection import Database
 from spaces_tui.engine.errors import BadInput, Conflict, NotFound, domain_errors
 from spaces_tui.engine.models import Blackout, Reservation
-from spaces_tui.engine.reservations import get_reservation, period_obstacles
+from spaces_tui.engine.reservations import get_reservation, period_obstacles, time_window
 from spaces_tui.engine.resources import find_resource
 from spaces_tui.engine.times import Moment, in_zone, parse_period
 
@@ -111,18 +111,35 @@ def list_blackouts(
     *,
     resource: str | int | None = None,
     statuses: Sequence[str] = ("active",),
+    kinds: Sequence[str] = KINDS,
+    start: Moment | None = None,
+    end: Moment | None = None,
+    zone: str = "UTC",
 ) -> list[Blackout]:
+    """Blackouts by start time, overlapping [start, end) when given (naive times in the
+    resource's zone when one is asked for, else in zone)."""
     unknown = set(statuses) - set(STATUSES)
     if unknown:
         raise BadInput(
             f"unknown blackout status {', '.join(sorted(unknown))}: use active or lifted"
         )
+    strange = set(kinds) - set(KINDS)
+    if strange:
+        raise BadInput(
+            f"unknown blackout kind {', '.join(sorted(strange))}: use {', '.join(KINDS)}"
+        )
     with domain_errors(), db.transaction() as conn:
-        clauses = ["b.status = ANY(:statuses)"]
-        params: dict[str, Any] = {"statuses": list(statuses)}
+        clauses = ["b.status = ANY(:statuses)", "b.kind = ANY(:kinds)"]
+        params: dict[str, Any] = {"statuses": list(statuses), "kinds": list(kinds)}
         if resource is not None:
+            target = find_resource(conn, resource)
+            zone = target.timezone
             clauses.append("b.resource_id = :resource_id")
-            params["resource_id"] = find_resource(conn, resource).id
+            params["resource_id"] = target.id
+        window = time_window(start, end, zone)
+        if window is not None:
+            clauses.append("b.during && tstzrange(:from, :to, '[)')")
+            params.update(window)
         return select_blackouts(conn, " AND ".join(clauses), params)
 
 
