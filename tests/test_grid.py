@@ -125,6 +125,23 @@ def test_own_bookings_are_marked_mine():
     assert not g.span_at(4, g.column_at(at(12))).mine
 
 
+def test_a_rehearsal_sessions_room_is_marked_as_one():
+    rehearsal = booking(5, at(10), at(11), "Act 1")
+    other = booking(5, at(12), at(13), "Load")
+    origin = at(0)
+    window = Window(
+        origin,
+        origin.add(days=1),
+        VENUE,
+        [rehearsal, other],
+        [],
+        sessions={rehearsal.id: "scheduled"},
+    )
+    g = Grid(window, DAY, origin, "me")
+    assert g.span_at(4, g.column_at(at(10))).session
+    assert not g.span_at(4, g.column_at(at(12))).session
+
+
 def test_filter_matches_name_or_kind_and_keeps_the_tree_above():
     assert [r.name for r in filter_rows(VENUE, "down")] == ["Stage", "Left", "Downstage"]
     assert [r.name for r in filter_rows(VENUE, "VEHICLE")] == ["Truck"]

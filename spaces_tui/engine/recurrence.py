@@ -19,6 +19,9 @@ from spaces_tui.engine.errors import BadInput
 from spaces_tui.engine.times import in_zone
 
 MAX_OCCURRENCES = 1000
+# What a form offers, each a rule without its end: none, or one of these.
+REPEATS = ("none", "daily", "weekdays", "weekly", "custom")
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 Occurrence = tuple[pendulum.DateTime, pendulum.DateTime]
 
@@ -93,3 +96,42 @@ def _wall(moment: datetime) -> datetime:
 
 def _local(wall: datetime, tz: ZoneInfo) -> datetime:
     return wall.replace(tzinfo=tz)
+
+
+def build_rule(
+    repeat: str, start: datetime, *, days: str = "", custom: str = "", ends: str = ""
+) -> tuple[str, date | None] | None:
+    """The RRULE and --until date a form's choices mean, or None for no repeat.
+    days: for weekly, e.g. "MO,WE" (default: start's weekday); custom: a whole RRULE;
+    ends: a date (until) or a number (count); a custom rule may carry its own end."""
+    if repeat not in REPEATS:
+        raise BadInput(f"repeat is one of {', '.join(REPEATS)}, not {repeat!r}")
+    if repeat == "none":
+        return None
+    if repeat == "custom":
+        rule = custom.strip()
+    elif repeat == "daily":
+        rule = "FREQ=DAILY"
+    elif repeat == "weekdays":
+        rule = "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
+    else:
+        rule = f"FREQ=WEEKLY;BYDAY={_weekdays(days, start)}"
+    ends = ends.strip()
+    if ends.isdigit():
+        return f"{rule};COUNT={int(ends)}", None
+    if ends:
+        try:
+            return rule, date.fromisoformat(ends)
+        except ValueError:
+            raise BadInput(f"repeat until {ends!r}: give a date (2026-12-31) or a count") from None
+    if repeat != "custom":
+        raise BadInput("repeat until when? give a date (2026-12-31) or a number of times")
+    return rule, None
+
+
+def _weekdays(days: str, start: datetime) -> str:
+    chosen = [day.strip().upper()[:2] for day in days.replace(" ", ",").split(",") if day.strip()]
+    unknown = [day for day in chosen if day not in WEEKDAYS]
+    if unknown:
+        raise BadInput(f"weekdays are {','.join(WEEKDAYS)}; not {','.join(unknown)}")
+    return ",".join(chosen) or WEEKDAYS[start.weekday()]

@@ -71,6 +71,30 @@ def book_series(
     )
 
 
+def preview(
+    db: Database,
+    resource: str | int,
+    start: Moment,
+    end: Moment,
+    rule: str,
+    *,
+    until: date | None = None,
+    exceptions: Iterable[date] = (),
+) -> list[Blocked]:
+    """Every occurrence the rule gives, each with what is in its way now (none: it is free).
+    Writes nothing; the booking itself checks again."""
+    with domain_errors(), db.snapshot() as conn:
+        target = find_resource(conn, resource)
+        begins, ends = parse_period(start, end, target.timezone)
+        occurrences = expand(
+            rule, begins, ends, target.timezone, until=until, exceptions=list(exceptions)
+        )
+        return [
+            Blocked(begins, ends, period_obstacles(conn, target.id, begins, ends))
+            for begins, ends in occurrences
+        ]
+
+
 def _book(
     db: Database,
     resource: str | int,

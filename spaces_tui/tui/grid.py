@@ -59,6 +59,7 @@ class Span:
     end: datetime
     label: str
     item: Reservation | Blackout
+    session: bool = False  # the room of a rehearsal session (the rehearse module's booking)
 
 
 @dataclass
@@ -85,6 +86,7 @@ class Grid:
                     reservation.end,
                     reservation.title,
                     reservation,
+                    session=reservation.id in self.window.sessions,
                 )
             )
         for blackout in self.window.blackouts:

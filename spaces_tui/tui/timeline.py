@@ -28,7 +28,7 @@ LABEL_MIN = 4  # characters a run needs before it shows its title
 
 # Each kind is told apart by its glyph and marker as well as its colour, so a monochrome
 # terminal reads it too: a confirmed booking is solid (reverse video), a pending one shaded and
-# marked "?", a blackout hatched, your own bookings marked "*".
+# marked "?", a blackout hatched, your own bookings marked "*", a rehearsal session's room "@".
 FILL = {"confirmed": " ", "pending": "░", "blackout": "╱", "blocked": "┄"}
 MARK = {"confirmed": "", "pending": "?", "blackout": "!", "blocked": ""}
 STYLE = {
@@ -276,7 +276,7 @@ class Timeline(ScrollView, can_focus=True):
         return out
 
     def _occupied(self, span: Span, width: int) -> Segment:
-        mark = ("*" if span.mine else "") + MARK[span.kind]
+        mark = ("*" if span.mine else "") + ("@" if span.session else "") + MARK[span.kind]
         # A blocked cell's own row names what is there; a label cut to a letter or two is noise.
         label = "" if span.kind == "blocked" or width < LABEL_MIN else span.label
         text = (mark + label)[:width]

@@ -1,9 +1,11 @@
 """The booking form: as the user types, a hint says whether the slot is free or exactly what is
-in the way, asked of spaces.check_reservation_conflict off the UI thread."""
+in the way, asked of spaces.check_reservation_conflict off the UI thread. With a repeat, the
+hint previews every occurrence and marks each one that collides."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import pendulum
 from rich.markup import escape
@@ -16,12 +18,14 @@ from textual.suggester import SuggestFromList
 from textual.timer import Timer
 from textual.widgets import Button, Input, Label, Static
 
-from spaces_tui.engine import reservations, resources
+from spaces_tui.engine import reservations, resources, series
 from spaces_tui.engine.errors import BadInput, Conflict, SpacesError
-from spaces_tui.engine.models import Obstacle, Reservation, Resource
+from spaces_tui.engine.models import Blocked, Obstacle, Reservation, Resource
+from spaces_tui.engine.recurrence import REPEATS, build_rule
 from spaces_tui.engine.times import format_period, parse_period
 
 HINT_DELAY = 0.25  # seconds of quiet typing before the database is asked
+PREVIEW_LINES = 6  # occurrences listed in the hint; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,17 @@ class Request:
     end: pendulum.DateTime
     title: str
     headcount: int | None
+    repeat: tuple[str, date | None] | None = None  # (RRULE, until) for a recurring booking
+
+
+def occurrence_text(occurrence: Blocked) -> str:
+    """One line of a repeat's preview: free, or what is in its way."""
+    when = f"{occurrence.start:%a %d %b %H:%M}-{occurrence.end:%H:%M}"
+    if not occurrence.obstacles:
+        return f"[green]✓[/] {when}"
+    first = occurrence.obstacles[0]
+    more = f" (+{len(occurrence.obstacles) - 1})" if len(occurrence.obstacles) > 1 else ""
+    return f"[red]✗[/] {when}: {escape(first.title)}, {escape(first.who)}{more}"
 
 
 def obstacle_text(obstacle: Obstacle) -> str:
@@ -52,6 +67,7 @@ class BookingForm(ModalScreen[Reservation | None]):
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Close"),
         Binding("ctrl+s", "book", "Book"),
+        Binding("ctrl+k", "book_free", "Book the free ones", show=False),
     ]
 
     def __init__(self, resource: Resource | None, start: pendulum.DateTime | None) -> None:
@@ -88,12 +104,29 @@ class BookingForm(ModalScreen[Reservation | None]):
             yield Input(placeholder="what it is for", id="title")
             yield Label("Headcount (optional)")
             yield Input(placeholder="people", id="headcount", type="integer")
+            with Horizontal(classes="when"):
+                with Vertical():
+                    yield Label("Repeat")
+                    yield Input(
+                        value="none",
+                        placeholder="none",
+                        suggester=SuggestFromList(REPEATS),
+                        id="repeat",
+                    )
+                with Vertical():
+                    yield Label("Days or RRULE")
+                    yield Input(placeholder="MO,WE", id="pattern")
+                with Vertical():
+                    yield Label("Until date, or times")
+                    yield Input(placeholder="2026-12-31 or 10", id="ends")
             yield Static("", id="hint")
             with Horizontal(classes="buttons"):
                 yield Button("Book (ctrl+s)", variant="primary", id="book")
+                yield Button("Book the free ones (ctrl+k)", id="book-free")
                 yield Button("Close (esc)", id="close")
 
     def on_mount(self) -> None:
+        self.query_one("#book-free").display = False
         self.query_one("#title" if self.initial_resource else "#resource", Input).focus()
         self.app.db_call(lambda: resources.list_resources(self.app.db), self._got_resources)
 
@@ -124,23 +157,33 @@ class BookingForm(ModalScreen[Reservation | None]):
             raise BadInput("When does it start? e.g. 2026-12-01 14:00")
         return parse_period(self._value("start"), self._value("end") or "+1h", resource.timezone)
 
+    def _repeat(self, start: pendulum.DateTime) -> tuple[str, date | None] | None:
+        return build_rule(
+            self._value("repeat").lower() or "none",
+            start,
+            days=self._value("pattern"),
+            custom=self._value("pattern"),
+            ends=self._value("ends"),
+        )
+
     def request(self) -> Request:
         """The form as a booking; BadInput says what to fix."""
         resource = self._resource()
         start, end = self._period(resource)
+        repeat = self._repeat(start)
         title = self._value("title")
         if not title:
             raise BadInput("Give it a title.")
         headcount = self._value("headcount")
         if headcount and (not headcount.isdigit() or int(headcount) < 1):
             raise BadInput("Headcount is a whole number, 1 or more.")
-        return Request(resource, start, end, title, int(headcount) if headcount else None)
+        return Request(resource, start, end, title, int(headcount) if headcount else None, repeat)
 
     # --- the live hint ------------------------------------------------------------------------
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
-        if event.input.id in ("resource", "start", "end"):
+        if event.input.id in ("resource", "start", "end", "repeat", "pattern", "ends"):
             self._ask_soon()
 
     @property
@@ -158,12 +201,23 @@ class BookingForm(ModalScreen[Reservation | None]):
         try:
             resource = self._resource()
             start, end = self._period(resource)
+            repeat = self._repeat(start)
         except BadInput as problem:
             self._hint(f"[dim]{escape(str(problem))}[/]", "incomplete")
             return
         self._asked += 1
         asked = self._asked
         db = self.app.db
+        if repeat is not None:
+            rule, until = repeat
+            self.app.db_call(
+                lambda: series.preview(db, resource.id, start, end, rule, until=until),
+                lambda occurrences: self._answer_preview(asked, resource, occurrences),
+                failed=lambda error: self._failed_check(asked, error),
+                group="hint",
+                exclusive=True,
+            )
+            return
         self.app.db_call(
             lambda: reservations.check(db, resource.id, start, end),
             lambda obstacles: self._answer(asked, resource, start, end, obstacles),
@@ -197,6 +251,30 @@ class BookingForm(ModalScreen[Reservation | None]):
             text += f"\n[yellow]Needs approval[/]: it stays pending until {approvers} decides."
         self._hint(text, "free")
 
+    def _answer_preview(self, asked: int, resource: Resource, occurrences: list[Blocked]) -> None:
+        if asked != self._asked:
+            return
+        self._answered = asked
+        self._show_occurrences(resource, occurrences)
+
+    def _show_occurrences(self, resource: Resource, occurrences: list[Blocked]) -> None:
+        """Every occurrence's fate, blocked ones first, so the ones in the way are never cut off."""
+        blocked = [o for o in occurrences if o.obstacles]
+        total = len(occurrences)
+        where = escape(resource.name)
+        if blocked:
+            head = f"[red]✗ {len(blocked)} of {total} occurrences in the way[/] on {where}"
+        else:
+            head = f"[green]✓ all {total} occurrences free[/] on {where}"
+        if resource.requires_approval:
+            head += " [yellow](each waits for approval)[/]"
+        shown = (blocked + [o for o in occurrences if not o.obstacles])[:PREVIEW_LINES]
+        lines = [head] + [occurrence_text(o) for o in sorted(shown, key=lambda o: o.start)]
+        if total > len(shown):
+            lines.append(f"[dim]… and {total - len(shown)} more[/]")
+        self._hint("\n".join(lines), "conflict" if blocked else "free")
+        self.query_one("#book-free").display = bool(blocked) and len(blocked) < total
+
     def _show_obstacles(self, resource: Resource, obstacles: list[Obstacle]) -> None:
         lines = [f"[red]✗ not free[/]: in the way on {escape(resource.name)}:"]
         lines += [obstacle_text(obstacle) for obstacle in obstacles]
@@ -212,12 +290,38 @@ class BookingForm(ModalScreen[Reservation | None]):
     @on(Input.Submitted)
     @on(Button.Pressed, "#book")
     def action_book(self) -> None:
+        self._submit(skip_conflicts=False)
+
+    @on(Button.Pressed, "#book-free")
+    def action_book_free(self) -> None:
+        self._submit(skip_conflicts=True)
+
+    def _submit(self, *, skip_conflicts: bool) -> None:
         try:
             wanted = self.request()
         except BadInput as problem:
             self._hint(f"[red]{escape(str(problem))}[/]", "problem")
             return
         db = self.app.db
+        if wanted.repeat is not None:
+            rule, until = wanted.repeat
+            self.app.db_call(
+                lambda: series.book_series(
+                    db,
+                    wanted.resource.id,
+                    wanted.start,
+                    wanted.end,
+                    wanted.title,
+                    rule,
+                    until=until,
+                    skip_conflicts=skip_conflicts,
+                    headcount=wanted.headcount,
+                ),
+                self._booked_series,
+                failed=lambda error: self._refused(wanted.resource, error),
+                group="book",
+            )
+            return
         self.app.db_call(
             lambda: reservations.book(
                 db, wanted.resource.id, wanted.start, wanted.end, wanted.title, wanted.headcount
@@ -232,9 +336,21 @@ class BookingForm(ModalScreen[Reservation | None]):
         self.app.notify(f"Booked {booking.title!r} on {booking.resource} (#{booking.id}).{pending}")
         self.dismiss(booking)
 
+    def _booked_series(self, booked: series.SeriesBooking) -> None:
+        count = len(booked.reservations)
+        skipped = f", skipped {len(booked.skipped)} in the way" if booked.skipped else ""
+        pending = " They wait for approval." if booked.status == "pending" else ""
+        self.app.notify(
+            f"Booked {count} occurrences of {booked.reservations[0].title!r}"
+            f" (series #{booked.series_id}{skipped}).{pending}"
+        )
+        self.dismiss(booked.reservations[0])
+
     def _refused(self, resource: Resource, error: SpacesError) -> None:
         # Taken between the hint and the press: show what won, and stay open.
-        if isinstance(error, Conflict) and error.obstacles:
+        if isinstance(error, Conflict) and error.blocked:
+            self._ask()  # the preview of every occurrence, now with what took a slot meanwhile
+        elif isinstance(error, Conflict) and error.obstacles:
             self._show_obstacles(resource, error.obstacles)
         else:
             self._hint(f"[red]{escape(str(error))}[/]", "problem")
