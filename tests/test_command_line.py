@@ -200,6 +200,32 @@ def test_blackouts_from_the_command_line(venue, sql):
     assert venue("book", "Left", "2027-01-10T10:00", "+1h", "--title", "Again").code == 0
 
 
+def test_blackout_list_filters_by_kind_state_resource_and_time(venue):
+    for args in (
+        ("Stage", "2027-01-10T09:00", "12:00", "--reason", "Paint"),
+        ("Room", "2027-01-10T13:00", "14:00", "--reason", "Lunch", "--kind", "break"),
+        ("Room", "2027-01-12T09:00", "10:00", "--reason", "VIP", "--kind", "hold"),
+    ):
+        assert venue("blackout", "add", *args).code == 0
+
+    def reasons(*options: str) -> list[str]:
+        return [b["reason"] for b in venue("blackout", "list", *options, "--json").json]
+
+    lunch = next(b for b in venue("blackout", "list", "--json").json if b["reason"] == "Lunch")
+    assert venue("blackout", "lift", str(lunch["id"])).code == 0
+    assert reasons() == ["Paint", "VIP"]
+    assert reasons("--lifted") == ["Lunch"]
+    assert reasons("--all") == ["Paint", "Lunch", "VIP"]
+    assert reasons("--all", "--kind", "break", "--kind", "hold") == ["Lunch", "VIP"]
+    assert reasons("--all", "--resource", "Room") == ["Lunch", "VIP"]
+    assert reasons("--all", "--from", "2027-01-10T11:00", "--to", "2027-01-11") == [
+        "Paint",
+        "Lunch",
+    ]
+    [lifted] = venue("blackout", "list", "--lifted", "--json").json
+    assert (lifted["status"], lifted["lifted_by"]) == ("lifted", "tester")
+
+
 def test_list_filters_by_resource_window_and_status(venue):
     venue("book", "Room", "2027-01-10T10:00", "+1h", "--title", "A")
     venue("book", "Room", "2027-01-11T10:00", "+1h", "--title", "B")

@@ -14,7 +14,7 @@ import pytest
 from spaces_tui.db.connection import Database
 from spaces_tui.engine import reservations, resources, series
 from spaces_tui.engine.errors import BadInput, Conflict, InvalidTransition
-from spaces_tui.engine.recurrence import MAX_OCCURRENCES, expand
+from spaces_tui.engine.recurrence import MAX_OCCURRENCES, build_rule, expand
 
 # --- expansion, without a database -----------------------------------------------------------
 
@@ -336,3 +336,56 @@ def test_a_series_racing_one_off_bookings_never_overlaps(venue, database_url, sq
     ).fetchone()[0]
     assert len(outcomes) == 1
     assert occurrences == (14 if outcomes == ["booked"] else 0)
+
+
+# --- what a form's repeat choices mean, and the preview ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("repeat", "days", "custom", "ends", "expected"),
+    [
+        ("none", "", "", "", None),
+        ("daily", "", "", "10", ("FREQ=DAILY;COUNT=10", None)),
+        ("weekdays", "", "", "2027-04-30", ("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", date(2027, 4, 30))),
+        ("weekly", "", "", "4", ("FREQ=WEEKLY;BYDAY=MO;COUNT=4", None)),
+        ("weekly", "tu, th", "", "4", ("FREQ=WEEKLY;BYDAY=TU,TH;COUNT=4", None)),
+        (
+            "custom",
+            "",
+            "FREQ=MONTHLY;BYMONTHDAY=1;COUNT=3",
+            "",
+            ("FREQ=MONTHLY;BYMONTHDAY=1;COUNT=3", None),
+        ),
+    ],
+)
+def test_a_forms_repeat_choices_become_a_rule(repeat, days, custom, ends, expected):
+    monday = pendulum.datetime(2027, 4, 5, 9, tz="UTC")
+    pattern = custom or days
+    assert build_rule(repeat, monday, days=pattern, custom=pattern, ends=ends) == expected
+
+
+@pytest.mark.parametrize(
+    ("repeat", "days", "ends", "said"),
+    [
+        ("daily", "", "", "until when"),
+        ("weekly", "MO,XX", "3", "not XX"),
+        ("daily", "", "soon", "give a date"),
+        ("fortnightly", "", "3", "repeat is one of"),
+    ],
+)
+def test_unusable_repeat_choices_are_explained(repeat, days, ends, said):
+    monday = pendulum.datetime(2027, 4, 5, 9, tz="UTC")
+    with pytest.raises(BadInput, match=said):
+        build_rule(repeat, monday, days=days, ends=ends)
+
+
+def test_the_preview_marks_each_occurrence_in_the_way_and_writes_nothing(venue, sql):
+    reservations.book(venue, "Room", "2027-04-06T09:30", "+1h", "Audition")
+    before = count(sql)
+    checked = series.preview(venue, "Room", "2027-04-05T09:00", "+1h", "FREQ=DAILY;COUNT=3")
+    assert [(c.start.day, [o.title for o in c.obstacles]) for c in checked] == [
+        (5, []),
+        (6, ["Audition"]),
+        (7, []),
+    ]
+    assert (count(sql), count(sql, "series")) == (before, 0)
