@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 
 from spaces_tui.db import embedded, migrations
 from spaces_tui.db.connection import Database
-from spaces_tui.engine import reservations, resources
+from spaces_tui.engine import approvals, reservations, resources, series
 from spaces_tui.engine.errors import Conflict
 
 DAY0 = datetime(2027, 1, 4, tzinfo=UTC)
@@ -122,6 +122,41 @@ def sequential_bookings(db: Database, names: list[str], count: int) -> None:
     report(
         f"check a busy area ({count // len(names)} bookings on it, {count} in all), median",
         f"{statistics.median(timings) * 1000:.1f} ms",
+    )
+
+
+def series_bookings(db: Database) -> None:
+    """A year of weekday classes in one go, all or nothing, and the approval queue over them."""
+    resources.add_resource(db, "Studio", "room", timezone="Europe/London")
+    started = time.perf_counter()
+    booked = series.book_series(
+        db,
+        "Studio",
+        "2027-01-04T09:00",
+        "+1h",
+        "Class",
+        "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;COUNT=260",
+    )
+    elapsed = time.perf_counter() - started
+    report(
+        f"book a series of {len(booked.reservations)} occurrences (one transaction)",
+        f"{elapsed * 1000:.0f} ms",
+    )
+    started = time.perf_counter()
+    series.preview(db, "Studio", "2027-01-04T10:00", "+1h", "FREQ=DAILY;COUNT=365")
+    report(
+        "preview a 365-occurrence repeat (the form's hint)",
+        f"{(time.perf_counter() - started) * 1000:.0f} ms",
+    )
+    resources.add_resource(
+        db, "Crane", "equipment", timezone="UTC", requires_approval=True, approvers=["boss"]
+    )
+    series.book_series(db, "Crane", "2027-01-04T09:00", "+1h", "Lift", "FREQ=DAILY;COUNT=300")
+    started = time.perf_counter()
+    waiting = approvals.pending_requests(db)
+    report(
+        f"load the approval queue ({len(waiting)} pending requests)",
+        f"{(time.perf_counter() - started) * 1000:.0f} ms",
     )
 
 
@@ -233,6 +268,7 @@ def main() -> None:
             names = venue(db, 20)
             sequential_bookings(db, names, args.bookings)
             racing_bookings(url, names, threads=8, per_thread=100)
+            series_bookings(db)
         with fresh_database(server_url) as (url, db):
             made = busy_venue(url, rooms=200, days=21)
             report("calendar venue", f"200 rooms, {made} bookings over three weeks")
