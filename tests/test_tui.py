@@ -4,12 +4,12 @@ fixed clock and an 80x24 terminal."""
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from datetime import date
 
 import pendulum
 import psycopg
 import pytest
 from textual.widgets import Input, Static
+from tui_helpers import SIZE, TODAY, ZONE, home, make_app, settle
 
 from spaces_tui.db.connection import Database
 from spaces_tui.engine import reservations
@@ -20,14 +20,6 @@ from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.screens.help import HelpScreen
 from spaces_tui.tui.screens.home import TimelineScreen
 from spaces_tui.tui.timeline import Cell, Timeline
-
-ZONE = "Europe/London"
-TODAY = date(2026, 11, 24)  # a Tuesday
-SIZE = (80, 24)
-
-
-def fixed_clock(zone: str) -> pendulum.DateTime:
-    return pendulum.datetime(2026, 11, 24, 11, 15, tz=ZONE).in_timezone(zone)
 
 
 @pytest.fixture(scope="module")
@@ -50,23 +42,6 @@ def database_url(scratch, demo_template):
 @pytest.fixture
 def venue(db):
     return db
-
-
-def make_app(db, *, listen: bool = False) -> SpacesApp:
-    return SpacesApp(db, zone=ZONE, clock=fixed_clock, listen=listen)
-
-
-async def settle(pilot) -> None:
-    """Lets database work in threads finish and the screen catch up."""
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
-def home(app: SpacesApp) -> TimelineScreen:
-    screen = app.screen_stack[1]
-    assert isinstance(screen, TimelineScreen)
-    return screen
 
 
 def where_text(app: SpacesApp) -> str:

@@ -19,8 +19,11 @@ from spaces_tui.engine.errors import SpacesError
 from spaces_tui.engine.models import Event
 from spaces_tui.tui.commands import SpacesCommands
 from spaces_tui.tui.messages import EventsArrived
+from spaces_tui.tui.screens.blackouts import BlackoutsScreen
 from spaces_tui.tui.screens.help import HelpScreen
 from spaces_tui.tui.screens.home import TimelineScreen
+from spaces_tui.tui.screens.queue import ApprovalQueue
+from spaces_tui.tui.screens.resources import ResourcesScreen
 
 T = TypeVar("T")
 Clock = Callable[[str], pendulum.DateTime]
@@ -35,6 +38,11 @@ class SpacesApp(App[None]):
     BINDINGS = [
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
+        # Not in the footer (the timeline's keys fill 80 columns); the timeline's "awaiting you
+        # (a)" line, the help and the palette name it.
+        Binding("a", "approval_queue", "Queue", show=False),
+        Binding("b", "open_screen('blackouts')", "Blackouts", show=False),
+        Binding("R", "open_screen('resources')", "Resources", show=False),
     ]
 
     def __init__(
@@ -75,6 +83,16 @@ class SpacesApp(App[None]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def action_approval_queue(self) -> None:
+        if not isinstance(self.screen, ApprovalQueue):
+            self.push_screen(ApprovalQueue())
+
+    def action_open_screen(self, name: str) -> None:
+        """b: the blackouts screen, R: the resources screen (once each on the stack)."""
+        screen = {"blackouts": BlackoutsScreen, "resources": ResourcesScreen}[name]
+        if not isinstance(self.screen, screen):
+            self.push_screen(screen())
 
     # --- database work, off the UI thread -----------------------------------------------------
 

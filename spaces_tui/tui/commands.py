@@ -26,12 +26,21 @@ class SpacesCommands(Provider):
                 return screen
         return None
 
+    def _approval_queue(self) -> None:
+        self.app.action_approval_queue()  # type: ignore[attr-defined]
+
+    def _open(self, name: str) -> None:
+        self.app.action_open_screen(name)  # type: ignore[attr-defined]
+
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
         home = self._home()
         if home is None:
             return []
         fixed = [
             ("New booking", home.action_new_booking, "book the resource and time at the cursor"),
+            ("Approval queue", self._approval_queue, "decide what waits for you (a)"),
+            ("Blackouts", partial(self._open, "blackouts"), "maintenance, holds, breaks (b)"),
+            ("Resources", partial(self._open, "resources"), "approval, approvers, stalls (R)"),
             ("Go to date", home.action_go_to_date, "show another day or week"),
             ("Today", home.action_today, "back to today"),
             ("Day view", partial(home.action_scale, "day"), "one day, 30-minute columns"),
@@ -44,7 +53,7 @@ class SpacesCommands(Provider):
         return fixed + jumps
 
     async def discover(self) -> Hits:
-        for name, action, help_text in self._commands()[:5]:
+        for name, action, help_text in self._commands()[:8]:
             yield DiscoveryHit(name, action, help=help_text)
 
     async def search(self, query: str) -> Hits:

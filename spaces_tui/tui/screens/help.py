@@ -32,8 +32,23 @@ KEYS = """\
 [b]Details[/b]
   a approve  r reject  c cancel  l lift a blackout  escape back
 
+[b]Approval queue[/b] (a)
+  ↑↓  j k         move between requests
+  y               approve the request (or every marked one)
+  r               reject it (or every marked one): asks why
+  space           mark / unmark the request and move on
+  enter           open its details and history
+  f               filter: awaiting you / all pending
+  s               sort: oldest first, by resource, by start time
+  escape          back to the timeline
+  ⚠ stalled: waited longer than its resource allows; ! what to check first
+
 [b]Anywhere[/b]
-  ctrl+p          command palette: jump to a resource, go to a date, new booking
+  a               the approval queue (the timeline says how many await you)
+  b               blackouts: s status  k kind  / resource  n new  l lift
+  R               resources: p approval  + / - approver  t stall threshold
+  ctrl+p          command palette: jump to a resource, go to a date, new booking,
+                  the approval queue
   ?               this help        q  quit
 
 [b]Cells[/b]

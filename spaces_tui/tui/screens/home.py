@@ -8,10 +8,11 @@ import pendulum
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
-from spaces_tui.engine import reservations
+from spaces_tui.engine import approvals, reservations
 from spaces_tui.engine.calendar import Window, load_window
 from spaces_tui.engine.models import Blackout, Reservation
 from spaces_tui.tui.grid import DAY, WEEK, ZOOMED, Grid, Scale
@@ -51,10 +52,13 @@ class TimelineScreen(Screen[None]):
         self.window: Window | None = None
         self._reload_timer = None
         self._placed = False  # the cursor is put at "now" once, on the first load
+        self._counts = 0  # a count's ticket: only the newest one is shown
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(id="where")
+        with Horizontal(id="where-bar"):
+            yield Static(id="where")
+            yield Static(id="awaiting")
         yield Input(placeholder="filter: name or kind (enter keeps it, escape clears)", id="filter")
         yield Timeline(id="timeline")
         yield Static(LEGEND, id="legend")
@@ -86,6 +90,24 @@ class TimelineScreen(Screen[None]):
             group="timeline",
             exclusive=True,
         )
+        self.count_awaiting()
+
+    def count_awaiting(self) -> None:
+        """How many requests wait for this actor's decision: '⚑ 3 awaiting you (a)'."""
+        self._counts += 1
+        ticket, db, now = self._counts, self.app.db, self.app.now()
+        self.app.db_call(
+            lambda: len(approvals.pending_requests(db, now=now, mine_only=True)),
+            lambda count: self._show_awaiting(ticket, count),
+            group="awaiting",
+        )
+
+    def _show_awaiting(self, ticket: int, count: int) -> None:
+        if ticket != self._counts:
+            return  # a newer count is on its way
+        awaiting = self.query_one("#awaiting", Static)
+        awaiting.update(f"⚑ {count} awaiting you (a)" if count else "")
+        awaiting.set_class(count > 0, "some")
 
     def _loaded(self, window: Window) -> None:
         origin = self.origin
@@ -152,6 +174,8 @@ class TimelineScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.timeline.focus()
+        # Decisions made on a screen above show at once, without waiting for the event bus.
+        self.count_awaiting()
 
     # --- keys -------------------------------------------------------------------------------
 

@@ -1,0 +1,649 @@
+"""Blackouts, first class: every maintenance slot, hold and break in one list, filtered by status,
+kind and resource; a form that adds one (and, if asked, cancels the bookings in its way in the
+same transaction); lifting one early; its details and history on enter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import pendulum
+from rich.markup import escape
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.suggester import SuggestFromList
+from textual.timer import Timer
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
+
+from spaces_tui.engine import blackouts, resources
+from spaces_tui.engine.blackouts import KINDS, STATUSES
+from spaces_tui.engine.errors import BadInput, Conflict, PermissionDenied, SpacesError
+from spaces_tui.engine.models import Blackout, Obstacle, Reservation, Resource
+from spaces_tui.engine.times import format_duration, format_moment, parse_period
+from spaces_tui.tui.messages import EventsArrived
+from spaces_tui.tui.screens.details import DetailsScreen
+
+RELOAD_DELAY = 0.1  # seconds: a burst of events becomes one reload
+STATUS_CHOICES = ("active", "lifted", "all")
+KIND_CHOICES = ("all", *KINDS)
+
+# Column widths that keep the table inside 80 columns; the lines under the table have it all.
+RESOURCE_WIDTH = 12
+REASON_WIDTH = 12
+WHO_WIDTH = 8
+LISTED_AT_MOST = 5  # bookings in the way named in the form; the rest are counted
+
+
+# --- what a row says ---------------------------------------------------------------------------
+
+
+def shortened(value: str, width: int) -> str:
+    return value if len(value) <= width else value[: width - 1] + "…"
+
+
+def when_text(start: datetime, end: datetime, this_year: int) -> str:
+    """A period, compact, in the times' own zone: '26 Nov 08:00-14:00', or both days when it
+    crosses midnight; the year only when it is not this one."""
+    day = "%d %b" if start.year == this_year else "%d %b %Y"
+    if start.date() == end.date():
+        return f"{start.strftime(day)} {start:%H:%M}-{end:%H:%M}"
+    return f"{start.strftime(day)} {start:%H:%M}-{end.strftime(day)} {end:%H:%M}"
+
+
+def lifted_text(blackout: Blackout) -> str:
+    """Who lifted it and when, in its resource's zone; empty while it is active."""
+    if blackout.lifted_by is None or blackout.lifted_at is None:
+        return ""
+    return f"lifted by {blackout.lifted_by}, {blackout.lifted_at:%d %b %Y %H:%M}"
+
+
+def row_cells(blackout: Blackout, this_year: int) -> list[Text]:
+    # Lifted ones are dimmed, and say so in words too, for a monochrome terminal.
+    style = "dim" if blackout.status == "lifted" else ""
+    values = [
+        shortened(blackout.resource, RESOURCE_WIDTH),
+        when_text(blackout.start, blackout.end, this_year),
+        blackout.kind,
+        shortened(blackout.reason, REASON_WIDTH),
+        shortened(blackout.created_by, WHO_WIDTH),
+        blackout.status,  # who lifted it, and when: under the table, for the selected row
+    ]
+    return [Text(value, style=style) for value in values]
+
+
+def detail_text(blackout: Blackout) -> str:
+    """The selected blackout in full, for the three lines under the table."""
+    when = when_text(blackout.start, blackout.end, 0)
+    length = format_duration(blackout.end - blackout.start)
+    lifted = lifted_text(blackout)
+    return "\n".join(
+        [
+            f"[b]#{blackout.id} {escape(blackout.reason)}[/b] · {blackout.kind}"
+            f" · {escape(blackout.resource)}",
+            f"{when} {blackout.timezone} ({length})",
+            f"set by {escape(blackout.created_by)}" + (f" · {escape(lifted)}" if lifted else ""),
+        ]
+    )
+
+
+# --- the filters -------------------------------------------------------------------------------
+
+
+def next_choice(choices: tuple[str, ...], current: str) -> str:
+    return choices[(choices.index(current) + 1) % len(choices)]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the list shows: status and kind are asked of the engine; the resource filter is a
+    part of a name, applied as the user types, without a round trip."""
+
+    status: str = "active"
+    kind: str = "all"
+    resource: str = ""
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        return STATUSES if self.status == "all" else (self.status,)
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return KINDS if self.kind == "all" else (self.kind,)
+
+    def shows(self, blackout: Blackout) -> bool:
+        return self.resource.strip().casefold() in blackout.resource.casefold()
+
+    def describe(self, shown: int) -> str:
+        resource = escape(repr(self.resource.strip())) if self.resource.strip() else "any"
+        count = f"{shown} blackout{'' if shown == 1 else 's'}"
+        return (
+            f"[b]Blackouts[/b] · status [b]{self.status}[/b] (s) · kind [b]{self.kind}[/b] (k)"
+            f" · resource [b]{resource}[/b] (/) · {count}"
+        )
+
+
+# --- the list ----------------------------------------------------------------------------------
+
+
+class BlackoutsScreen(Screen[None]):
+    """Every blackout, filtered; n adds one, l lifts the selected one, enter shows it in full."""
+
+    DEFAULT_CSS = """
+    BlackoutsScreen #blackout-filters {
+        height: 1;
+        padding: 0 1;
+        background: $boost;
+    }
+    BlackoutsScreen #resource-filter {
+        height: 3;
+        border: tall $accent;
+    }
+    BlackoutsScreen #blackout-table {
+        height: 1fr;
+        scrollbar-size-vertical: 1;
+    }
+    BlackoutsScreen #blackout-detail {
+        height: 3;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape", "close", "Back"),
+        Binding("n", "new", "New"),
+        Binding("l", "lift", "Lift"),
+        Binding("s", "cycle_status", "Status"),
+        Binding("k", "cycle_kind", "Kind"),
+        Binding("slash", "filter", "Resource"),
+        Binding("enter", "open_details", "Details", show=False),
+        Binding("r", "reload", "Refresh", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filters = Filters()
+        self.listed: list[Blackout] = []  # as the engine gave them (status and kind applied)
+        self.shown: list[Blackout] = []  # the rows of the table, the resource filter applied
+        self._reload_timer: Timer | None = None
+        self._placed = False  # the cursor goes to the first one not yet over, once
+        self._wanted: int | None = None  # a blackout just added: the cursor goes to it
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="blackout-filters")
+        yield Input(
+            placeholder="resource name (enter keeps it, escape clears)", id="resource-filter"
+        )
+        yield DataTable(cursor_type="row", zebra_stripes=True, id="blackout-table")
+        yield Static(id="blackout-detail")
+        yield Footer()
+
+    @property
+    def table(self) -> DataTable[Text]:
+        return self.query_one("#blackout-table", DataTable)
+
+    @property
+    def selected(self) -> Blackout | None:
+        row = self.table.cursor_row
+        return self.shown[row] if 0 <= row < len(self.shown) else None
+
+    def on_mount(self) -> None:
+        self.table.add_columns("Resource", "When", "Kind", "Reason", "Set by", "Status")
+        self.query_one("#resource-filter").display = False
+        self.table.focus()
+        self._describe()
+        self.load()
+
+    # --- loading ----------------------------------------------------------------------------
+
+    def load(self) -> None:
+        asked = self.filters
+        db = self.app.db
+        self.app.db_call(
+            lambda: blackouts.list_blackouts(db, statuses=asked.statuses, kinds=asked.kinds),
+            lambda listed: self._loaded(asked, listed),
+            group="blackouts",
+            exclusive=True,
+        )
+
+    def _loaded(self, asked: Filters, listed: list[Blackout]) -> None:
+        if (asked.status, asked.kind) != (self.filters.status, self.filters.kind):
+            return  # the filters changed while this was loading; their own answer is coming
+        self.listed = listed
+        self._show()
+
+    def _show(self) -> None:
+        """Fills the table from listed, keeping the cursor on the same blackout if it can."""
+        wanted, self._wanted = self._wanted, None
+        keep = wanted or (self.selected.id if self.selected else None)
+        row = self.table.cursor_row
+        self.shown = [blackout for blackout in self.listed if self.filters.shows(blackout)]
+        this_year = self.app.now().year
+        self.table.clear()
+        for blackout in self.shown:
+            self.table.add_row(*row_cells(blackout, this_year), key=str(blackout.id))
+        self.table.move_cursor(row=self._cursor_row(keep, row), animate=False)
+        self._describe()
+
+    def _cursor_row(self, keep: int | None, row: int) -> int:
+        ids = [blackout.id for blackout in self.shown]
+        if not self._placed and self.shown:
+            # The first time: the first one not yet over, so the past scrolls out of the way.
+            self._placed = True
+            now = self.app.now()
+            return next((i for i, b in enumerate(self.shown) if b.end > now), len(ids) - 1)
+        if keep in ids:
+            return ids.index(keep)
+        return max(0, min(row, len(ids) - 1))
+
+    def _describe(self) -> None:
+        self.query_one("#blackout-filters", Static).update(self.filters.describe(len(self.shown)))
+        chosen = self.selected
+        self.query_one("#blackout-detail", Static).update(
+            detail_text(chosen) if chosen else "[dim]No blackout here: n adds one.[/]"
+        )
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self._describe()
+
+    # --- live refresh -----------------------------------------------------------------------
+
+    def on_events_arrived(self, _message: EventsArrived) -> None:
+        if self._reload_timer is None:
+            self._reload_timer = self.set_timer(RELOAD_DELAY, self._reload_now)
+
+    def _reload_now(self) -> None:
+        self._reload_timer = None
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        self.table.focus()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    # --- filters ----------------------------------------------------------------------------
+
+    def action_cycle_status(self) -> None:
+        self._filter_by(status=next_choice(STATUS_CHOICES, self.filters.status))
+
+    def action_cycle_kind(self) -> None:
+        self._filter_by(kind=next_choice(KIND_CHOICES, self.filters.kind))
+
+    def _filter_by(self, **changes: str) -> None:
+        self.filters = replace(self.filters, **changes)
+        self._describe()
+        self.load()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#resource-filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#resource-filter")
+    def _resource_filter_changed(self, event: Input.Changed) -> None:
+        self.filters = replace(self.filters, resource=event.value)
+        self._show()
+
+    @on(Input.Submitted, "#resource-filter")
+    def _resource_filter_kept(self) -> None:
+        self.table.focus()
+
+    def _clear_resource_filter(self) -> None:
+        box = self.query_one("#resource-filter", Input)
+        box.value = ""
+        box.display = False
+        self.table.focus()
+
+    def action_close(self) -> None:
+        # escape in the filter box clears the filter; anywhere else it leaves the screen.
+        if self.query_one("#resource-filter", Input).has_focus:
+            self._clear_resource_filter()
+        else:
+            self.dismiss(None)
+
+    # --- opening, adding, lifting -----------------------------------------------------------
+
+    @on(DataTable.RowSelected)
+    def action_open_details(self) -> None:
+        chosen = self.selected
+        if chosen is not None:
+            self.app.push_screen(DetailsScreen(chosen), lambda _closed: self.load())
+
+    def action_new(self) -> None:
+        self.app.push_screen(BlackoutForm(self.app.now()), self._added)
+
+    def _added(self, added: Blackout | None) -> None:
+        if added is not None:
+            self._wanted = added.id
+        self.load()
+
+    def action_lift(self) -> None:
+        chosen = self.selected
+        if chosen is None:
+            self.notify("Nothing to lift: select a blackout.", timeout=4)
+            return
+        if chosen.status != "active":
+            self.notify(f"#{chosen.id} is already lifted.", severity="warning", timeout=4)
+            return
+        question = (
+            f"Lift blackout #{chosen.id} {chosen.reason!r} on {chosen.resource},"
+            f" {when_text(chosen.start, chosen.end, 0)}? Its time becomes bookable again."
+        )
+        self.app.push_screen(
+            YesNoPrompt(question, "Lift"), lambda yes: self._lift(chosen) if yes else None
+        )
+
+    def _lift(self, chosen: Blackout) -> None:
+        db = self.app.db
+        self.app.db_call(lambda: blackouts.lift_blackout(db, chosen.id), self._lifted)
+
+    def _lifted(self, lifted: Blackout) -> None:
+        self.notify(f"Lifted #{lifted.id} {lifted.reason!r} on {lifted.resource}.")
+        self.load()
+
+
+# --- a yes or no -------------------------------------------------------------------------------
+
+
+class YesNoPrompt(ModalScreen[bool]):
+    """Asks before doing something that is not undone by a key: y does it, n or escape not."""
+
+    BINDINGS = [
+        Binding("y", "dismiss(True)", "Yes"),
+        Binding("n,escape", "dismiss(False)", "No"),
+    ]
+
+    def __init__(self, question: str, action: str) -> None:
+        super().__init__()
+        self.question = question
+        self.action_label = action
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Are you sure?", classes="dialog-title")
+            yield Static(escape(self.question), id="question")
+            with Horizontal(classes="buttons"):
+                yield Button(f"{self.action_label} (y)", variant="warning", id="yes")
+                yield Button("Back (n)", id="no")
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+# --- the form ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """The form's fields, as the engine's add_blackout takes them (it reads the times)."""
+
+    resource: str
+    start: str
+    end: str
+    kind: str
+    reason: str
+
+
+def booking_line(obstacle: Obstacle, this_year: int) -> str:
+    """A booking in the way, on one line where it fits: what, where, when and whose."""
+    when = when_text(obstacle.start, obstacle.end, this_year)
+    pending = " (pending)" if obstacle.status == "pending" else ""
+    return (
+        f"[yellow]×[/] #{obstacle.id} [b]{escape(obstacle.title)}[/b]{pending}"
+        f" · {escape(obstacle.resource)} · {when} · by {escape(obstacle.who)}"
+    )
+
+
+def booking_lines(obstacles: list[Obstacle], this_year: int) -> list[str]:
+    """The first few bookings in the way and a count of the rest, so that the form's buttons
+    stay on an 80x24 screen however many there are."""
+    lines = [booking_line(obstacle, this_year) for obstacle in obstacles[:LISTED_AT_MOST]]
+    if len(obstacles) > LISTED_AT_MOST:
+        lines.append(f"[dim]… and {len(obstacles) - LISTED_AT_MOST} more[/]")
+    return lines
+
+
+def cancelled_text(cancelled: list[Reservation]) -> str:
+    if not cancelled:
+        return ""
+    count = len(cancelled)
+    return f" Cancelled {count} booking{'' if count == 1 else 's'} in its way."
+
+
+class BlackoutForm(ModalScreen[Blackout | None]):
+    """A new blackout. Active bookings in its way are listed; pressing again (or the button that
+    names them) cancels them with it, in one transaction, if this actor may cancel them all."""
+
+    DEFAULT_CSS = """
+    BlackoutForm .when {
+        height: auto;
+    }
+    BlackoutForm .when Vertical {
+        height: auto;
+        width: 1fr;
+        margin-right: 1;
+    }
+    BlackoutForm #kind {
+        width: 100%;
+    }
+    BlackoutForm #hint {
+        max-height: 10;
+        overflow-y: auto;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Close"),
+        Binding("ctrl+s", "save", "Black out"),
+    ]
+
+    def __init__(self, now: pendulum.DateTime) -> None:
+        super().__init__()
+        self.now = now
+        self.known: dict[str, Resource] = {}
+        self.in_the_way: list[Obstacle] = []  # shown for the fields as they are; pressing again
+        # cancels them. Any change to the form empties it: the list no longer describes it.
+        self.saving = False
+
+    def compose(self) -> ComposeResult:
+        start = self.now.add(hours=1).start_of("hour")
+        with Vertical(classes="dialog blackout-form"):
+            yield Label("New blackout", classes="dialog-title")
+            yield Label("Resource")
+            yield Input(placeholder="name (type to search)", id="resource")
+            with Horizontal(classes="when"):
+                with Vertical():
+                    yield Label("Start")
+                    yield Input(
+                        value=start.format("YYYY-MM-DD HH:mm"),
+                        placeholder="2026-12-01 14:00",
+                        id="start",
+                    )
+                with Vertical():
+                    yield Label("End, time or +duration")
+                    yield Input(value="+1h", placeholder="16:30 or +90m", id="end")
+                with Vertical():
+                    yield Label("Kind")
+                    yield Select(
+                        [(kind, kind) for kind in KINDS],
+                        value=KINDS[0],
+                        allow_blank=False,
+                        compact=True,
+                        id="kind",
+                    )
+            yield Label("Reason (required)")
+            yield Input(placeholder="why it is closed (kept with it)", id="reason")
+            yield Static("", id="hint")
+            with Horizontal(classes="buttons"):
+                yield Button("Black out (ctrl+s)", variant="primary", id="save")
+                yield Button("", variant="error", id="override")
+                yield Button("Close (esc)", id="close")
+
+    def on_mount(self) -> None:
+        self.query_one("#override").display = False
+        self.query_one("#resource", Input).focus()
+        self.app.db_call(lambda: resources.list_resources(self.app.db), self._got_resources)
+
+    def _got_resources(self, listed: list[Resource]) -> None:
+        self.known = {resource.name: resource for resource in listed if resource.active}
+        names = sorted(self.known, key=str.casefold)
+        self.query_one("#resource", Input).suggester = SuggestFromList(names, case_sensitive=False)
+        self._preview()
+
+    # --- reading the form ---------------------------------------------------------------------
+
+    def _value(self, field: str) -> str:
+        return self.query_one(f"#{field}", Input).value.strip()
+
+    def wanted(self) -> Wanted:
+        """The form as a request; BadInput says what to fill in. The engine checks the rest."""
+        if not self._value("resource"):
+            raise BadInput("Which resource? Type its name.")
+        if not self._value("start"):
+            raise BadInput("When does it start? e.g. 2026-12-01 14:00")
+        if not self._value("reason"):
+            raise BadInput("Give a reason: people whose bookings it blocks will read it.")
+        kind = self.query_one("#kind", Select).value
+        return Wanted(
+            self._value("resource"),
+            self._value("start"),
+            self._value("end") or "+1h",
+            str(kind),
+            self._value("reason"),
+        )
+
+    def _resource(self) -> Resource | None:
+        name = self._value("resource").casefold()
+        return next((r for r in self.known.values() if r.name.casefold() == name), None)
+
+    # --- what the fields say, as they are typed ----------------------------------------------
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def _changed(self) -> None:
+        self._forget_conflict()
+        self._preview()
+
+    def _preview(self) -> None:
+        """The period read in the resource's zone, or what cannot be read. No database call:
+        what is in the way is asked when the form is sent (see the report on a missing check)."""
+        resource = self._resource()
+        if resource is None:
+            name = self._value("resource")
+            problem = f"No resource is called {name!r}." if name and self.known else ""
+            self._hint(f"[dim]{escape(problem or 'Type a resource, a start and an end.')}[/]", "")
+            return
+        try:
+            start, end = parse_period(
+                self._value("start"), self._value("end") or "+1h", resource.timezone
+            )
+        except BadInput as problem:
+            self._hint(f"[dim]{escape(str(problem))}[/]", "incomplete")
+            return
+        length = format_duration(end - start)
+        self._hint(
+            f"{escape(resource.name)}: {format_moment(start)} to {format_moment(end)}"
+            f" {resource.timezone} ({length}), and everything inside it",
+            "",
+        )
+
+    def _hint(self, text: str, state: str) -> None:
+        hint = self.query_one("#hint", Static)
+        hint.update(text)
+        hint.set_classes(state)
+
+    # --- sending it ---------------------------------------------------------------------------
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        # Pressed again over a listed conflict: that is the go-ahead to cancel what is listed.
+        self._submit(cancel_conflicting=bool(self.in_the_way))
+
+    @on(Button.Pressed, "#override")
+    def _override(self) -> None:
+        self._submit(cancel_conflicting=True)
+
+    @on(Button.Pressed, "#close")
+    def _close(self) -> None:
+        self.dismiss(None)
+
+    def _submit(self, *, cancel_conflicting: bool) -> None:
+        if self.saving:
+            return  # one request at a time: a second press would race the first
+        try:
+            wanted = self.wanted()
+        except BadInput as problem:
+            self._hint(f"[red]{escape(str(problem))}[/]", "problem")
+            return
+        self.saving = True
+        db = self.app.db
+        self.app.db_call(
+            lambda: blackouts.add_blackout(
+                db,
+                wanted.resource,
+                wanted.start,
+                wanted.end,
+                wanted.reason,
+                kind=wanted.kind,
+                cancel_conflicting=cancel_conflicting,
+            ),
+            self._saved,
+            failed=self._refused,
+            group="blackout-form",
+        )
+
+    def _saved(self, outcome: tuple[Blackout, list[Reservation]]) -> None:
+        self.saving = False
+        blackout, cancelled = outcome
+        when = when_text(blackout.start, blackout.end, 0)
+        self.app.notify(
+            f"Blacked out {blackout.resource}, {when}: {blackout.reason!r}"
+            f" (#{blackout.id}).{cancelled_text(cancelled)}"
+        )
+        self.dismiss(blackout)
+
+    def _refused(self, error: SpacesError) -> None:
+        self.saving = False
+        if isinstance(error, Conflict) and error.obstacles:
+            self._show_conflict(error.obstacles)
+        elif isinstance(error, PermissionDenied) and self.in_the_way:
+            self._show_refusal(error)
+        else:
+            self._forget_conflict()
+            self._hint(f"[red]{escape(str(error))}[/]", "problem")
+
+    def _show_conflict(self, obstacles: list[Obstacle]) -> None:
+        """What is in the way, and the offer to cancel it with the blackout."""
+        self.in_the_way = list(obstacles)
+        count = len(obstacles)
+        plural = "" if count == 1 else "s"
+        lines = [f"[red]✗ {count} active booking{plural} in the way[/]:"]
+        lines += booking_lines(obstacles, self.now.year)
+        lines.append(f"ctrl+s again cancels {'it' if count == 1 else 'them'} with the blackout.")
+        self._hint("\n".join(lines), "conflict")
+        override = self.query_one("#override", Button)
+        override.label = f"Cancel {'this' if count == 1 else 'these'} {count} booking{plural}"
+        override.label += " and black out (ctrl+s)"
+        override.display = True
+        self.query_one("#save").display = False
+
+    def _show_refusal(self, error: SpacesError) -> None:
+        """The database would not cancel one of them for this actor; nothing was written."""
+        lines = [f"[red]✗ Not allowed: {escape(str(error))}[/]", "Nothing was changed."]
+        lines += booking_lines(self.in_the_way, self.now.year)
+        self._forget_conflict()
+        self._hint("\n".join(lines), "problem")
+
+    def _forget_conflict(self) -> None:
+        self.in_the_way = []
+        self.query_one("#override").display = False
+        self.query_one("#save").display = True

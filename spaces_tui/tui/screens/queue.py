@@ -1,0 +1,417 @@
+"""The approval queue: pending requests, oldest first, decided from the keyboard one at a time
+or many at once, with what each one risks and how long it has waited."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.markup import escape
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Header, Static
+
+from spaces_tui.engine import approvals
+from spaces_tui.engine.approvals import Outcome, Request
+from spaces_tui.engine.models import Reservation
+from spaces_tui.engine.times import format_duration, format_period
+from spaces_tui.tui.messages import EventsArrived
+from spaces_tui.tui.screens.details import DetailsScreen
+from spaces_tui.tui.screens.prompts import ask_why_then
+
+MARK = "●"  # a marked row: y and r act on every marked row
+STALLED = "⚠"  # waited longer than its resource allows; a glyph, so it shows without colour
+RISK = "!"
+RELOAD_DELAY = 0.1  # seconds: a burst of events becomes one reload
+
+SORT_LABELS = {"oldest": "oldest first", "resource": "by resource", "start": "by start time"}
+FILTER_LABELS = {True: "Awaiting you", False: "All pending"}
+PAST = {"approve": "Approved", "reject": "Rejected"}
+
+# Widths that keep every column on an 80-column terminal; the lines under the table say it all.
+RESOURCE_WIDTH = 14
+BOOKER_WIDTH = 10
+APPROVERS_MIN_WIDTH = 8  # the last column takes what is left, but never less than this
+CELL_PADDING = 2  # a DataTable cell's padding, one each side
+SCROLLBAR = 1
+
+COLUMNS = (
+    ("", "mark"),
+    ("When", "when"),
+    ("Resource", "resource"),
+    ("By", "by"),
+    ("Waited", "waited"),
+    ("Risk", "risk"),
+    ("Approvers", "approvers"),
+)
+
+
+# --- what a row says ---------------------------------------------------------------------------
+
+
+def shortened(value: str, width: int) -> str:
+    return value if len(value) <= width else value[: width - 1] + "…"
+
+
+def short_when(reservation: Reservation) -> str:
+    """'Tue 1 Dec 10:00-12:00' in the resource's zone; a request across midnight is its start
+    and length ('Tue 1 Dec 22:00 +4h'), which stays narrow."""
+    start, end = reservation.start, reservation.end
+    day = start.format("ddd D MMM HH:mm")
+    if start.date() == end.date():
+        return f"{day}-{end.format('HH:mm')}"
+    return f"{day} +{format_duration(end - start)}"
+
+
+def waited_text(request: Request) -> str:
+    waited = format_duration(request.waited)
+    return f"{STALLED} {waited}" if request.stalled else waited
+
+
+def risk_text(request: Request) -> str:
+    return f"{RISK} {len(request.risks)}" if request.risks else ""
+
+
+def approvers_text(request: Request) -> str:
+    return ", ".join(request.approvers) or "nobody"
+
+
+def row_values(request: Request, marked: bool) -> list[str]:
+    """One table row as plain strings (styled by the screen)."""
+    reservation = request.reservation
+    return [
+        MARK if marked else " ",
+        short_when(reservation),
+        shortened(reservation.resource, RESOURCE_WIDTH),
+        shortened(reservation.booked_by, BOOKER_WIDTH),
+        waited_text(request),
+        risk_text(request),
+        approvers_text(request),
+    ]
+
+
+def fit_last_column(rows: list[list[str]], width: int) -> list[list[str]]:
+    """The rows with their last column (the approvers) cut to what the others leave of width, so
+    the table never scrolls sideways; the line under it names every approver."""
+    widths = [
+        max([cell_len(label), *(cell_len(row[column]) for row in rows)])
+        for column, (label, _key) in enumerate(COLUMNS[:-1])
+    ]
+    room = width - sum(widths) - CELL_PADDING * len(COLUMNS)
+    room = max(APPROVERS_MIN_WIDTH, room)
+    return [[*row[:-1], shortened(row[-1], room)] for row in rows]
+
+
+def detail_text(request: Request | None, mine_only: bool) -> str:
+    """The request under the cursor in full: what, where, when (with the zone), who asked, how
+    long it has waited against its threshold, who may decide it, and every risk."""
+    if request is None:
+        if mine_only:
+            return "Nothing waits for you. f shows every pending request."
+        return "Nothing is pending."
+    booking = request.reservation
+    when = f"{format_period(booking.start, booking.end)} ({booking.timezone})"
+    waited = f"waited {format_duration(request.waited)}"
+    if request.stalled:
+        waited = f"{STALLED} stalled: {waited}, over its {format_duration(request.stall_after)}"
+    who = f"approvers: {approvers_text(request)}"
+    if not request.may_decide:
+        who += " (not you)"
+    lines = [
+        f"#{booking.id} {booking.title!r} · {booking.resource} · {when}",
+        f"by {booking.booked_by} · {waited} · {who}",
+        *(f"{RISK} {risk}" for risk in request.risks),
+    ]
+    return "\n".join(lines)
+
+
+def where_text(requests: Sequence[Request], mine_only: bool, sort: str, marked: int) -> str:
+    """The line above the table: which requests, in which order, and how many of what."""
+    count = len(requests)
+    parts = [
+        f"[b]{FILTER_LABELS[mine_only]}[/b]",
+        SORT_LABELS[sort],
+        f"{count} request{'' if count == 1 else 's'}",
+    ]
+    stalled = sum(1 for request in requests if request.stalled)
+    if stalled:
+        parts.append(f"{STALLED} {stalled} stalled")
+    if marked:
+        parts.append(f"{MARK} {marked} marked")
+    return " · ".join(parts)
+
+
+# --- what a decision says ----------------------------------------------------------------------
+
+
+def outcome_summary(
+    decision: str, outcomes: Sequence[Outcome], requests: dict[int, Request]
+) -> str:
+    """One line for the whole decision: 'Approved 3; 1 failed', or for a single request what
+    happened to it."""
+    done = [outcome for outcome in outcomes if outcome.error is None]
+    failed = len(outcomes) - len(done)
+    if len(outcomes) == 1 and done:
+        return f"{PAST[decision]} {describe_request(done[0].reservation_id, requests)}."
+    summary = f"{PAST[decision]} {len(done)}"
+    return f"{summary}; {failed} failed" if failed else summary
+
+
+def failure_messages(outcomes: Sequence[Outcome], requests: dict[int, Request]) -> list[str]:
+    """One message per refusal, naming the request and saying why (the engine's own words,
+    e.g. 'reservation 12 was already rejected by sam at 2026-12-01 14:02: clashes')."""
+    return [
+        f"{describe_request(outcome.reservation_id, requests)}: {outcome.error}"
+        for outcome in outcomes
+        if outcome.error is not None
+    ]
+
+
+def describe_request(reservation_id: int, requests: dict[int, Request]) -> str:
+    request = requests.get(reservation_id)
+    if request is None:
+        return f"#{reservation_id}"
+    booking = request.reservation
+    return f"#{booking.id} {booking.title!r} on {booking.resource}"
+
+
+# --- the screen --------------------------------------------------------------------------------
+
+
+class QueueTable(DataTable[Text]):
+    """The queue's table; its row styles are component classes, so they live in spaces.tcss."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = DataTable.COMPONENT_CLASSES | {
+        "queue--stalled",
+        "queue--marked",
+        "queue--not-yours",
+    }
+
+
+class ApprovalQueue(Screen[None]):
+    """Pending requests, one row each. Every database call goes through app.db_call, off the UI
+    thread; every change anywhere reloads it, keeping the cursor on the same request."""
+
+    TITLE = "Approval queue"
+    BINDINGS = [
+        Binding("escape", "close", "Back"),
+        Binding("j", "move(1)", "Down", show=False),
+        Binding("k", "move(-1)", "Up", show=False),
+        Binding("y", "decide('approve')", "Approve"),
+        Binding("r", "decide('reject')", "Reject"),
+        Binding("space", "toggle_mark", "Mark"),
+        Binding("f", "toggle_filter", "Filter"),
+        Binding("s", "cycle_sort", "Sort"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mine_only = True
+        self.sort = approvals.SORTS[0]
+        self.requests: list[Request] = []
+        self.marked: set[int] = set()  # reservation ids
+        self._loads = 0  # a load's ticket: only the newest one is shown
+        self._reload_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("loading…", id="queue-where")
+        yield QueueTable(id="queue", cursor_type="row", zebra_stripes=False)
+        yield Static("", id="queue-detail")
+        yield Footer(compact=True)  # every key and the palette fit in 80 columns
+
+    @property
+    def table(self) -> QueueTable:
+        return self.query_one(QueueTable)
+
+    @property
+    def current(self) -> Request | None:
+        """The request under the cursor, if there is one."""
+        row = self.table.cursor_row
+        return self.requests[row] if 0 <= row < len(self.requests) else None
+
+    def on_mount(self) -> None:
+        for label, key in COLUMNS:
+            self.table.add_column(label, key=key)
+        self.table.focus()
+        self.load()
+
+    # --- loading -------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        self._loads += 1
+        ticket, db, now = self._loads, self.app.db, self.app.now()
+        mine_only, sort = self.mine_only, self.sort
+        self.app.db_call(
+            lambda: approvals.pending_requests(db, now=now, mine_only=mine_only, sort=sort),
+            lambda requests: self._loaded(ticket, requests),
+            group="queue",
+        )
+
+    def _loaded(self, ticket: int, requests: list[Request]) -> None:
+        if ticket != self._loads or not self.is_attached:
+            return  # a newer load is on its way, or the screen has been closed
+        keep = self.current.reservation.id if self.current else None
+        row = self.table.cursor_row
+        self.requests = requests
+        # A mark on a request that is no longer listed (decided elsewhere) would act unseen.
+        self.marked &= {request.reservation.id for request in requests}
+        self._show(keep, row)
+
+    def on_resize(self) -> None:
+        if self.requests:  # the approvers' column is cut to the width: cut it again
+            self._show(self.current.reservation.id if self.current else None, 0)
+
+    def _show(self, reservation_id: int | None, row: int) -> None:
+        self._fill_table()
+        self.table.move_cursor(row=self._row_after_reload(reservation_id, row), animate=False)
+        self._describe()
+
+    def _row_after_reload(self, reservation_id: int | None, row: int) -> int:
+        """The same request if it is still listed; else the row where it was, so after a
+        decision the cursor rests on the next request."""
+        for index, request in enumerate(self.requests):
+            if request.reservation.id == reservation_id:
+                return index
+        return max(0, min(row, len(self.requests) - 1))
+
+    def _fill_table(self) -> None:
+        table = self.table
+        table.clear()
+        rows = fit_last_column(
+            [row_values(r, r.reservation.id in self.marked) for r in self.requests],
+            table.size.width - SCROLLBAR,
+        )
+        for request, values in zip(self.requests, rows, strict=True):
+            table.add_row(*self._styled(request, values), key=str(request.reservation.id))
+
+    def _styled(self, request: Request, values: list[str]) -> list[Text]:
+        style = self._row_style(request, request.reservation.id in self.marked)
+        return [Text(value, style=style) for value in values]
+
+    def _row_style(self, request: Request, marked: bool) -> Style:
+        classes = []
+        if not request.may_decide:
+            classes.append("queue--not-yours")
+        if request.stalled:
+            classes.append("queue--stalled")
+        if marked:
+            classes.append("queue--marked")
+        # Combined here, not by Textual (where the last class's text-style would replace the
+        # others'), so a stalled request that is not yours is both bold and dim.
+        styles = (self.table.get_component_rich_style(name, partial=True) for name in classes)
+        return sum(styles, Style())
+
+    def _refresh_row(self, request: Request) -> None:
+        key = str(request.reservation.id)
+        shown = [str(cell) for cell in self.table.get_row(key)]
+        values = [*row_values(request, request.reservation.id in self.marked)[:-1], shown[-1]]
+        for (_label, column), cell in zip(COLUMNS, self._styled(request, values), strict=True):
+            self.table.update_cell(key, column, cell)
+
+    @on(DataTable.RowHighlighted)
+    def _describe(self) -> None:
+        # Text, not markup: titles and reasons are typed by people and may hold brackets.
+        detail = Text(detail_text(self.current, self.mine_only))
+        self.query_one("#queue-detail", Static).update(detail)
+        where = where_text(self.requests, self.mine_only, self.sort, len(self.marked))
+        self.query_one("#queue-where", Static).update(where)
+
+    # --- live refresh --------------------------------------------------------------------------
+
+    def on_events_arrived(self, _message: EventsArrived) -> None:
+        if self._reload_timer is None:
+            self._reload_timer = self.set_timer(RELOAD_DELAY, self._reload_now)
+
+    def _reload_now(self) -> None:
+        self._reload_timer = None
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        self.table.focus()
+
+    # --- keys ----------------------------------------------------------------------------------
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_move(self, rows: int) -> None:
+        if rows > 0:
+            self.table.action_cursor_down()
+        else:
+            self.table.action_cursor_up()
+
+    def action_toggle_mark(self) -> None:
+        request = self.current
+        if request is None:
+            return
+        self.marked ^= {request.reservation.id}
+        self._refresh_row(request)
+        # Like a file manager: space marks and moves on, so a run of rows is a run of spaces.
+        self.table.action_cursor_down()
+        self._describe()
+
+    def action_toggle_filter(self) -> None:
+        self.mine_only = not self.mine_only
+        self.load()
+
+    def action_cycle_sort(self) -> None:
+        sorts = approvals.SORTS
+        self.sort = sorts[(sorts.index(self.sort) + 1) % len(sorts)]
+        self.load()
+
+    @on(DataTable.RowSelected)
+    def _open(self) -> None:
+        request = self.current
+        if request is not None:
+            self.app.push_screen(DetailsScreen(request.reservation), lambda _: self.load())
+
+    # --- deciding ------------------------------------------------------------------------------
+
+    def chosen(self) -> list[Request]:
+        """What y and r act on: every marked request, or else the one under the cursor."""
+        if self.marked:
+            return [r for r in self.requests if r.reservation.id in self.marked]
+        return [self.current] if self.current else []
+
+    def action_decide(self, decision: str) -> None:
+        chosen = self.chosen()
+        if not chosen:
+            self.notify("Nothing to decide here.", timeout=4)
+            return
+        ids = [request.reservation.id for request in chosen]
+        asked = {request.reservation.id: request for request in chosen}
+        db = self.app.db
+
+        def done(outcomes: list[Outcome]) -> None:
+            self._report(decision, outcomes, asked)
+
+        if decision == "approve":
+            self.app.db_call(lambda: approvals.decide_many(db, ids, "approve"), done)
+            return
+        # A rejection always needs a reason: the prompt refuses an empty one.
+        what = describe_request(ids[0], asked) if len(ids) == 1 else f"{len(ids)} requests"
+        ask_why_then(
+            self.app,
+            f"Reject {escape(what)}: why?",  # the prompt reads markup; a title is not markup
+            "Reject",
+            lambda reason: approvals.decide_many(db, ids, "reject", reason),
+            done,
+        )
+
+    def _report(self, decision: str, outcomes: list[Outcome], asked: dict[int, Request]) -> None:
+        failures = failure_messages(outcomes, asked)
+        if len(outcomes) > 1 or not failures:
+            severity = "warning" if failures else "information"
+            summary = outcome_summary(decision, outcomes, asked)
+            self.notify(summary, severity=severity, markup=False)
+        for failure in failures:
+            self.notify(failure, severity="error", timeout=10, markup=False)
+        self.marked.clear()
+        self.load()

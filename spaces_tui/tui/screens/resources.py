@@ -1,0 +1,474 @@
+"""Every resource as a tree, and its approval settings changed from the keyboard: whether it
+needs approval, who approves, and how long a request may wait before it counts as stalled."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from spaces_tui.engine import reservations, resources
+from spaces_tui.engine.errors import BadInput, SpacesError
+from spaces_tui.engine.models import Event, Resource
+from spaces_tui.engine.times import format_duration, parse_duration
+from spaces_tui.tui.messages import EventsArrived
+
+T = TypeVar("T")
+
+PROBLEM_MARK = "!"  # a glyph, so a monochrome terminal shows the problem too
+RELOAD_DELAY = 0.1  # seconds: a burst of events becomes one reload
+APPROVERS_WIDTH = 18  # the detail line under the table names them all
+
+COLUMNS = (
+    ("", "mark"),
+    ("Resource", "name"),
+    ("Kind", "kind"),
+    ("Cap", "capacity"),
+    ("Approval", "approval"),
+    ("Approvers", "approvers"),
+    ("Stall", "stall"),
+    ("Active", "active"),
+)
+
+
+# --- what a row says ---------------------------------------------------------------------------
+
+
+def yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def shortened(value: str, width: int) -> str:
+    return value if len(value) <= width else value[: width - 1] + "…"
+
+
+def row_cells(resource: Resource) -> list[Text]:
+    """One table row: the name indented by its depth in the tree, a mark when it has a problem,
+    and an inactive resource dimmed (its Active column says so in words as well)."""
+    style = "" if resource.active else "dim"
+    values = [
+        "  " * resource.depth + resource.name,
+        resource.kind,
+        str(resource.capacity) if resource.capacity else "-",
+        yes_no(resource.requires_approval),
+        shortened(", ".join(resource.approvers) or "-", APPROVERS_WIDTH),
+        format_duration(resource.stall_after),
+        yes_no(resource.active),
+    ]
+    mark = Text(PROBLEM_MARK, style="bold red") if resource.problems else Text(" ")
+    return [mark, *(Text(value, style=style) for value in values)]
+
+
+def detail_text(resource: Resource) -> Text:
+    """The row under the cursor in full: what it is, who approves, and what is wrong with it."""
+    if resource.requires_approval:
+        who = ", ".join(resource.approvers) or "nobody"
+        approval = f"bookings wait for {who}"
+    else:
+        approval = "bookings are confirmed at once"
+    stall = f"requests stall after {format_duration(resource.stall_after)}"
+    text = Text(f"{resource.name} ({resource.kind}): {approval}; {stall}")
+    if not resource.active:
+        text.append("; inactive")
+    for problem in resource.problems:
+        text.append(f"\n{PROBLEM_MARK} {problem}", style="bold red")
+    return text
+
+
+def summary_text(listed: Sequence[Resource]) -> str:
+    problems = sum(1 for resource in listed if resource.problems)
+    counted = f"{len(listed)} resource{'' if len(listed) == 1 else 's'}"
+    if problems:
+        counted += f" · {PROBLEM_MARK} {problems} with a problem"
+    return f"Resources · {counted}"
+
+
+# --- what a change says ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Changed:
+    """A resource after a change, and how many requests were waiting on it at that moment."""
+
+    resource: Resource
+    pending: int = 0
+
+
+def approval_message(changed: Changed) -> str:
+    resource = changed.resource
+    if resource.requires_approval:
+        message = f"{resource.name} now requires approval: new bookings wait for an approver."
+        if not resource.approvers:
+            message += " It has no approver yet: add one with +."
+        return message
+    message = f"{resource.name} no longer requires approval: new bookings are confirmed at once."
+    # Turning approval off never confirms a request by itself (the database keeps them pending);
+    # people should not have to guess that.
+    if changed.pending:
+        one = changed.pending == 1
+        waiting = (
+            f"{changed.pending} request{'' if one else 's'} waiting {'stays' if one else 'stay'}"
+        )
+        message += f" Nothing pending is confirmed by this: the {waiting} pending"
+        message += " until an approver decides."
+    else:
+        message += " Nothing pending is confirmed by this (none is waiting)."
+    return message
+
+
+def problems_suffix(resource: Resource) -> str:
+    return "".join(f" {PROBLEM_MARK} {problem}." for problem in resource.problems)
+
+
+# --- small dialogs -----------------------------------------------------------------------------
+
+
+class LinePrompt(ModalScreen[T | None]):
+    """Asks for one line. read turns it into a value or raises SpacesError; the error's message
+    is shown in the dialog, so a typo is explained and can be fixed, not raised."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Back")]
+
+    DEFAULT_CSS = """
+    LinePrompt .hint {
+        color: $text-muted;
+    }
+    """
+
+    def __init__(
+        self,
+        question: str,
+        read: Callable[[str], T],
+        *,
+        value: str = "",
+        placeholder: str = "",
+        hint: str = "enter to save, escape to go back",
+    ) -> None:
+        super().__init__()
+        self.question = question
+        self.read = read
+        self.value = value
+        self.placeholder = placeholder
+        self.hint = hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.question, classes="dialog-title")
+            yield Input(value=self.value, placeholder=self.placeholder, id="answer")
+            yield Static("", id="problem", classes="problem")
+            yield Static(self.hint, classes="hint")
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        try:
+            answer = self.read(event.value)
+        except SpacesError as error:
+            self.query_one("#problem", Static).update(str(error))
+            return
+        self.dismiss(answer)
+
+
+class ApproverPicker(ModalScreen[str | None]):
+    """Picks one of a resource's approvers (to remove): arrows and enter, or escape."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Back")]
+
+    DEFAULT_CSS = """
+    ApproverPicker OptionList {
+        height: auto;
+        max-height: 10;
+        border: none;
+        background: $boost;
+    }
+    """
+
+    def __init__(self, resource: Resource) -> None:
+        super().__init__()
+        self.resource = resource
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"Remove which approver of {self.resource.name}?", classes="dialog-title")
+            yield OptionList(*(Option(name, id=name) for name in self.resource.approvers))
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+
+def read_approver(value: str) -> str:
+    name = value.strip()
+    if not name:
+        raise BadInput("an approver needs a name (escape to go back)")
+    return name
+
+
+def read_stall_after(value: str) -> timedelta:
+    return parse_duration(value, "stall threshold")
+
+
+# --- the screen --------------------------------------------------------------------------------
+
+
+class ResourcesScreen(Screen[None]):
+    """The resource tree, one row each, with the approval settings of the row under the cursor
+    changed by key. Every database call goes through app.db_call, off the UI thread."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("j", "move(1)", "Down", show=False),
+        Binding("k", "move(-1)", "Up", show=False),
+        Binding("p", "toggle_approval", "Approval"),
+        # Short labels: with the app's own keys they must fit an 80-column footer.
+        Binding("plus", "add_approver", "Approver"),
+        Binding("minus", "remove_approver", "Approver"),
+        Binding("t", "stall_threshold", "Stall"),
+    ]
+
+    DEFAULT_CSS = """
+    ResourcesScreen #resources-where {
+        height: 1;
+        padding: 0 1;
+        background: $boost;
+    }
+
+    ResourcesScreen #resources {
+        height: 1fr;
+        scrollbar-size-vertical: 1;
+    }
+
+    ResourcesScreen #resource-detail {
+        height: 3;
+        padding: 0 1;
+        border-top: solid $panel;
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.listed: list[Resource] = []
+        self._loads = 0  # a load's ticket: only the newest one is shown
+        self._reload_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Resources · loading…", id="resources-where")
+        yield DataTable(id="resources", cursor_type="row", zebra_stripes=False)
+        yield Static("", id="resource-detail")
+        yield Footer(compact=True)  # every key and the palette fit in 80 columns
+
+    @property
+    def table(self) -> DataTable[Text]:
+        return self.query_one("#resources", DataTable)
+
+    @property
+    def current(self) -> Resource | None:
+        """The resource under the cursor, if there is one."""
+        row = self.table.cursor_row
+        return self.listed[row] if 0 <= row < len(self.listed) else None
+
+    def on_mount(self) -> None:
+        for label, key in COLUMNS:
+            self.table.add_column(label, key=key)
+        self.table.focus()
+        self.load()
+
+    # --- loading -------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        self._loads += 1
+        ticket, db = self._loads, self.app.db
+        self.app.db_call(
+            lambda: resources.list_resources(db),
+            lambda listed: self._loaded(ticket, listed),
+            group="resources",
+        )
+
+    def _loaded(self, ticket: int, listed: list[Resource]) -> None:
+        if ticket != self._loads:
+            return  # a newer load is on its way; this one may already be out of date
+        keep = self.current.id if self.current else None
+        self.listed = listed
+        table = self.table
+        table.clear()
+        for resource in listed:
+            table.add_row(*row_cells(resource), key=str(resource.id))
+        table.move_cursor(row=self._row_of(keep), animate=False)
+        self.query_one("#resources-where", Static).update(summary_text(listed))
+        self._describe()
+
+    def _row_of(self, resource_id: int | None) -> int:
+        """Where the cursor goes after a reload: the same resource, else the first row."""
+        for row, resource in enumerate(self.listed):
+            if resource.id == resource_id:
+                return row
+        return 0
+
+    def on_events_arrived(self, message: EventsArrived) -> None:
+        if not self._concerns_resources(message.event):
+            return
+        if self._reload_timer is None:
+            self._reload_timer = self.set_timer(RELOAD_DELAY, self._reload_now)
+
+    @staticmethod
+    def _concerns_resources(event: Event | None) -> bool:
+        # Bookings come and go all day and change nothing shown here; None means the listener
+        # reconnected and anything may have changed meanwhile.
+        return event is None or event.topic.startswith("spaces.resource.")
+
+    def _reload_now(self) -> None:
+        self._reload_timer = None
+        self.load()
+
+    @on(DataTable.RowHighlighted)
+    def _describe(self) -> None:
+        current = self.current
+        detail = detail_text(current) if current else Text("no resources yet")
+        self.query_one("#resource-detail", Static).update(detail)
+
+    # --- keys ----------------------------------------------------------------------------------
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_move(self, rows: int) -> None:
+        if rows > 0:
+            self.table.action_cursor_down()
+        else:
+            self.table.action_cursor_up()
+
+    def action_toggle_approval(self) -> None:
+        resource = self.current
+        if resource is None:
+            return
+        db = self.app.db
+
+        def work() -> Changed:
+            # Read it again: the row on screen may be a moment old, and a toggle must flip
+            # what is in the database, not what was last shown.
+            fresh = resources.get_resource(db, resource.id)
+            changed = resources.update_resource(
+                db, fresh.id, requires_approval=not fresh.requires_approval
+            )
+            if changed.requires_approval:
+                return Changed(changed)
+            waiting = reservations.list_reservations(db, resource=fresh.id, statuses=("pending",))
+            return Changed(changed, pending=len(waiting))
+
+        def done(changed: Changed) -> None:
+            self._changed(approval_message(changed), problem=bool(changed.resource.problems))
+
+        self.app.db_call(work, done)
+
+    def action_add_approver(self) -> None:
+        resource = self.current
+        if resource is None:
+            return
+        db = self.app.db
+
+        def add(name: str) -> Resource:
+            fresh = resources.get_resource(db, resource.id)
+            if name in fresh.approvers:
+                raise BadInput(f"{name} already approves bookings of {fresh.name}")
+            return resources.update_resource(db, fresh.id, approvers=[*fresh.approvers, name])
+
+        def added(changed: Resource, name: str) -> None:
+            if changed.requires_approval:
+                self._changed(f"{name} now approves bookings of {changed.name}.")
+            else:
+                self._changed(
+                    f"{name} is an approver of {changed.name}; its bookings are confirmed"
+                    " at once until it requires approval (p)."
+                )
+
+        self._ask_then(
+            LinePrompt(
+                f"Add an approver to {resource.name}",
+                read_approver,
+                placeholder="who approves (their actor name)",
+            ),
+            add,
+            added,
+        )
+
+    def action_remove_approver(self) -> None:
+        resource = self.current
+        if resource is None:
+            return
+        if not resource.approvers:
+            self.notify(f"{resource.name} has no approver to remove.", severity="warning")
+            return
+        db = self.app.db
+
+        def remove(name: str) -> Resource:
+            fresh = resources.get_resource(db, resource.id)
+            kept = [approver for approver in fresh.approvers if approver != name]
+            return resources.update_resource(db, fresh.id, approvers=kept)
+
+        def removed(changed: Resource, name: str) -> None:
+            message = f"{name} no longer approves bookings of {changed.name}."
+            self._changed(message + problems_suffix(changed), problem=bool(changed.problems))
+
+        self._ask_then(ApproverPicker(resource), remove, removed)
+
+    def action_stall_threshold(self) -> None:
+        resource = self.current
+        if resource is None:
+            return
+        db = self.app.db
+
+        def save(length: timedelta) -> Resource:
+            return resources.update_resource(db, resource.id, stall_after=length)
+
+        def saved(changed: Resource, _length: timedelta) -> None:
+            length = format_duration(changed.stall_after)
+            self._changed(
+                f"Requests for {changed.name} now stall after {length} without a decision."
+            )
+
+        self._ask_then(
+            LinePrompt(
+                f"Stall threshold of {resource.name}",
+                read_stall_after,
+                value=format_duration(resource.stall_after),
+                placeholder="e.g. 90m, 24h, 2d",
+                hint="a request waiting longer than this for a decision is stalled",
+            ),
+            save,
+            saved,
+        )
+
+    # --- changes -------------------------------------------------------------------------------
+
+    def _ask_then(
+        self,
+        prompt: ModalScreen[T | None],
+        work: Callable[[T], Any],
+        done: Callable[[Any, T], None],
+    ) -> None:
+        """Asks; given an answer, runs work(answer) off the UI thread and hands its result and
+        the answer to done. Backing out changes nothing."""
+
+        def answered(answer: T | None) -> None:
+            if answer is None:
+                return
+            self.app.db_call(lambda: work(answer), lambda result: done(result, answer))
+
+        self.app.push_screen(prompt, answered)
+
+    def _changed(self, message: str, *, problem: bool = False) -> None:
+        # The change's own event reloads this screen too, but only while the app listens; a
+        # reload here shows it at once either way.
+        self.notify(message, severity="warning" if problem else "information", timeout=6)
+        self.load()

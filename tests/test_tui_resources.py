@@ -1,0 +1,276 @@
+"""The resources screen, driven by Textual's Pilot against a real database holding a small venue
+(one resource in it needs approval and has nobody to give it), on a fixed clock and 80x24.
+
+The screen is not on a key yet, so each test pushes it once the app has started."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+import psycopg
+import pytest
+from textual.widgets import DataTable, Input, OptionList, Static
+from tui_helpers import SIZE, ZONE, fixed_clock, settle
+
+from spaces_tui.engine import reservations, resources
+from spaces_tui.tui.app import SpacesApp
+from spaces_tui.tui.screens.resources import PROBLEM_MARK, LinePrompt, ResourcesScreen
+
+NO_APPROVER = "requires approval but has no approver"
+
+
+@pytest.fixture
+def venue(db):
+    """A stage with two areas, a room, two trucks (one retired) and a projector that needs
+    approval but has no approver."""
+    add = resources.add_resource
+    add(
+        db,
+        "Main Stage",
+        "stage",
+        capacity=80,
+        requires_approval=True,
+        approvers=["stage-manager"],
+        timezone=ZONE,
+    )
+    add(db, "Main DS", "floor_area", parent="Main Stage", capacity=30)
+    add(db, "Main US", "floor_area", parent="Main Stage", capacity=30)
+    add(db, "Rehearsal 1", "room", capacity=40, timezone=ZONE)
+    add(
+        db,
+        "Truck 18t",
+        "vehicle",
+        requires_approval=True,
+        approvers=["company-manager"],
+        stall_after=timedelta(days=2),
+        timezone=ZONE,
+    )
+    add(db, "Projector", "equipment", requires_approval=True, timezone=ZONE)
+    add(db, "Old Van", "vehicle", timezone=ZONE)
+    resources.update_resource(db, "Old Van", active=False)
+    return db
+
+
+def make_app(db, *, listen: bool = False) -> SpacesApp:
+    return SpacesApp(db, zone=ZONE, clock=fixed_clock, listen=listen)
+
+
+async def open_resources(pilot) -> ResourcesScreen:
+    await settle(pilot)
+    screen = ResourcesScreen()
+    await pilot.app.push_screen(screen)
+    await settle(pilot)
+    return screen
+
+
+@asynccontextmanager
+async def resources_screen(db, *, listen: bool = False):
+    """The app with the resources screen open; yields the pilot, the screen and the list of
+    notifications shown so far."""
+    app = make_app(db, listen=listen)
+    notes: list[str] = []
+    show = app.notify
+    app.notify = lambda message, **kwargs: (notes.append(message), show(message, **kwargs))[1]
+    async with app.run_test(size=SIZE) as pilot:
+        yield pilot, await open_resources(pilot), notes
+
+
+def names(screen: ResourcesScreen) -> list[str]:
+    table = screen.query_one(DataTable)
+    return [str(table.get_cell_at((row, 1))) for row in range(table.row_count)]
+
+
+def row_of(screen: ResourcesScreen, name: str) -> list[str]:
+    table = screen.query_one(DataTable)
+    row = [n.strip() for n in names(screen)].index(name)
+    return [str(cell) for cell in table.get_row_at(row)]
+
+
+def put_cursor(screen: ResourcesScreen, name: str) -> None:
+    row = [n.strip() for n in names(screen)].index(name)
+    screen.query_one(DataTable).move_cursor(row=row, animate=False)
+
+
+def detail(screen: ResourcesScreen) -> str:
+    return str(screen.query_one("#resource-detail", Static).render())
+
+
+async def answer(pilot, text: str) -> None:
+    """Types into the open prompt and presses enter."""
+    pilot.app.screen.query_one(Input).value = text
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def test_the_tree_is_listed_with_areas_indented_under_their_stage(venue):
+    async with resources_screen(venue) as (pilot, screen, _notes):
+        assert names(screen) == [
+            "Main Stage",
+            "  Main DS",
+            "  Main US",
+            "Old Van",
+            "Projector",
+            "Rehearsal 1",
+            "Truck 18t",
+        ]
+        #            mark  name         kind       cap   approval approvers          stall active
+        assert row_of(screen, "Truck 18t") == [
+            " ",
+            "Truck 18t",
+            "vehicle",
+            "-",
+            "yes",
+            "company-manager",
+            "2d",
+            "yes",
+        ]
+        assert row_of(screen, "Rehearsal 1")[3:5] == ["40", "no"]
+        assert row_of(screen, "Old Van")[-1] == "no"
+        assert "7 resources" in str(screen.query_one("#resources-where", Static).render())
+
+        await pilot.press("j", "j", "down", "k")
+        assert screen.current is not None and screen.current.name == "Main US"
+        assert detail(screen).startswith("Main US (floor_area): bookings are confirmed at once")
+
+
+async def test_p_toggles_approval_and_says_pending_requests_stay_pending(venue):
+    truck = resources.get_resource(venue, "Truck 18t")
+    waiting = reservations.book(venue, truck.id, "2026-11-25T08:00", "+4h", title="Load-in")
+    async with resources_screen(venue) as (pilot, screen, notes):
+        put_cursor(screen, "Rehearsal 1")
+        await pilot.press("p")
+        await settle(pilot)
+        assert resources.get_resource(venue, "Rehearsal 1").requires_approval
+        assert row_of(screen, "Rehearsal 1")[4] == "yes"
+        assert screen.current is not None and screen.current.name == "Rehearsal 1"
+
+        put_cursor(screen, "Truck 18t")
+        await pilot.press("p")
+        await settle(pilot)
+        assert not resources.get_resource(venue, "Truck 18t").requires_approval
+        assert reservations.get_reservation(venue, waiting.id).status == "pending"
+        assert "the 1 request waiting stays pending until an approver decides" in notes[-1]
+        assert row_of(screen, "Truck 18t")[4] == "no"
+
+
+async def test_approvers_are_added_and_removed(venue):
+    async with resources_screen(venue) as (pilot, screen, notes):
+        put_cursor(screen, "Main Stage")
+        await pilot.press("plus")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, LinePrompt)
+        await answer(pilot, "  alice ")
+        assert resources.get_resource(venue, "Main Stage").approvers == ("stage-manager", "alice")
+        assert row_of(screen, "Main Stage")[5] == "stage-manager, al…", "the row is short"
+        assert "bookings wait for stage-manager, alice" in detail(screen), "the detail is not"
+        assert "alice now approves bookings of Main Stage." in notes
+
+        await pilot.press("minus")
+        await settle(pilot)
+        picker = pilot.app.screen.query_one(OptionList)
+        assert [picker.get_option_at_index(i).id for i in range(picker.option_count)] == [
+            "stage-manager",
+            "alice",
+        ]
+        await pilot.press("enter")  # the first: stage-manager
+        await settle(pilot)
+        assert resources.get_resource(venue, "Main Stage").approvers == ("alice",)
+        assert screen.current is not None and screen.current.name == "Main Stage"
+
+
+async def test_removing_the_last_approver_shows_the_problem(venue):
+    async with resources_screen(venue) as (pilot, screen, notes):
+        put_cursor(screen, "Truck 18t")
+        await pilot.press("minus")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert resources.get_resource(venue, "Truck 18t").approvers == ()
+        assert row_of(screen, "Truck 18t")[0] == PROBLEM_MARK
+        assert NO_APPROVER in notes[-1]
+
+
+async def test_a_resource_needing_approval_without_an_approver_is_marked(venue):
+    async with resources_screen(venue) as (pilot, screen, _notes):
+        marked = [row_of(screen, name.strip())[0] for name in names(screen)]
+        assert marked == [" ", " ", " ", " ", PROBLEM_MARK, " ", " "]
+        assert "1 with a problem" in str(screen.query_one("#resources-where", Static).render())
+        put_cursor(screen, "Projector")
+        await pilot.pause()
+        assert f"{PROBLEM_MARK} {NO_APPROVER}" in detail(screen)
+
+        await pilot.press("plus")
+        await settle(pilot)
+        await answer(pilot, "tech-manager")
+        assert row_of(screen, "Projector")[0] == " ", "an approver fixes it"
+        assert NO_APPROVER not in detail(screen)
+
+
+async def test_the_stall_threshold_is_set_and_a_bad_duration_is_explained(venue):
+    async with resources_screen(venue) as (pilot, screen, _notes):
+        put_cursor(screen, "Truck 18t")
+        await pilot.press("t")
+        await settle(pilot)
+        prompt = pilot.app.screen
+        assert isinstance(prompt, LinePrompt)
+        assert prompt.query_one(Input).value == "2d", "it starts from the current threshold"
+
+        await answer(pilot, "soon")
+        assert pilot.app.screen is prompt, "the prompt stays open to fix it"
+        problem = str(prompt.query_one("#problem", Static).render())
+        assert "'soon' is not a duration like 90m, 2h, 1h30m or 2d" in problem
+        assert resources.get_resource(venue, "Truck 18t").stall_after == timedelta(days=2)
+
+        await answer(pilot, "90m")
+        assert pilot.app.screen is screen
+        assert resources.get_resource(venue, "Truck 18t").stall_after == timedelta(minutes=90)
+        assert row_of(screen, "Truck 18t")[6] == "1h 30m"
+
+
+async def test_escape_backs_out_of_a_prompt_and_closes_the_screen(venue):
+    async with resources_screen(venue) as (pilot, screen, _notes):
+        put_cursor(screen, "Rehearsal 1")
+        await pilot.press("plus")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert pilot.app.screen is screen
+        assert resources.get_resource(venue, "Rehearsal 1").approvers == ()
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(pilot.app.screen, ResourcesScreen)
+
+
+async def test_a_change_made_elsewhere_appears_and_the_cursor_stays(venue, database_url):
+    async with resources_screen(venue, listen=True) as (pilot, screen, _notes):
+        put_cursor(screen, "Truck 18t")
+        with psycopg.connect(database_url, autocommit=True) as other:
+            other.execute("SET spaces.actor = 'elsewhere'")
+            other.execute(
+                "UPDATE spaces.resources SET approvers = approvers || 'bob'::text"
+                " WHERE name = 'Truck 18t'"
+            )
+            other.execute(
+                "INSERT INTO spaces.resources (name, kind, timezone)"
+                " VALUES ('Aerial Rig', 'equipment', 'Europe/London')"
+            )
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if "Aerial Rig" in names(screen):
+                break
+        assert names(screen)[0] == "Aerial Rig"
+        assert "bookings wait for company-manager, bob" in detail(screen)
+        assert screen.current is not None and screen.current.name == "Truck 18t"
+
+
+# --- snapshot: the screen as a user sees it --------------------------------------------------
+
+
+def test_snapshot_resources(venue, snap_compare):
+    async def on_the_projector(pilot):
+        screen = await open_resources(pilot)
+        put_cursor(screen, "Projector")
+        await settle(pilot)
+
+    assert snap_compare(make_app(venue), terminal_size=SIZE, run_before=on_the_projector)

@@ -1,0 +1,37 @@
+"""What every test of the terminal app shares: a fixed clock, an 80x24 terminal, the app on a
+test database, and waiting for database work in threads to land."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pendulum
+
+from spaces_tui.db.connection import Database
+from spaces_tui.tui.app import Clock, SpacesApp
+from spaces_tui.tui.screens.home import TimelineScreen
+
+ZONE = "Europe/London"
+TODAY = date(2026, 11, 24)  # a Tuesday
+SIZE = (80, 24)
+
+
+def fixed_clock(zone: str) -> pendulum.DateTime:
+    return pendulum.datetime(2026, 11, 24, 11, 15, tz=ZONE).in_timezone(zone)
+
+
+def make_app(db: Database, *, listen: bool = False, clock: Clock = fixed_clock) -> SpacesApp:
+    return SpacesApp(db, zone=ZONE, clock=clock, listen=listen)
+
+
+async def settle(pilot) -> None:
+    """Lets database work in threads finish and the screen catch up."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def home(app: SpacesApp) -> TimelineScreen:
+    screen = app.screen_stack[1]
+    assert isinstance(screen, TimelineScreen)
+    return screen
