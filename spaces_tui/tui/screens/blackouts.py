@@ -16,7 +16,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.suggester import SuggestFromList
-from textual.timer import Timer
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
 from spaces_tui.engine import blackouts, resources
@@ -24,10 +23,9 @@ from spaces_tui.engine.blackouts import KINDS, STATUSES
 from spaces_tui.engine.errors import BadInput, Conflict, PermissionDenied, SpacesError
 from spaces_tui.engine.models import Blackout, Obstacle, Reservation, Resource
 from spaces_tui.engine.times import format_duration, format_moment, parse_period
-from spaces_tui.tui.messages import EventsArrived
+from spaces_tui.tui.live import ReloadsOnEvents
 from spaces_tui.tui.screens.details import DetailsScreen
 
-RELOAD_DELAY = 0.1  # seconds: a burst of events becomes one reload
 STATUS_CHOICES = ("active", "lifted", "all")
 KIND_CHOICES = ("all", *KINDS)
 
@@ -129,7 +127,7 @@ class Filters:
 # --- the list ----------------------------------------------------------------------------------
 
 
-class BlackoutsScreen(Screen[None]):
+class BlackoutsScreen(ReloadsOnEvents, Screen[None]):
     """Every blackout, filtered; n adds one, l lifts the selected one, enter shows it in full."""
 
     DEFAULT_CSS = """
@@ -169,7 +167,6 @@ class BlackoutsScreen(Screen[None]):
         self.filters = Filters()
         self.listed: list[Blackout] = []  # as the engine gave them (status and kind applied)
         self.shown: list[Blackout] = []  # the rows of the table, the resource filter applied
-        self._reload_timer: Timer | None = None
         self._placed = False  # the cursor goes to the first one not yet over, once
         self._wanted: int | None = None  # a blackout just added: the cursor goes to it
 
@@ -253,14 +250,6 @@ class BlackoutsScreen(Screen[None]):
         self._describe()
 
     # --- live refresh -----------------------------------------------------------------------
-
-    def on_events_arrived(self, _message: EventsArrived) -> None:
-        if self._reload_timer is None:
-            self._reload_timer = self.set_timer(RELOAD_DELAY, self._reload_now)
-
-    def _reload_now(self) -> None:
-        self._reload_timer = None
-        self.load()
 
     def on_screen_resume(self) -> None:
         self.table.focus()

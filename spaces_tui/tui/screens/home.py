@@ -16,7 +16,7 @@ from spaces_tui.engine import approvals, reservations
 from spaces_tui.engine.calendar import Window, load_window
 from spaces_tui.engine.models import Blackout, Reservation
 from spaces_tui.tui.grid import DAY, WEEK, ZOOMED, Grid, Scale
-from spaces_tui.tui.messages import EventsArrived
+from spaces_tui.tui.live import ReloadsOnEvents
 from spaces_tui.tui.screens.booking import BookingForm
 from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.screens.prompts import DatePrompt, ask_why_then
@@ -26,10 +26,9 @@ LEGEND = (
     "[reverse green]Title[/] booked [yellow]?Title░[/] pending [red]!Why╱[/] blackout "
     "[dim]┄┄[/] stage/area in use [reverse cyan]*[/] yours [magenta]│[/] now"
 )
-RELOAD_DELAY = 0.1  # seconds: a burst of events becomes one reload
 
 
-class TimelineScreen(Screen[None]):
+class TimelineScreen(ReloadsOnEvents, Screen[None]):
     BINDINGS = [
         Binding("left_square_bracket,comma", "shift(-1)", "Prev", show=False),
         Binding("right_square_bracket,full_stop", "shift(1)", "Next", show=False),
@@ -50,7 +49,6 @@ class TimelineScreen(Screen[None]):
         self.scale: Scale = DAY
         self.day: date = date.today()
         self.window: Window | None = None
-        self._reload_timer = None
         self._placed = False  # the cursor is put at "now" once, on the first load
         self._counts = 0  # a count's ticket: only the newest one is shown
 
@@ -163,14 +161,6 @@ class TimelineScreen(Screen[None]):
         )
 
     # --- live refresh ----------------------------------------------------------------------
-
-    def on_events_arrived(self, _message: EventsArrived) -> None:
-        if self._reload_timer is None:
-            self._reload_timer = self.set_timer(RELOAD_DELAY, self._reload_now)
-
-    def _reload_now(self) -> None:
-        self._reload_timer = None
-        self.load()
 
     def on_screen_resume(self) -> None:
         self.timeline.focus()

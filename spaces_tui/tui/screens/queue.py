@@ -14,21 +14,19 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.markup import escape
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Static
 
 from spaces_tui.engine import approvals
 from spaces_tui.engine.approvals import Outcome, Request
 from spaces_tui.engine.models import Reservation
 from spaces_tui.engine.times import format_duration, format_period
-from spaces_tui.tui.messages import EventsArrived
+from spaces_tui.tui.live import ReloadsOnEvents
 from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.screens.prompts import ask_why_then
 
 MARK = "●"  # a marked row: y and r act on every marked row
 STALLED = "⚠"  # waited longer than its resource allows; a glyph, so it shows without colour
 RISK = "!"
-RELOAD_DELAY = 0.1  # seconds: a burst of events becomes one reload
 
 SORT_LABELS = {"oldest": "oldest first", "resource": "by resource", "start": "by start time"}
 FILTER_LABELS = {True: "Awaiting you", False: "All pending"}
@@ -194,7 +192,7 @@ class QueueTable(DataTable[Text]):
     }
 
 
-class ApprovalQueue(Screen[None]):
+class ApprovalQueue(ReloadsOnEvents, Screen[None]):
     """Pending requests, one row each. Every database call goes through app.db_call, off the UI
     thread; every change anywhere reloads it, keeping the cursor on the same request."""
 
@@ -217,7 +215,6 @@ class ApprovalQueue(Screen[None]):
         self.requests: list[Request] = []
         self.marked: set[int] = set()  # reservation ids
         self._loads = 0  # a load's ticket: only the newest one is shown
-        self._reload_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -324,14 +321,6 @@ class ApprovalQueue(Screen[None]):
         self.query_one("#queue-where", Static).update(where)
 
     # --- live refresh --------------------------------------------------------------------------
-
-    def on_events_arrived(self, _message: EventsArrived) -> None:
-        if self._reload_timer is None:
-            self._reload_timer = self.set_timer(RELOAD_DELAY, self._reload_now)
-
-    def _reload_now(self) -> None:
-        self._reload_timer = None
-        self.load()
 
     def on_screen_resume(self) -> None:
         self.table.focus()

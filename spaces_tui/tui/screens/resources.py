@@ -14,7 +14,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -22,12 +21,11 @@ from spaces_tui.engine import reservations, resources
 from spaces_tui.engine.errors import BadInput, SpacesError
 from spaces_tui.engine.models import Event, Resource
 from spaces_tui.engine.times import format_duration, parse_duration
-from spaces_tui.tui.messages import EventsArrived
+from spaces_tui.tui.live import ReloadsOnEvents
 
 T = TypeVar("T")
 
 PROBLEM_MARK = "!"  # a glyph, so a monochrome terminal shows the problem too
-RELOAD_DELAY = 0.1  # seconds: a burst of events becomes one reload
 APPROVERS_WIDTH = 18  # the detail line under the table names them all
 
 COLUMNS = (
@@ -221,7 +219,7 @@ def read_stall_after(value: str) -> timedelta:
 # --- the screen --------------------------------------------------------------------------------
 
 
-class ResourcesScreen(Screen[None]):
+class ResourcesScreen(ReloadsOnEvents, Screen[None]):
     """The resource tree, one row each, with the approval settings of the row under the cursor
     changed by key. Every database call goes through app.db_call, off the UI thread."""
 
@@ -259,7 +257,6 @@ class ResourcesScreen(Screen[None]):
         super().__init__()
         self.listed: list[Resource] = []
         self._loads = 0  # a load's ticket: only the newest one is shown
-        self._reload_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -315,21 +312,9 @@ class ResourcesScreen(Screen[None]):
                 return row
         return 0
 
-    def on_events_arrived(self, message: EventsArrived) -> None:
-        if not self._concerns_resources(message.event):
-            return
-        if self._reload_timer is None:
-            self._reload_timer = self.set_timer(RELOAD_DELAY, self._reload_now)
-
-    @staticmethod
-    def _concerns_resources(event: Event | None) -> bool:
-        # Bookings come and go all day and change nothing shown here; None means the listener
-        # reconnected and anything may have changed meanwhile.
+    def relevant(self, event: Event | None) -> bool:
+        # Bookings come and go all day and change nothing shown here.
         return event is None or event.topic.startswith("spaces.resource.")
-
-    def _reload_now(self) -> None:
-        self._reload_timer = None
-        self.load()
 
     @on(DataTable.RowHighlighted)
     def _describe(self) -> None:
