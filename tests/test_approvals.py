@@ -11,7 +11,8 @@ import psycopg
 import pytest
 
 from spaces_tui.db.connection import Database
-from spaces_tui.engine import approvals, blackouts, reservations, resources
+from spaces_tui.engine import approvals, blackouts, reservations, resources, series
+from spaces_tui.engine.approvals import SeriesRequest
 from spaces_tui.engine.errors import BadInput, InvalidTransition, PermissionDenied
 
 DAY = "2027-03-01"
@@ -161,7 +162,7 @@ def test_bulk_decisions_report_each_one_decided_elsewhere_meanwhile(venue, as_):
     ids = [request(venue, "Truck", hour) for hour in (9, 11, 13)]
     reservations.reject(as_("jo"), ids[1], "no driver")
     outcomes = approvals.decide_many(as_("sam"), ids, "approve", "fine")
-    assert [o.reservation.status if o.reservation else None for o in outcomes] == [
+    assert [o.decided[0].status if o.decided else None for o in outcomes] == [
         "confirmed",
         None,
         "confirmed",
@@ -179,6 +180,56 @@ def test_bulk_rejection_needs_a_reason_and_stops_a_stranger_per_item(venue, as_)
     outcomes = approvals.decide_many(as_("mallory"), ids, "reject", "no")
     assert [str(o.error) for o in outcomes] == ["mallory is not an approver of Truck"] * 2
     assert {reservations.get_reservation(venue, i).status for i in ids} == {"pending"}
+
+
+def three_days_of(db: Database, title: str) -> list[int]:
+    """A series on the truck, 09:00-10:00 on 1, 2 and 3 March: pending, one id a day."""
+    booked = series.book_series(db, "Truck", f"{DAY}T09:00", "+1h", title, "FREQ=DAILY;COUNT=3")
+    return [reservation.id for reservation in booked.reservations]
+
+
+def test_a_series_waits_in_the_queue_as_one_request(venue):
+    days = three_days_of(venue, "Load-in")
+    lone = request(venue, "Truck", 14)
+    blackouts.add_blackout(venue, "Truck", "2027-03-02T10:30", "+1h", "MOT")
+    items = approvals.group_series(approvals.pending_requests(venue, sort="start"))
+    assert [type(item) for item in items] == [SeriesRequest, approvals.Request]
+    grouped, single = items
+    assert [o.reservation.id for o in grouped.occurrences] == days
+    assert grouped.reservation.id == days[0], "the first occurrence stands for the series"
+    assert single.reservation.id == lone, "listed where its start puts it, after the first day"
+    assert grouped.risks == ("Tue 2 Mar: blackout 'MOT' on Truck starts 30m after",)
+    assert grouped.approvers == ("jo", "sam")
+
+    resources.update_resource(venue, "Truck", approvers=[])
+    (grouped, _single) = approvals.group_series(approvals.pending_requests(venue, sort="start"))
+    assert grouped.risks == (
+        "no approver: nobody can decide it",
+        "Tue 2 Mar: blackout 'MOT' on Truck starts 30m after",
+    ), "a risk every occurrence shares is said once"
+
+
+def test_a_series_with_one_occurrence_left_pending_is_a_plain_request(venue, as_):
+    days = three_days_of(venue, "Load-in")
+    approvals.decide_many(as_("jo"), days[:2], "approve")
+    (item,) = approvals.group_series(approvals.pending_requests(venue))
+    assert isinstance(item, approvals.Request) and item.reservation.id == days[2]
+
+
+def test_a_series_is_decided_as_one_request_all_or_none(venue, as_):
+    days = three_days_of(venue, "Load-in")
+    lone = request(venue, "Truck", 14)
+    refused = approvals.decide_many(as_("mallory"), [days[0]], "approve", whole_series={days[0]})
+    assert str(refused[0].error) == "mallory is not an approver of Truck"
+    assert {reservations.get_reservation(venue, i).status for i in days} == {"pending"}
+
+    reservations.approve(as_("jo"), days[1], "just this one")
+    outcomes = approvals.decide_many(
+        as_("sam"), [days[0], lone], "reject", "no driver", whole_series={days[0]}
+    )
+    assert [[r.id for r in o.decided] for o in outcomes] == [[days[0], days[2]], [lone]]
+    statuses = [reservations.get_reservation(venue, i).status for i in [*days, lone]]
+    assert statuses == ["rejected", "confirmed", "rejected", "rejected"]
 
 
 def test_a_reservations_life_is_read_from_the_event_log(venue, as_):
@@ -224,6 +275,27 @@ def test_pending_lists_requests_for_scripts(cli_venue, sql):
     with pytest.raises(SystemExit) as usage:  # argparse's own exit, with its message
         cli_venue("pending", "--older-than", "soon")
     assert usage.value.code == 2
+
+
+def test_pending_names_the_series_an_occurrence_belongs_to(cli_venue):
+    made = cli_venue(
+        "book",
+        "Truck",
+        f"{DAY}T09:00",
+        "+1h",
+        "--title",
+        "Tour",
+        "--rrule",
+        "FREQ=DAILY;COUNT=2",
+        "--json",
+    )
+    series_id = made.json["series_id"]
+    listed = cli_venue("pending", "--json").json
+    assert [item["series_id"] for item in listed] == [series_id, series_id]
+    text = cli_venue("pending").out
+    assert text.count(f"series {series_id} (--series decides all of it)") == 2
+    decided = cli_venue("approve", str(listed[0]["id"]), "--series", "--json", actor="jo")
+    assert [item["status"] for item in decided.json] == ["confirmed", "confirmed"]
 
 
 def test_history_shows_a_reservations_whole_life(cli_venue):

@@ -20,12 +20,21 @@ from textual.widgets import Static
 from tui_helpers import SIZE, ZONE, home, make_app, settle
 
 from spaces_tui.db.connection import Database
-from spaces_tui.engine import approvals, blackouts, reservations, resources
+from spaces_tui.engine import approvals, blackouts, reservations, resources, series
 from spaces_tui.tui.app import Clock, SpacesApp
 from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.screens.home import TimelineScreen
 from spaces_tui.tui.screens.prompts import ReasonPrompt
-from spaces_tui.tui.screens.queue import MARK, STALLED, ApprovalQueue, QueueTable
+from spaces_tui.tui.screens.queue import (
+    BRANCH,
+    CLOSED,
+    LAST_BRANCH,
+    MARK,
+    OPEN,
+    STALLED,
+    ApprovalQueue,
+    QueueTable,
+)
 
 APPROVER = "sam"
 # (who asks, resource, start, end, title): wall-clock times in Europe/London (UTC in winter).
@@ -387,6 +396,119 @@ async def test_a_title_with_brackets_is_shown_as_typed(venue):
         assert repr(bracketed) in text_of(queue, "#queue-detail")
 
 
+# --- a series: one request, or occurrence by occurrence ---------------------------------------
+
+
+@pytest.fixture
+def evenings(venue: Venue) -> list[int]:
+    """Bob asks for the stage three evenings running, as one series: the newest request."""
+    bob = Database(venue.url, "bob")
+    booked = series.book_series(
+        bob, "Main Stage", "2026-12-07T18:00", "+2h", "Evening tech", "FREQ=DAILY;COUNT=3"
+    )
+    bob.dispose()
+    return [reservation.id for reservation in booked.reservations]
+
+
+def keys(queue: ApprovalQueue) -> list[str]:
+    return [str(row.key.value) for row in table(queue).ordered_rows]
+
+
+def statuses(venue: Venue, ids: list[int]) -> list[str]:
+    return [reservations.get_reservation(venue.db, i).status for i in ids]
+
+
+async def test_a_series_is_one_row_and_y_approves_all_of_it(venue, evenings):
+    app = app_for(venue)
+    async with app.run_test(size=SIZE) as pilot:
+        queue = await open_queue(pilot)
+        mine = [str(venue.ids[title]) for title in MINE]
+        assert keys(queue)[:3] == mine and len(keys(queue)) == 4, "one row for three evenings"
+        header = keys(queue)[3]
+        row = [str(cell) for cell in table(queue).get_row(header)]
+        assert row[:4] == [f" {CLOSED}", "Mon 7 Dec 18:00 ×3", "Main Stage", "bob"]
+        assert row[5:] == ["", "sam"]
+        assert text_of(home(app), "#awaiting") == "⚑ 4 awaiting you (a)"
+
+        await pilot.press("j", "j", "j")
+        detail = text_of(queue, "#queue-detail")
+        assert "3 occurrences of 'Evening tech' · Main Stage · 2026-12-07 to 2026-12-09" in detail
+        assert "18:00-20:00 (Europe/London)" in detail
+        assert "y/r decide all 3 as one request" in detail
+        await pilot.press("y")
+        await settle(pilot)
+        assert keys(queue) == mine
+        message = "Approved 3 occurrences of 'Evening tech' on Main Stage."
+        assert (message, "information") in notes(app)
+    assert statuses(venue, evenings) == ["confirmed"] * 3
+    assert [venue.status(title) for title in MINE] == ["pending"] * 3
+
+
+async def test_enter_opens_a_series_to_decide_its_occurrences_one_by_one(venue, evenings):
+    app = app_for(venue)
+    async with app.run_test(size=SIZE) as pilot:
+        queue = await open_queue(pilot)
+        await pilot.press("j", "j", "j", "enter")
+        await settle(pilot)
+        header = keys(queue)[3]
+        assert keys(queue)[4:] == [str(i) for i in evenings], "its occurrences, under it"
+        assert str(table(queue).get_row(header)[0]) == f" {OPEN}"
+        branches = [str(table(queue).get_row(str(i))[0]) for i in evenings]
+        assert branches == [f" {BRANCH}", f" {BRANCH}", f" {LAST_BRANCH}"]
+        assert str(table(queue).get_row(str(evenings[1]))[1]) == "Tue 8 Dec 18:00-20:00"
+
+        await pilot.press("j", "j", "y")  # the second evening only
+        await settle(pilot)
+        assert keys(queue)[3:] == [header, str(evenings[0]), str(evenings[2])], "still open"
+        approved = f"Approved #{evenings[1]} 'Evening tech' on Main Stage."
+        assert (approved, "information") in notes(app)
+        assert str(table(queue).get_row(header)[1]) == "Mon 7 Dec 18:00 ×2"
+
+        await pilot.press("k", "k")  # back on the series: r rejects what is left of it
+        assert queue.current_row.key == header
+        await pilot.press("r")
+        await pilot.pause()
+        assert app.screen.question == "Reject 2 occurrences of 'Evening tech' on Main Stage: why?"
+        await pilot.press(*"stage is dark that week", "enter")
+        await settle(pilot)
+        assert keys(queue) == [str(venue.ids[title]) for title in MINE]
+    assert statuses(venue, evenings) == ["rejected", "confirmed", "rejected"]
+    note = reservations.get_reservation(venue.db, evenings[2]).decision_note
+    assert note == "stage is dark that week"
+
+
+async def test_enter_closes_an_open_series_and_an_occurrence_opens_its_details(venue, evenings):
+    app = app_for(venue)
+    async with app.run_test(size=SIZE) as pilot:
+        queue = await open_queue(pilot)
+        await pilot.press("j", "j", "j", "enter", "j", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailsScreen)
+        assert app.screen.item.id == evenings[0]
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("k", "enter")
+        await settle(pilot)
+        assert len(keys(queue)) == 4, "closed again"
+
+
+async def test_a_marked_series_and_a_marked_request_are_decided_together(venue, evenings):
+    app = app_for(venue)
+    async with app.run_test(size=SIZE) as pilot:
+        queue = await open_queue(pilot)
+        await pilot.press("space", "j", "j", "space")  # Tech rehearsal and the series
+        assert str(table(queue).get_row(keys(queue)[3])[0]) == f"{MARK}{CLOSED}"
+        await pilot.press("enter", "j", "space")  # open it; mark an occurrence as well
+        await pilot.press("r")
+        await pilot.pause()
+        assert app.screen.question == "Reject 2 requests: why?", "the occurrence goes with it"
+        await pilot.press(*"double booked crew", "enter")
+        await settle(pilot)
+        assert ("Rejected 2", "information") in notes(app)
+    assert statuses(venue, evenings) == ["rejected"] * 3
+    assert venue.status("Tech rehearsal") == "rejected"
+
+
 # --- filter, sort, live ------------------------------------------------------------------------
 
 
@@ -570,3 +692,12 @@ def test_snapshot_timeline_with_the_awaiting_count(venue, snap_compare):
         await settle(pilot)
 
     assert snap_compare(make_app(venue.db), terminal_size=SIZE, run_before=timeline)
+
+
+def test_snapshot_queue_with_an_open_series(venue, evenings, snap_compare):
+    async def opened(pilot):
+        await open_queue(pilot)
+        await pilot.press("j", "j", "j", "enter", "j")
+        await settle(pilot)
+
+    assert snap_compare(app_for(venue), terminal_size=SIZE, run_before=opened)

@@ -59,6 +59,7 @@ def reservation_json(reservation: Reservation) -> dict[str, Any]:
         "cancelled_at": _iso(reservation.cancelled_at),
         "cancel_reason": reservation.cancel_reason,
         "created_at": _iso(reservation.created_at),
+        "series_id": reservation.series_id,
     }
 
 
@@ -234,11 +235,17 @@ def requests_table(requests: Sequence[Request]) -> str:
             r.reservation.booked_by,
             format_duration(r.waited) + (" STALLED" if r.stalled else ""),
             ", ".join(r.approvers) or "NO APPROVER",
-            "; ".join([repr(r.reservation.title), *r.risks]),
+            "; ".join([repr(r.reservation.title), *_series_note(r.reservation), *r.risks]),
         ]
         for r in requests
     ]
     return table(rows, ["ID", "RESOURCE", "WHEN", "BY", "WAITED", "APPROVERS", "TITLE, NOTES"])
+
+
+def _series_note(reservation: Reservation) -> list[str]:
+    if reservation.series_id is None:
+        return []
+    return [f"series {reservation.series_id} (--series decides all of it)"]
 
 
 def life_line(event: Event, zone: str) -> str:

@@ -7,7 +7,7 @@ gathers what a person needs to decide well and reports each refusal separately.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +16,7 @@ import pendulum
 from sqlalchemy import Connection, text
 
 from spaces_tui.db.connection import Database
-from spaces_tui.engine import events
+from spaces_tui.engine import events, series
 from spaces_tui.engine.errors import BadInput, SpacesError, domain_errors
 from spaces_tui.engine.models import Event, Reservation
 from spaces_tui.engine.reservations import approve, get_reservation, reject, select_reservations
@@ -45,11 +45,77 @@ class Request:
 
 
 @dataclass(frozen=True)
+class SeriesRequest:
+    """The pending occurrences of one recurring booking, shown and decided as one request. A
+    series never leaves its resource (sql/009), so they share approvers and stall threshold."""
+
+    series_id: int
+    occurrences: tuple[Request, ...]  # by start, at least two
+
+    @property
+    def reservation(self) -> Reservation:
+        """The first pending occurrence: it stands for the series in lists and sorting."""
+        return self.occurrences[0].reservation
+
+    @property
+    def approvers(self) -> tuple[str, ...]:
+        return self.occurrences[0].approvers
+
+    @property
+    def stall_after(self) -> timedelta:
+        return self.occurrences[0].stall_after
+
+    @property
+    def may_decide(self) -> bool:
+        return self.occurrences[0].may_decide
+
+    @property
+    def waited(self) -> timedelta:
+        return max(occurrence.waited for occurrence in self.occurrences)
+
+    @property
+    def stalled(self) -> bool:
+        return any(occurrence.stalled for occurrence in self.occurrences)
+
+    @property
+    def risks(self) -> tuple[str, ...]:
+        """A risk every occurrence shares (no approver) once; the others with their date."""
+        shared = set.intersection(*(set(o.risks) for o in self.occurrences))
+        dated = [
+            f"{o.reservation.start.format('ddd D MMM')}: {risk}"
+            for o in self.occurrences
+            for risk in o.risks
+            if risk not in shared
+        ]
+        return (*(r for r in self.occurrences[0].risks if r in shared), *dated)
+
+
+QueueItem = Request | SeriesRequest
+
+
+def group_series(requests: Iterable[Request]) -> list[QueueItem]:
+    """The requests with the pending occurrences of each series gathered into one
+    SeriesRequest, where the series' first listed occurrence was; a series with only one
+    occurrence still pending stays a plain request."""
+    members: dict[tuple[str, int], list[Request]] = {}
+    for request in requests:
+        series_id = request.reservation.series_id
+        key = ("one", request.reservation.id) if series_id is None else ("series", series_id)
+        members.setdefault(key, []).append(request)
+    return [
+        group[0]
+        if len(group) == 1
+        else SeriesRequest(number, tuple(sorted(group, key=lambda r: r.reservation.start)))
+        for (_kind, number), group in members.items()
+    ]
+
+
+@dataclass(frozen=True)
 class Outcome:
-    """What happened to one reservation of a bulk decision: the result, or why not."""
+    """What happened to one request of a bulk decision: what it decided, or why not."""
 
     reservation_id: int
-    reservation: Reservation | None = None
+    decided: tuple[Reservation, ...] = ()
     error: SpacesError | None = None
 
 
@@ -148,10 +214,17 @@ def _nearby_text(row: Any) -> str:
 
 
 def decide_many(
-    db: Database, reservation_ids: Iterable[int], decision: str, note: str | None = None
+    db: Database,
+    reservation_ids: Iterable[int],
+    decision: str,
+    note: str | None = None,
+    *,
+    whole_series: Collection[int] = (),
 ) -> list[Outcome]:
     """Approves or rejects each reservation in its own transaction, so one refusal (decided
-    elsewhere meanwhile, not an approver) does not undo the others. A rejection needs a note."""
+    elsewhere meanwhile, not an approver) does not undo the others. A rejection needs a note.
+    An id in whole_series stands for every pending occurrence of its series: those are decided
+    together, in one transaction, all or none."""
     if decision not in ("approve", "reject"):
         raise BadInput(f"a decision is approve or reject, not {decision!r}")
     if decision == "reject" and not (note or "").strip():
@@ -159,14 +232,22 @@ def decide_many(
     outcomes = []
     for reservation_id in dict.fromkeys(reservation_ids):
         try:
-            if decision == "approve":
-                decided = approve(db, reservation_id, note)
-            else:
-                decided = reject(db, reservation_id, note or "")
-            outcomes.append(Outcome(reservation_id, reservation=decided))
+            decided = _decide(db, reservation_id, decision, note, reservation_id in whole_series)
+            outcomes.append(Outcome(reservation_id, decided=decided))
         except SpacesError as error:
             outcomes.append(Outcome(reservation_id, error=error))
     return outcomes
+
+
+def _decide(
+    db: Database, reservation_id: int, decision: str, note: str | None, whole_series: bool
+) -> tuple[Reservation, ...]:
+    if whole_series:
+        status = "confirmed" if decision == "approve" else "rejected"
+        return tuple(series.change_series(db, reservation_id, status, note, scope="series"))
+    if decision == "approve":
+        return (approve(db, reservation_id, note),)
+    return (reject(db, reservation_id, note or ""),)
 
 
 def life(db: Database, reservation_id: int) -> tuple[Reservation, list[Event]]:

@@ -208,7 +208,7 @@ def change_series(
     db: Database,
     reservation_id: int,
     status: str,
-    note: str,
+    note: str | None,
     *,
     scope: str,
 ) -> list[Reservation]:

@@ -37,7 +37,8 @@ KEYS = """\
   y               approve the request (or every marked one)
   r               reject it (or every marked one): asks why
   space           mark / unmark the request and move on
-  enter           open its details and history
+  enter           open its details and history; on a series (▸ ×N) list its
+                  occurrences, to decide them one by one (y/r on ▸ decide all)
   f               filter: awaiting you / all pending
   s               sort: oldest first, by resource, by start time
   escape          back to the timeline

@@ -95,7 +95,10 @@ class TimelineScreen(ReloadsOnEvents, Screen[None]):
         self._counts += 1
         ticket, db, now = self._counts, self.app.db, self.app.now()
         self.app.db_call(
-            lambda: len(approvals.pending_requests(db, now=now, mine_only=True)),
+            # As the queue lists them: a series' pending occurrences are one request.
+            lambda: len(
+                approvals.group_series(approvals.pending_requests(db, now=now, mine_only=True))
+            ),
             lambda count: self._show_awaiting(ticket, count),
             group="awaiting",
         )
@@ -264,7 +267,7 @@ class TimelineScreen(ReloadsOnEvents, Screen[None]):
         )
 
     def _cancelled(self, booking: Reservation) -> None:
-        self.notify(f"Cancelled {booking.title!r} ({booking.resource}).")
+        self.notify(f"Cancelled {booking.title!r} ({booking.resource}).", markup=False)
         self.load()
 
     def _after_change(self, _result: object = None) -> None:

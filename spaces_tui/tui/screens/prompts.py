@@ -30,7 +30,8 @@ class ReasonPrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.question, classes="dialog-title")
+            # Plain text: a question quotes titles people typed, and those may hold brackets.
+            yield Label(self.question, markup=False, classes="dialog-title")
             yield Input(placeholder="reason (kept with the record)", id="reason")
             yield Static("", id="problem", classes="problem")
             with Horizontal(classes="buttons"):

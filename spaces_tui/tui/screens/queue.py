@@ -1,9 +1,12 @@
 """The approval queue: pending requests, oldest first, decided from the keyboard one at a time
-or many at once, with what each one risks and how long it has waited."""
+or many at once, with what each one risks and how long it has waited. A recurring booking's
+pending occurrences are one row, decided as one request; enter opens it to decide them one by
+one."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -12,12 +15,11 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from spaces_tui.engine import approvals
-from spaces_tui.engine.approvals import Outcome, Request
+from spaces_tui.engine.approvals import Outcome, QueueItem, SeriesRequest
 from spaces_tui.engine.models import Reservation
 from spaces_tui.engine.times import format_duration, format_period
 from spaces_tui.tui.live import ReloadsOnEvents
@@ -27,6 +29,8 @@ from spaces_tui.tui.screens.prompts import ask_why_then
 MARK = "●"  # a marked row: y and r act on every marked row
 STALLED = "⚠"  # waited longer than its resource allows; a glyph, so it shows without colour
 RISK = "!"
+CLOSED, OPEN = "▸", "▾"  # a series' row: enter opens it to show its occurrences one by one
+BRANCH, LAST_BRANCH = "├", "└"  # an occurrence under its open series
 
 SORT_LABELS = {"oldest": "oldest first", "resource": "by resource", "start": "by start time"}
 FILTER_LABELS = {True: "Awaiting you", False: "All pending"}
@@ -53,6 +57,33 @@ COLUMNS = (
 # --- what a row says ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Row:
+    """One line of the table: a request, a series, or an occurrence under its open series."""
+
+    item: QueueItem
+    key: str  # the table's row key; marks are kept by it
+    tree: str = ""  # CLOSED or OPEN on a series, a BRANCH on an occurrence under it
+
+
+def rows_of(items: Sequence[QueueItem], opened: set[int]) -> list[Row]:
+    """The table's lines: each item, and under each opened series its occurrences."""
+    rows = []
+    for item in items:
+        if not isinstance(item, SeriesRequest):
+            rows.append(Row(item, str(item.reservation.id)))
+            continue
+        is_open = item.series_id in opened
+        rows.append(Row(item, f"series-{item.series_id}", OPEN if is_open else CLOSED))
+        if is_open:
+            branches = [BRANCH] * (len(item.occurrences) - 1) + [LAST_BRANCH]
+            rows.extend(
+                Row(occurrence, str(occurrence.reservation.id), branch)
+                for occurrence, branch in zip(item.occurrences, branches, strict=True)
+            )
+    return rows
+
+
 def shortened(value: str, width: int) -> str:
     return value if len(value) <= width else value[: width - 1] + "…"
 
@@ -67,25 +98,33 @@ def short_when(reservation: Reservation) -> str:
     return f"{day} +{format_duration(end - start)}"
 
 
-def waited_text(request: Request) -> str:
+def series_when(item: SeriesRequest) -> str:
+    """'Tue 1 Dec 10:00', a times sign and how many: the first occurrence still pending, and
+    the count of them."""
+    return f"{item.reservation.start.format('ddd D MMM HH:mm')} ×{len(item.occurrences)}"
+
+
+def waited_text(request: QueueItem) -> str:
     waited = format_duration(request.waited)
     return f"{STALLED} {waited}" if request.stalled else waited
 
 
-def risk_text(request: Request) -> str:
+def risk_text(request: QueueItem) -> str:
     return f"{RISK} {len(request.risks)}" if request.risks else ""
 
 
-def approvers_text(request: Request) -> str:
+def approvers_text(request: QueueItem) -> str:
     return ", ".join(request.approvers) or "nobody"
 
 
-def row_values(request: Request, marked: bool) -> list[str]:
+def row_values(row: Row, marked: bool) -> list[str]:
     """One table row as plain strings (styled by the screen)."""
+    request = row.item
     reservation = request.reservation
+    when = series_when(request) if isinstance(request, SeriesRequest) else short_when(reservation)
     return [
-        MARK if marked else " ",
-        short_when(reservation),
+        (MARK if marked else " ") + row.tree,
+        when,
         shortened(reservation.resource, RESOURCE_WIDTH),
         shortened(reservation.booked_by, BOOKER_WIDTH),
         waited_text(request),
@@ -106,7 +145,7 @@ def fit_last_column(rows: list[list[str]], width: int) -> list[list[str]]:
     return [[*row[:-1], shortened(row[-1], room)] for row in rows]
 
 
-def detail_text(request: Request | None, mine_only: bool) -> str:
+def detail_text(request: QueueItem | None, mine_only: bool) -> str:
     """The request under the cursor in full: what, where, when (with the zone), who asked, how
     long it has waited against its threshold, who may decide it, and every risk."""
     if request is None:
@@ -115,6 +154,9 @@ def detail_text(request: Request | None, mine_only: bool) -> str:
         return "Nothing is pending."
     booking = request.reservation
     when = f"{format_period(booking.start, booking.end)} ({booking.timezone})"
+    what = f"#{booking.id} {booking.title!r}"
+    if isinstance(request, SeriesRequest):
+        what, when = series_what(request), series_span(request)
     waited = f"waited {format_duration(request.waited)}"
     if request.stalled:
         waited = f"{STALLED} stalled: {waited}, over its {format_duration(request.stall_after)}"
@@ -122,14 +164,29 @@ def detail_text(request: Request | None, mine_only: bool) -> str:
     if not request.may_decide:
         who += " (not you)"
     lines = [
-        f"#{booking.id} {booking.title!r} · {booking.resource} · {when}",
+        f"{what} · {booking.resource} · {when}",
         f"by {booking.booked_by} · {waited} · {who}",
         *(f"{RISK} {risk}" for risk in request.risks),
     ]
+    if isinstance(request, SeriesRequest):
+        count = len(request.occurrences)
+        lines.insert(2, f"y/r decide all {count} as one request · enter lists them one by one")
     return "\n".join(lines)
 
 
-def where_text(requests: Sequence[Request], mine_only: bool, sort: str, marked: int) -> str:
+def series_what(item: SeriesRequest) -> str:
+    return f"{len(item.occurrences)} occurrences of {item.reservation.title!r}"
+
+
+def series_span(item: SeriesRequest) -> str:
+    """'2026-12-01 to 2026-12-09, 10:00-12:00 (Europe/London)' from first to last occurrence."""
+    first, last = item.reservation, item.occurrences[-1].reservation
+    hours = format_period(first.start, first.end).split(" ", 1)[1]
+    days = f"{first.start.format('YYYY-MM-DD')} to {last.start.format('YYYY-MM-DD')}"
+    return f"{days}, {hours} ({first.timezone})"
+
+
+def where_text(requests: Sequence[QueueItem], mine_only: bool, sort: str, marked: int) -> str:
     """The line above the table: which requests, in which order, and how many of what."""
     count = len(requests)
     parts = [
@@ -149,7 +206,7 @@ def where_text(requests: Sequence[Request], mine_only: bool, sort: str, marked: 
 
 
 def outcome_summary(
-    decision: str, outcomes: Sequence[Outcome], requests: dict[int, Request]
+    decision: str, outcomes: Sequence[Outcome], requests: dict[int, QueueItem]
 ) -> str:
     """One line for the whole decision: 'Approved 3; 1 failed', or for a single request what
     happened to it."""
@@ -161,7 +218,7 @@ def outcome_summary(
     return f"{summary}; {failed} failed" if failed else summary
 
 
-def failure_messages(outcomes: Sequence[Outcome], requests: dict[int, Request]) -> list[str]:
+def failure_messages(outcomes: Sequence[Outcome], requests: dict[int, QueueItem]) -> list[str]:
     """One message per refusal, naming the request and saying why (the engine's own words,
     e.g. 'reservation 12 was already rejected by sam at 2026-12-01 14:02: clashes')."""
     return [
@@ -171,11 +228,13 @@ def failure_messages(outcomes: Sequence[Outcome], requests: dict[int, Request]) 
     ]
 
 
-def describe_request(reservation_id: int, requests: dict[int, Request]) -> str:
+def describe_request(reservation_id: int, requests: dict[int, QueueItem]) -> str:
     request = requests.get(reservation_id)
     if request is None:
         return f"#{reservation_id}"
     booking = request.reservation
+    if isinstance(request, SeriesRequest):
+        return f"{series_what(request)} on {booking.resource}"
     return f"#{booking.id} {booking.title!r} on {booking.resource}"
 
 
@@ -193,8 +252,9 @@ class QueueTable(DataTable[Text]):
 
 
 class ApprovalQueue(ReloadsOnEvents, Screen[None]):
-    """Pending requests, one row each. Every database call goes through app.db_call, off the UI
-    thread; every change anywhere reloads it, keeping the cursor on the same request."""
+    """Pending requests, one row each (a series is one row until opened). Every database call
+    goes through app.db_call, off the UI thread; every change anywhere reloads it, keeping the
+    cursor on the same row."""
 
     TITLE = "Approval queue"
     BINDINGS = [
@@ -212,8 +272,10 @@ class ApprovalQueue(ReloadsOnEvents, Screen[None]):
         super().__init__()
         self.mine_only = True
         self.sort = approvals.SORTS[0]
-        self.requests: list[Request] = []
-        self.marked: set[int] = set()  # reservation ids
+        self.requests: list[QueueItem] = []
+        self.rows: list[Row] = []
+        self.opened: set[int] = set()  # series ids shown occurrence by occurrence
+        self.marked: set[str] = set()  # row keys
         self._loads = 0  # a load's ticket: only the newest one is shown
 
     def compose(self) -> ComposeResult:
@@ -228,10 +290,15 @@ class ApprovalQueue(ReloadsOnEvents, Screen[None]):
         return self.query_one(QueueTable)
 
     @property
-    def current(self) -> Request | None:
-        """The request under the cursor, if there is one."""
+    def current_row(self) -> Row | None:
         row = self.table.cursor_row
-        return self.requests[row] if 0 <= row < len(self.requests) else None
+        return self.rows[row] if 0 <= row < len(self.rows) else None
+
+    @property
+    def current(self) -> QueueItem | None:
+        """The request (or series) under the cursor, if there is one."""
+        row = self.current_row
+        return row.item if row else None
 
     def on_mount(self) -> None:
         for label, key in COLUMNS:
@@ -246,53 +313,57 @@ class ApprovalQueue(ReloadsOnEvents, Screen[None]):
         ticket, db, now = self._loads, self.app.db, self.app.now()
         mine_only, sort = self.mine_only, self.sort
         self.app.db_call(
-            lambda: approvals.pending_requests(db, now=now, mine_only=mine_only, sort=sort),
+            lambda: approvals.group_series(
+                approvals.pending_requests(db, now=now, mine_only=mine_only, sort=sort)
+            ),
             lambda requests: self._loaded(ticket, requests),
             group="queue",
         )
 
-    def _loaded(self, ticket: int, requests: list[Request]) -> None:
+    def _loaded(self, ticket: int, requests: list[QueueItem]) -> None:
         if ticket != self._loads or not self.is_attached:
             return  # a newer load is on its way, or the screen has been closed
-        keep = self.current.reservation.id if self.current else None
+        keep = self.current_row.key if self.current_row else None
         row = self.table.cursor_row
         self.requests = requests
-        # A mark on a request that is no longer listed (decided elsewhere) would act unseen.
-        self.marked &= {request.reservation.id for request in requests}
+        self.opened &= {r.series_id for r in requests if isinstance(r, SeriesRequest)}
+        self.rows = rows_of(requests, self.opened)
+        # A mark on a row that is no longer listed (decided elsewhere) would act unseen.
+        self.marked &= {listed.key for listed in self.rows}
         self._show(keep, row)
 
     def on_resize(self) -> None:
-        if self.requests:  # the approvers' column is cut to the width: cut it again
-            self._show(self.current.reservation.id if self.current else None, 0)
+        if self.rows:  # the approvers' column is cut to the width: cut it again
+            self._show(self.current_row.key if self.current_row else None, 0)
 
-    def _show(self, reservation_id: int | None, row: int) -> None:
+    def _show(self, key: str | None, row: int) -> None:
         self._fill_table()
-        self.table.move_cursor(row=self._row_after_reload(reservation_id, row), animate=False)
+        self.table.move_cursor(row=self._row_after_reload(key, row), animate=False)
         self._describe()
 
-    def _row_after_reload(self, reservation_id: int | None, row: int) -> int:
-        """The same request if it is still listed; else the row where it was, so after a
-        decision the cursor rests on the next request."""
-        for index, request in enumerate(self.requests):
-            if request.reservation.id == reservation_id:
+    def _row_after_reload(self, key: str | None, row: int) -> int:
+        """The same row if it is still listed; else the row where it was, so after a decision
+        the cursor rests on the next request."""
+        for index, listed in enumerate(self.rows):
+            if listed.key == key:
                 return index
-        return max(0, min(row, len(self.requests) - 1))
+        return max(0, min(row, len(self.rows) - 1))
 
     def _fill_table(self) -> None:
         table = self.table
         table.clear()
-        rows = fit_last_column(
-            [row_values(r, r.reservation.id in self.marked) for r in self.requests],
+        values = fit_last_column(
+            [row_values(row, row.key in self.marked) for row in self.rows],
             table.size.width - SCROLLBAR,
         )
-        for request, values in zip(self.requests, rows, strict=True):
-            table.add_row(*self._styled(request, values), key=str(request.reservation.id))
+        for row, shown in zip(self.rows, values, strict=True):
+            table.add_row(*self._styled(row, shown), key=row.key)
 
-    def _styled(self, request: Request, values: list[str]) -> list[Text]:
-        style = self._row_style(request, request.reservation.id in self.marked)
+    def _styled(self, row: Row, values: list[str]) -> list[Text]:
+        style = self._row_style(row.item, row.key in self.marked)
         return [Text(value, style=style) for value in values]
 
-    def _row_style(self, request: Request, marked: bool) -> Style:
+    def _row_style(self, request: QueueItem, marked: bool) -> Style:
         classes = []
         if not request.may_decide:
             classes.append("queue--not-yours")
@@ -305,12 +376,11 @@ class ApprovalQueue(ReloadsOnEvents, Screen[None]):
         styles = (self.table.get_component_rich_style(name, partial=True) for name in classes)
         return sum(styles, Style())
 
-    def _refresh_row(self, request: Request) -> None:
-        key = str(request.reservation.id)
-        shown = [str(cell) for cell in self.table.get_row(key)]
-        values = [*row_values(request, request.reservation.id in self.marked)[:-1], shown[-1]]
-        for (_label, column), cell in zip(COLUMNS, self._styled(request, values), strict=True):
-            self.table.update_cell(key, column, cell)
+    def _refresh_row(self, row: Row) -> None:
+        shown = [str(cell) for cell in self.table.get_row(row.key)]
+        values = [*row_values(row, row.key in self.marked)[:-1], shown[-1]]
+        for (_label, column), cell in zip(COLUMNS, self._styled(row, values), strict=True):
+            self.table.update_cell(row.key, column, cell)
 
     @on(DataTable.RowHighlighted)
     def _describe(self) -> None:
@@ -337,11 +407,11 @@ class ApprovalQueue(ReloadsOnEvents, Screen[None]):
             self.table.action_cursor_up()
 
     def action_toggle_mark(self) -> None:
-        request = self.current
-        if request is None:
+        row = self.current_row
+        if row is None:
             return
-        self.marked ^= {request.reservation.id}
-        self._refresh_row(request)
+        self.marked ^= {row.key}
+        self._refresh_row(row)
         # Like a file manager: space marks and moves on, so a run of rows is a run of spaces.
         self.table.action_cursor_down()
         self._describe()
@@ -357,17 +427,33 @@ class ApprovalQueue(ReloadsOnEvents, Screen[None]):
 
     @on(DataTable.RowSelected)
     def _open(self) -> None:
-        request = self.current
-        if request is not None:
-            self.app.push_screen(DetailsScreen(request.reservation), lambda _: self.load())
+        """enter: a series opens (or closes) to list its occurrences; a request shows its
+        details and history."""
+        row = self.current_row
+        if row is None:
+            return
+        if isinstance(row.item, SeriesRequest):
+            self.opened ^= {row.item.series_id}
+            self.rows = rows_of(self.requests, self.opened)
+            self.marked &= {listed.key for listed in self.rows}
+            self._show(row.key, self.table.cursor_row)
+            return
+        self.app.push_screen(DetailsScreen(row.item.reservation), lambda _: self.load())
 
     # --- deciding ------------------------------------------------------------------------------
 
-    def chosen(self) -> list[Request]:
-        """What y and r act on: every marked request, or else the one under the cursor."""
-        if self.marked:
-            return [r for r in self.requests if r.reservation.id in self.marked]
-        return [self.current] if self.current else []
+    def chosen(self) -> list[QueueItem]:
+        """What y and r act on: every marked row, or else the one under the cursor. An
+        occurrence whose whole series is marked too goes with its series."""
+        if not self.marked:
+            return [self.current] if self.current else []
+        rows = [row for row in self.rows if row.key in self.marked]
+        whole = {row.item.series_id for row in rows if isinstance(row.item, SeriesRequest)}
+        return [
+            row.item
+            for row in rows
+            if isinstance(row.item, SeriesRequest) or row.item.reservation.series_id not in whole
+        ]
 
     def action_decide(self, decision: str) -> None:
         chosen = self.chosen()
@@ -375,26 +461,24 @@ class ApprovalQueue(ReloadsOnEvents, Screen[None]):
             self.notify("Nothing to decide here.", timeout=4)
             return
         ids = [request.reservation.id for request in chosen]
+        whole = {r.reservation.id for r in chosen if isinstance(r, SeriesRequest)}
         asked = {request.reservation.id: request for request in chosen}
         db = self.app.db
+
+        def decide(reason: str | None = None) -> list[Outcome]:
+            return approvals.decide_many(db, ids, decision, reason, whole_series=whole)
 
         def done(outcomes: list[Outcome]) -> None:
             self._report(decision, outcomes, asked)
 
         if decision == "approve":
-            self.app.db_call(lambda: approvals.decide_many(db, ids, "approve"), done)
+            self.app.db_call(decide, done)
             return
         # A rejection always needs a reason: the prompt refuses an empty one.
         what = describe_request(ids[0], asked) if len(ids) == 1 else f"{len(ids)} requests"
-        ask_why_then(
-            self.app,
-            f"Reject {escape(what)}: why?",  # the prompt reads markup; a title is not markup
-            "Reject",
-            lambda reason: approvals.decide_many(db, ids, "reject", reason),
-            done,
-        )
+        ask_why_then(self.app, f"Reject {what}: why?", "Reject", decide, done)
 
-    def _report(self, decision: str, outcomes: list[Outcome], asked: dict[int, Request]) -> None:
+    def _report(self, decision: str, outcomes: list[Outcome], asked: dict[int, QueueItem]) -> None:
         failures = failure_messages(outcomes, asked)
         if len(outcomes) > 1 or not failures:
             severity = "warning" if failures else "information"
