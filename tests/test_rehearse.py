@@ -4,10 +4,12 @@ Spaces cancels is flagged in the same transaction, with the reason and an event.
 
 from __future__ import annotations
 
+import pendulum
 import psycopg
 import pytest
 
-from spaces_tui.engine import events, rehearse, resources
+from spaces_tui.engine import events, rehearse, reservations, resources
+from spaces_tui.engine.errors import BadInput, Conflict
 
 SLOT = "tstzrange('2027-06-01 10:00Z', '2027-06-01 12:00Z')"
 
@@ -132,3 +134,101 @@ def test_the_engine_lists_sessions_at_their_reservations_time(db, room):
     [listed] = rehearse.list_sessions(db)
     assert (listed.id, listed.start, listed.end) == (made.id, made.start, made.end)
     assert listed.start.isoformat() == "2027-06-01T10:00:00+00:00"
+
+
+def flag(db, session_id: int, reason: str) -> None:
+    """Spaces takes the session's room away: its reservation is cancelled."""
+    [found] = [s for s in rehearse.list_sessions(db) if s.id == session_id]
+    reservations.cancel(db, found.reservation_id, reason)
+
+
+def test_the_views_put_what_needs_attention_first(db, room):
+    add = rehearse.add_session
+    past = add(db, "Studio Floor", "2027-05-01T10:00", "+2h", "Read-through")
+    soon = add(db, "Studio Floor", "2027-06-01T10:00", "+2h", "Act 1")
+    later = add(db, "Studio Floor", "2027-06-08T10:00", "+2h", "Act 2")
+    gone = add(db, "Studio Floor", "2027-05-02T10:00", "+2h", "Fight call")
+    dropped = add(db, "Studio Floor", "2027-06-09T10:00", "+2h", "Dropped")
+    flag(db, past.id, "floor relaid")
+    rehearse.cancel_session(db, dropped.id, "cut")
+    now = pendulum.datetime(2027, 5, 15, tz="UTC")
+
+    def ids(view: str) -> list[int]:
+        return [s.id for s in rehearse.list_sessions(db, view=view, now=now)]
+
+    assert ids("open") == [past.id, soon.id, later.id], "flagged first, then what is to come"
+    assert ids("flagged") == [past.id]
+    assert ids("all") == [past.id, gone.id, soon.id, later.id, dropped.id]
+    assert rehearse.count_flagged(db) == 1
+    with pytest.raises(BadInput, match="unknown view"):
+        rehearse.list_sessions(db, view="soon")
+
+
+def test_a_flagged_session_is_rebooked_and_closed_in_one_go(db, sql, room):
+    lost = rehearse.add_session(db, "Studio Floor", "2027-06-01T10:00", "+2h", "Act 1")
+    flag(db, lost.id, "stage flooded")
+    again = rehearse.replace_session(db, lost.id, "2027-06-02T10:00", "+2h", title="Act 1 (again)")
+    assert (again.status, again.reservation_status, again.title) == (
+        "scheduled",
+        "confirmed",
+        "Act 1 (again)",
+    )
+    [closed] = [s for s in rehearse.list_sessions(db) if s.id == lost.id]
+    assert closed.status == "cancelled"
+    assert rehearse.count_flagged(db) == 0
+    reason = sql.execute(
+        "SELECT payload->>'reason' FROM spaces.events"
+        " WHERE topic = 'rehearse.session.cancelled' ORDER BY id DESC LIMIT 1"
+    ).fetchone()[0]
+    assert reason == "rebooked: Studio Floor, 2027-06-02 10:00-12:00"
+
+
+def test_a_rebooking_that_collides_leaves_the_flagged_session_as_it_was(db, sql, room):
+    lost = rehearse.add_session(db, "Studio Floor", "2027-06-01T10:00", "+2h", "Act 1")
+    flag(db, lost.id, "stage flooded")
+    rehearse.add_session(db, "Studio", "2027-06-02T09:00", "+4h", "Tech")
+    before = counts(sql)
+    with pytest.raises(Conflict) as refused:
+        rehearse.replace_session(db, lost.id, "2027-06-02T10:00", "+2h", room="Studio Floor")
+    assert [obstacle.title for obstacle in refused.value.obstacles] == ["Tech"]
+    assert counts(sql) == before
+    [still] = [s for s in rehearse.list_sessions(db) if s.id == lost.id]
+    assert (still.status, still.flag_reason) == ("flagged", "stage flooded")
+
+
+def test_a_scheduled_session_moves_onto_its_own_slot(db, room):
+    booked = rehearse.add_session(db, "Studio Floor", "2027-06-01T10:00", "+2h", "Act 1")
+    moved = rehearse.replace_session(db, booked.id, "2027-06-01T11:00", "+2h")
+    assert (moved.start.hour, moved.room, moved.title) == (11, "Studio Floor", "Act 1")
+    assert moved.id != booked.id, "its old slot was released first, in the same transaction"
+    assert [s.id for s in rehearse.list_sessions(db, view="all") if s.status == "scheduled"] == [
+        moved.id
+    ]
+
+
+def test_rebook_and_the_open_view_from_the_command_line(room, spaces):
+    added = spaces(
+        "rehearse", "add", "Studio Floor", "2027-06-01T10:00", "+2h", "--title", "Act 1", "--json"
+    )
+    spaces("cancel", str(added.json["reservation_id"]), "--reason", "stage flooded")
+    opened = spaces("rehearse", "list", "--open", "--json").json
+    assert [(s["id"], s["status"]) for s in opened] == [(added.json["id"], "flagged")]
+
+    taken = spaces("rehearse", "add", "Studio", "2027-06-02T09:00", "+4h", "--title", "Tech")
+    assert taken.code == 0, taken.err
+    clash = spaces("rehearse", "rebook", str(added.json["id"]), "2027-06-02T10:00", "+2h")
+    assert clash.code == 3 and "Tech" in clash.err
+    assert spaces("rehearse", "list", "--flagged", "--json").json[0]["id"] == added.json["id"]
+
+    rebooked = spaces(
+        "rehearse", "rebook", str(added.json["id"]), "2027-06-03T10:00", "12:00", "--json"
+    )
+    assert rebooked.code == 0, rebooked.err
+    assert (rebooked.json["title"], rebooked.json["room"]) == ("Act 1", "Studio Floor")
+    assert rebooked.json["start"].startswith("2027-06-03T10:00")
+    assert spaces("rehearse", "list", "--flagged").out.strip() == "No flagged sessions."
+    missing = spaces("rehearse", "rebook", "999", "2027-06-04T10:00", "+1h")
+    assert missing.code == 2 and "no rehearsal session with id 999" in missing.err
+    with pytest.raises(SystemExit) as usage:  # argparse's own exit, with its message
+        spaces("rehearse", "list", "--open", "--flagged")
+    assert usage.value.code == 2

@@ -427,14 +427,29 @@ def rehearse_add(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def rehearse_list(ctx: Context, args: argparse.Namespace) -> int:
-    listed = rehearse.list_sessions(ctx.db, flagged_only=args.flagged)
+    listed = rehearse.list_sessions(ctx.db, view=args.view)
     if args.json:
         render.print_json([render.session_json(s) for s in listed], ctx.out)
     elif listed:
         for session in listed:
             ctx.say(render.session_line(session))
     else:
-        ctx.say("No flagged sessions." if args.flagged else "No rehearsal sessions.")
+        ctx.say(NO_SESSIONS[args.view])
+    return EXIT_OK
+
+
+NO_SESSIONS = {
+    "all": "No rehearsal sessions.",
+    "flagged": "No flagged sessions.",
+    "open": "No flagged or upcoming sessions.",
+}
+
+
+def rehearse_rebook(ctx: Context, args: argparse.Namespace) -> int:
+    session = rehearse.replace_session(
+        ctx.db, args.id, args.start, args.end, room=args.room, title=args.title
+    )
+    _print_session(ctx, args, session, "Rebooked as")
     return EXIT_OK
 
 
@@ -578,6 +593,7 @@ COMMANDS: dict[tuple[str | None, str | None], Command] = {
     ("rehearse", "add"): rehearse_add,
     ("rehearse", "list"): rehearse_list,
     ("rehearse", "cancel"): rehearse_cancel,
+    ("rehearse", "rebook"): rehearse_rebook,
     ("access", "show"): access_show,
     ("access", "mode"): access_mode,
     ("access", "grant"): access_grant,

@@ -374,12 +374,38 @@ def _rehearse_commands(commands: argparse._SubParsersAction) -> None:
     _period(add)
     add.add_argument("--title", required=True)
     _json_flag(add)
-    listing = actions.add_parser("list", help="list sessions")
-    listing.add_argument(
-        "--flagged", action="store_true", help="only those whose room Spaces took away"
+    listing = actions.add_parser("list", help="list sessions (all of them, by start)")
+    view = listing.add_mutually_exclusive_group()
+    view.add_argument(
+        "--flagged",
+        action="store_const",
+        dest="view",
+        const="flagged",
+        help="only those whose room Spaces took away",
     )
+    view.add_argument(
+        "--open",
+        action="store_const",
+        dest="view",
+        const="open",
+        help="flagged ones first, then those not yet over",
+    )
+    listing.set_defaults(view="all")
     _json_flag(listing)
-    cancel = actions.add_parser("cancel", help="cancel a session and release its room")
+    cancel = actions.add_parser(
+        "cancel", help="cancel a session and release its room (closes a flagged one)"
+    )
     cancel.add_argument("id", type=_id, metavar="ID")
     cancel.add_argument("--reason", required=True)
     _json_flag(cancel)
+    rebook = actions.add_parser(
+        "rebook",
+        help="book a session again at another time (a flagged one, or to move it): the old"
+        " one is cancelled and the new one scheduled together, or neither",
+    )
+    rebook.add_argument("id", type=_id, metavar="ID")
+    rebook.add_argument("start", metavar="START", help="new start, e.g. 2026-12-01T14:00")
+    rebook.add_argument("end", metavar="END", help="new end, time of day or duration (+2h)")
+    rebook.add_argument("--room", help="another room (default: the same one)")
+    rebook.add_argument("--title", help="another title (default: the same one)")
+    _json_flag(rebook)
