@@ -9,7 +9,7 @@ import pendulum
 import psycopg
 import pytest
 from textual.widgets import Input, Static
-from tui_helpers import SIZE, TODAY, ZONE, home, make_app, settle
+from tui_helpers import SIZE, TODAY, ZONE, fill, hint, home, make_app, settle
 
 from spaces_tui.db.connection import Database
 from spaces_tui.engine import reservations
@@ -163,23 +163,6 @@ async def booking_form(db):
         await pilot.press("n")
         await settle(pilot)
         yield pilot, app.screen
-
-
-async def fill(pilot, form: BookingForm, **fields: str) -> None:
-    for name, value in fields.items():
-        form.query_one(f"#{name}", Input).value = value
-    await pilot.pause(0.3)  # past the hint's debounce
-    for _ in range(100):
-        await settle(pilot)
-        if form.hint_is_current:
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the hint never caught up with the form")
-
-
-def hint(form: BookingForm) -> tuple[str, set[str]]:
-    widget = form.query_one("#hint", Static)
-    return str(widget.render()), set(widget.classes)
 
 
 async def test_the_hint_names_what_is_in_the_way_and_clears_when_fixed(venue):

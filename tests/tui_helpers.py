@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import date
 
 import pendulum
+from textual.widgets import Input, Static
 
 from spaces_tui.db.connection import Database
 from spaces_tui.tui.app import Clock, SpacesApp
+from spaces_tui.tui.screens.booking import BookingForm
 from spaces_tui.tui.screens.home import TimelineScreen
 
 ZONE = "Europe/London"
@@ -35,3 +37,21 @@ def home(app: SpacesApp) -> TimelineScreen:
     screen = app.screen_stack[1]
     assert isinstance(screen, TimelineScreen)
     return screen
+
+
+async def fill(pilot, form: BookingForm, **fields: str) -> None:
+    """Types into a booking form's fields and waits for its hint to describe them."""
+    for name, value in fields.items():
+        form.query_one(f"#{name}", Input).value = value
+    await pilot.pause(0.3)  # past the hint's debounce
+    for _ in range(100):
+        await settle(pilot)
+        if form.hint_is_current:
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the hint never caught up with the form")
+
+
+def hint(form: BookingForm) -> tuple[str, set[str]]:
+    widget = form.query_one("#hint", Static)
+    return str(widget.render()), set(widget.classes)

@@ -24,6 +24,7 @@ from spaces_tui.tui.screens.help import HelpScreen
 from spaces_tui.tui.screens.home import TimelineScreen
 from spaces_tui.tui.screens.queue import ApprovalQueue
 from spaces_tui.tui.screens.resources import ResourcesScreen
+from spaces_tui.tui.screens.sessions import SessionsScreen
 
 T = TypeVar("T")
 Clock = Callable[[str], pendulum.DateTime]
@@ -43,6 +44,7 @@ class SpacesApp(App[None]):
         Binding("a", "approval_queue", "Queue", show=False),
         Binding("b", "open_screen('blackouts')", "Blackouts", show=False),
         Binding("R", "open_screen('resources')", "Resources", show=False),
+        Binding("S", "open_screen('sessions')", "Sessions", show=False),
     ]
 
     def __init__(
@@ -89,8 +91,13 @@ class SpacesApp(App[None]):
             self.push_screen(ApprovalQueue())
 
     def action_open_screen(self, name: str) -> None:
-        """b: the blackouts screen, R: the resources screen (once each on the stack)."""
-        screen = {"blackouts": BlackoutsScreen, "resources": ResourcesScreen}[name]
+        """b: the blackouts screen, R: the resources screen, S: the rehearsal sessions (once
+        each on the stack)."""
+        screen = {
+            "blackouts": BlackoutsScreen,
+            "resources": ResourcesScreen,
+            "sessions": SessionsScreen,
+        }[name]
         if not isinstance(self.screen, screen):
             self.push_screen(screen())
 

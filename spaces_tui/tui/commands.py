@@ -41,6 +41,11 @@ class SpacesCommands(Provider):
             ("Approval queue", self._approval_queue, "decide what waits for you (a)"),
             ("Blackouts", partial(self._open, "blackouts"), "maintenance, holds, breaks (b)"),
             ("Resources", partial(self._open, "resources"), "approval, approvers, stalls (R)"),
+            (
+                "Rehearsal sessions",
+                partial(self._open, "sessions"),
+                "flagged ones first: book again or close (S)",
+            ),
             ("Go to date", home.action_go_to_date, "show another day or week"),
             ("Today", home.action_today, "back to today"),
             ("Day view", partial(home.action_scale, "day"), "one day, 30-minute columns"),
@@ -53,7 +58,7 @@ class SpacesCommands(Provider):
         return fixed + jumps
 
     async def discover(self) -> Hits:
-        for name, action, help_text in self._commands()[:8]:
+        for name, action, help_text in self._commands()[:9]:
             yield DiscoveryHit(name, action, help=help_text)
 
     async def search(self, query: str) -> Hits:

@@ -64,16 +64,26 @@ def obstacle_text(obstacle: Obstacle) -> str:
 
 
 class BookingForm(ModalScreen[Reservation | None]):
+    HEADING = "New booking"
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Close"),
         Binding("ctrl+s", "book", "Book"),
         Binding("ctrl+k", "book_free", "Book the free ones", show=False),
     ]
 
-    def __init__(self, resource: Resource | None, start: pendulum.DateTime | None) -> None:
+    def __init__(
+        self,
+        resource: Resource | None,
+        start: pendulum.DateTime | None,
+        *,
+        title: str = "",
+        end: str = "+1h",
+    ) -> None:
         super().__init__()
         self.initial_resource = resource
         self.initial_start = start
+        self.initial_title = title
+        self.initial_end = end
         self.known: dict[str, Resource] = {}
         self._timer: Timer | None = None
         self._asked = 0  # the newest hint request; older answers are dropped
@@ -82,7 +92,7 @@ class BookingForm(ModalScreen[Reservation | None]):
     def compose(self) -> ComposeResult:
         start = self.initial_start
         with Vertical(classes="dialog booking"):
-            yield Label("New booking", classes="dialog-title")
+            yield Label(self.HEADING, markup=False, classes="dialog-title")
             yield Label("Resource")
             yield Input(
                 value=self.initial_resource.name if self.initial_resource else "",
@@ -99,12 +109,13 @@ class BookingForm(ModalScreen[Reservation | None]):
                     )
                 with Vertical():
                     yield Label("End, time or +duration")
-                    yield Input(value="+1h", placeholder="16:30 or +90m", id="end")
+                    yield Input(value=self.initial_end, placeholder="16:30 or +90m", id="end")
             yield Label("Title")
-            yield Input(placeholder="what it is for", id="title")
-            yield Label("Headcount (optional)")
-            yield Input(placeholder="people", id="headcount", type="integer")
-            with Horizontal(classes="when"):
+            yield Input(value=self.initial_title, placeholder="what it is for", id="title")
+            # Booking-only fields (a rehearsal session has neither): SessionForm hides .extra.
+            yield Label("Headcount (optional)", classes="extra")
+            yield Input(placeholder="people", id="headcount", type="integer", classes="extra")
+            with Horizontal(classes="when extra"):
                 with Vertical():
                     yield Label("Repeat")
                     yield Input(

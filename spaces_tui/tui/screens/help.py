@@ -16,7 +16,7 @@ KEYS = """\
   [ ]  or  , .    previous / next day (or week)
   t               today
   d / w           day view / week view
-  z               zoom: 30 or 15 minutes a column (day), 3 h or 30 min (week)
+  z               zoom: 30 or 15 min a column (day), 3 h or 30 min (week)
   g               go to a date
   /               filter resources by name or kind (escape clears)
   enter           open what is under the cursor, or book the free slot
@@ -44,18 +44,29 @@ KEYS = """\
   escape          back to the timeline
   ⚠ stalled: waited longer than its resource allows; ! what to check first
 
+[b]Rehearsal sessions[/b] (S)
+  ↑↓  j k         move between sessions
+  n               new session; on a flagged one (⚐), book it again (new time)
+  x               cancel the session and release its room; closes a flagged one
+  enter           its room booking's details and history
+  f               view: flagged and upcoming / flagged / all
+  escape          back to the timeline
+  ⚐ flagged: Spaces cancelled its room (a cancel, a blackout); ✕ cancelled
+
 [b]Anywhere[/b]
   a               the approval queue (the timeline says how many await you)
   b               blackouts: s status  k kind  / resource  n new  l lift
   R               resources: p approval  + / - approver  t stall threshold
+  S               rehearsal sessions (the timeline says how many are flagged)
   ctrl+p          command palette: jump to a resource, go to a date, new booking,
-                  the approval queue
+                  the approval queue and the other screens
   ?               this help        q  quit
 
 [b]Cells[/b]
   solid (reverse)  confirmed       ?░░░  pending (waits for an approver)
   !╱╱╱  blackout (maintenance, hold, break)
   *     your own booking           │  now            ·  free
+  @     a rehearsal session's room (S lists the sessions)
 """
 
 

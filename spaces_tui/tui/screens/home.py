@@ -12,7 +12,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
-from spaces_tui.engine import approvals, reservations
+from spaces_tui.engine import approvals, rehearse, reservations
 from spaces_tui.engine.calendar import Window, load_window
 from spaces_tui.engine.models import Blackout, Reservation
 from spaces_tui.tui.grid import DAY, WEEK, ZOOMED, Grid, Scale
@@ -57,6 +57,7 @@ class TimelineScreen(ReloadsOnEvents, Screen[None]):
         with Horizontal(id="where-bar"):
             yield Static(id="where")
             yield Static(id="awaiting")
+            yield Static(id="flagged")
         yield Input(placeholder="filter: name or kind (enter keeps it, escape clears)", id="filter")
         yield Timeline(id="timeline")
         yield Static(LEGEND, id="legend")
@@ -91,24 +92,29 @@ class TimelineScreen(ReloadsOnEvents, Screen[None]):
         self.count_awaiting()
 
     def count_awaiting(self) -> None:
-        """How many requests wait for this actor's decision: '⚑ 3 awaiting you (a)'."""
+        """What waits for someone: requests this actor may decide ('⚑ 3 awaiting you (a)')
+        and rehearsal sessions that lost their room ('⚐ 1 flagged (S)')."""
         self._counts += 1
         ticket, db, now = self._counts, self.app.db, self.app.now()
-        self.app.db_call(
-            # As the queue lists them: a series' pending occurrences are one request.
-            lambda: len(
-                approvals.group_series(approvals.pending_requests(db, now=now, mine_only=True))
-            ),
-            lambda count: self._show_awaiting(ticket, count),
-            group="awaiting",
-        )
 
-    def _show_awaiting(self, ticket: int, count: int) -> None:
+        def count() -> tuple[int, int]:
+            # As the queue lists them: a series' pending occurrences are one request.
+            waiting = approvals.pending_requests(db, now=now, mine_only=True)
+            return len(approvals.group_series(waiting)), rehearse.count_flagged(db)
+
+        self.app.db_call(count, lambda counts: self._show_counts(ticket, *counts), group="awaiting")
+
+    def _show_counts(self, ticket: int, awaiting: int, flagged: int) -> None:
         if ticket != self._counts:
             return  # a newer count is on its way
-        awaiting = self.query_one("#awaiting", Static)
-        awaiting.update(f"⚑ {count} awaiting you (a)" if count else "")
-        awaiting.set_class(count > 0, "some")
+        shown = (
+            ("#awaiting", awaiting, "⚑ {} awaiting you (a)"),
+            ("#flagged", flagged, "⚐ {} flagged (S)"),
+        )
+        for selector, count, text in shown:
+            label = self.query_one(selector, Static)
+            label.update(text.format(count) if count else "")
+            label.set_class(count > 0, "some")
 
     def _loaded(self, window: Window) -> None:
         origin = self.origin

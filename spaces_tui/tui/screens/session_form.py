@@ -1,0 +1,70 @@
+"""A rehearsal session's form: the booking form's room, time and title with the same live hint,
+scheduled through the rehearse module so the session and its room's reservation are made
+together. Given a session to replace (one Spaces took the room from), it books that session
+again and closes the old one in the same transaction."""
+
+from __future__ import annotations
+
+import pendulum
+from rich.markup import escape
+
+from spaces_tui.engine import rehearse
+from spaces_tui.engine.errors import BadInput
+from spaces_tui.engine.models import Resource
+from spaces_tui.engine.rehearse import Session
+from spaces_tui.engine.times import format_duration
+from spaces_tui.tui.screens.booking import BookingForm
+
+
+class SessionForm(BookingForm):
+    HEADING = "New rehearsal session"
+
+    def __init__(
+        self,
+        room: Resource | None,
+        start: pendulum.DateTime | None,
+        *,
+        replacing: Session | None = None,
+    ) -> None:
+        if replacing is None:
+            super().__init__(room, start)
+        else:
+            length = f"+{format_duration(replacing.end - replacing.start)}"
+            super().__init__(room, start, title=replacing.title, end=length)
+            self.HEADING = f"Book session #{replacing.id} {replacing.title!r} again"
+        self.replacing = replacing
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query(".extra").set(display=False)  # no headcount, no repeat: one session
+        if self.replacing is not None:
+            self.query_one("#start").focus()  # its old time is taken: a new one is the point
+
+    def _submit(self, *, skip_conflicts: bool) -> None:
+        try:
+            wanted = self.request()
+        except BadInput as problem:
+            self._hint(f"[red]{escape(str(problem))}[/]", "problem")
+            return
+        db, replacing = self.app.db, self.replacing
+        room, start, end, title = wanted.resource.id, wanted.start, wanted.end, wanted.title
+
+        def work() -> Session:
+            if replacing is None:
+                return rehearse.add_session(db, room, start, end, title)
+            return rehearse.replace_session(db, replacing.id, start, end, room=room, title=title)
+
+        self.app.db_call(
+            work,
+            self._scheduled,
+            failed=lambda error: self._refused(wanted.resource, error),
+            group="book",
+        )
+
+    def _scheduled(self, session: Session) -> None:
+        closed = f" Session #{self.replacing.id} is closed." if self.replacing else ""
+        self.app.notify(
+            f"Scheduled {session.title!r} in {session.room} (session #{session.id}).{closed}",
+            markup=False,
+        )
+        self.dismiss(None)
