@@ -432,7 +432,7 @@ async def test_a_series_is_one_row_and_y_approves_all_of_it(venue, evenings):
 
         await pilot.press("j", "j", "j")
         detail = text_of(queue, "#queue-detail")
-        assert "3 occurrences of 'Evening tech' · Main Stage · 2026-12-07 to 2026-12-09" in detail
+        assert "3 occurrences of 'Evening tech' · Main Stage · Mon 7 Dec to Wed 9 Dec" in detail
         assert "18:00-20:00 (Europe/London)" in detail
         assert "y/r decide all 3 as one request" in detail
         await pilot.press("y")

@@ -224,6 +224,7 @@ async def test_n_on_a_flagged_session_books_it_again_and_closes_it(company):
             name: form.query_one(f"#{name}", Input).value for name in ("resource", "title", "end")
         }
         assert values == {"resource": "Rehearsal 1", "title": "Act 1", "end": "+2h"}
+        assert app.focused is form.query_one("#start", Input), "its old time is taken"
         hidden = [form.query_one(f"#{name}") for name in ("headcount", "repeat", "ends")]
         assert not any(shown(field) for field in hidden), "one session: no headcount or repeat"
         assert shown(form.query_one("#title"))

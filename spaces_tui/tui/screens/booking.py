@@ -138,8 +138,12 @@ class BookingForm(ModalScreen[Reservation | None]):
 
     def on_mount(self) -> None:
         self.query_one("#book-free").display = False
-        self.query_one("#title" if self.initial_resource else "#resource", Input).focus()
+        self.query_one(self.first_field(), Input).focus()
         self.app.db_call(lambda: resources.list_resources(self.app.db), self._got_resources)
+
+    def first_field(self) -> str:
+        """Where typing starts: the title when the resource is known, else the resource."""
+        return "#title" if self.initial_resource else "#resource"
 
     def _got_resources(self, listed: list[Resource]) -> None:
         self.known = {resource.name: resource for resource in listed if resource.active}

@@ -179,10 +179,10 @@ def series_what(item: SeriesRequest) -> str:
 
 
 def series_span(item: SeriesRequest) -> str:
-    """'2026-12-01 to 2026-12-09, 10:00-12:00 (Europe/London)' from first to last occurrence."""
+    """'Tue 1 Dec to Wed 9 Dec, 10:00-12:00 (Europe/London)': first to last occurrence."""
     first, last = item.reservation, item.occurrences[-1].reservation
     hours = format_period(first.start, first.end).split(" ", 1)[1]
-    days = f"{first.start.format('YYYY-MM-DD')} to {last.start.format('YYYY-MM-DD')}"
+    days = f"{first.start.format('ddd D MMM')} to {last.start.format('ddd D MMM')}"
     return f"{days}, {hours} ({first.timezone})"
 
 

@@ -18,6 +18,11 @@ from spaces_tui.tui.screens.booking import BookingForm
 
 class SessionForm(BookingForm):
     HEADING = "New rehearsal session"
+    DEFAULT_CSS = """
+    SessionForm .extra {
+        display: none;  /* no headcount, no repeat: one session */
+    }
+    """
 
     def __init__(
         self,
@@ -34,11 +39,10 @@ class SessionForm(BookingForm):
             self.HEADING = f"Book session #{replacing.id} {replacing.title!r} again"
         self.replacing = replacing
 
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query(".extra").set(display=False)  # no headcount, no repeat: one session
+    def first_field(self) -> str:
         if self.replacing is not None:
-            self.query_one("#start").focus()  # its old time is taken: a new one is the point
+            return "#start"  # its old time is taken: a new one is the point
+        return super().first_field()
 
     def _submit(self, *, skip_conflicts: bool) -> None:
         try:
