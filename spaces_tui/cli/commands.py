@@ -554,7 +554,8 @@ def demo(ctx: Context, args: argparse.Namespace) -> int:
     )
     ctx.say(
         f"Loaded the demo venue: {summary.resources} resources, {summary.reservations}"
-        f" reservations and {summary.blackouts} blackouts around today ({ctx.zone})."
+        f" reservations, {summary.blackouts} blackouts and {summary.sessions} rehearsal"
+        f" sessions around today ({ctx.zone})."
     )
     ctx.say("Open the calendar with: spaces")
     return EXIT_OK

@@ -17,7 +17,8 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 from spaces_tui.db.connection import Database
-from spaces_tui.engine.errors import BadInput, domain_errors
+from spaces_tui.engine.errors import BadInput, Conflict, domain_errors
+from spaces_tui.engine.series import book_series_on
 
 DAYS_AROUND = 7  # bookings from a week before the day to a week after
 PEOPLE = ("alex", "sam", "jo", "priya", "marcus", "lena")
@@ -97,12 +98,26 @@ BLACKOUTS = (
     ("Rehearsal 6", "Floor repair", "maintenance", -2, 9, 8),
 )
 
+# A recurring request waiting for the stage manager, decided as one in the approval queue:
+# (resource, title, asked by, first day's offset, start hour, hours, RRULE)
+SERIES = ("Main Stage", "Lighting focus", "jo", 2, 6, 2, "FREQ=DAILY;COUNT=3")
+
+# Early calls booked through the rehearse module: (room, title, day offset, start hour, hours).
+SESSIONS = (
+    ("Rehearsal 3", "Early call: Act 1", 1, 7, 2),
+    ("Rehearsal 3", "Early call: Act 2", 2, 7, 2),
+    ("Rehearsal 4", "Early call: songs", 3, 7, 2),
+)
+# Spaces takes one session's room away, so the demo shows a flagged session: (title, reason).
+LOST_ROOM = ("Early call: Act 2", "burst pipe: Rehearsal 3 closed that morning")
+
 
 @dataclass(frozen=True)
 class DemoSummary:
     resources: int
     reservations: int
     blackouts: int
+    sessions: int
     skipped: int  # generated bookings the rules refused (they would have collided)
 
 
@@ -130,7 +145,10 @@ def load_demo(
         blackouts = _add_blackouts(conn, ids, today, zone)
         say("Adding two weeks of bookings...")
         made, skipped = _add_bookings(conn, ids, today, zone, db.actor)
-    return DemoSummary(len(ids), made, blackouts, skipped)
+        say("Adding a recurring request and rehearsal sessions...")
+        made += _add_series(conn, today, zone)
+        sessions = _add_sessions(conn, ids, today, zone)
+    return DemoSummary(len(ids), made + sessions, blackouts, sessions, skipped)
 
 
 def _make_room(conn: Connection, reset: bool, say: Callable[[str], None]) -> None:
@@ -159,8 +177,8 @@ def _make_room(conn: Connection, reset: bool, say: Callable[[str], None]) -> Non
     # demo data, not an edit of history.
     conn.execute(
         text(
-            "TRUNCATE spaces.events, spaces.claims, spaces.reservations, spaces.blackouts,"
-            " spaces.resources RESTART IDENTITY"
+            "TRUNCATE rehearse.sessions, spaces.events, spaces.claims, spaces.reservations,"
+            " spaces.series, spaces.blackouts, spaces.resources RESTART IDENTITY"
         )
     )
 
@@ -308,3 +326,48 @@ def _settle(
             ),
             {"id": booking_id},
         )
+
+
+def _add_series(conn: Connection, today: date, zone: str) -> int:
+    """The recurring request, all of it or (in the way of something) none of it."""
+    name, title, who, offset, hour, hours, rule = SERIES
+    start = _at(today + pendulum.duration(days=offset), hour, zone)
+    _as(conn, who)
+    try:
+        with conn.begin_nested():
+            booked = book_series_on(conn, name, start, start.add(hours=hours), title, rule)
+    except Conflict:
+        return 0
+    return len(booked.reservations)
+
+
+def _add_sessions(conn: Connection, ids: dict[str, int], today: date, zone: str) -> int:
+    """The sessions through rehearse.create_session, then one room cancelled under its
+    session by Spaces, which flags it."""
+    _as(conn, COMPANY_MANAGER)
+    made = 0
+    for room, title, offset, hour, hours in SESSIONS:
+        start = _at(today + pendulum.duration(days=offset), hour, zone)
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    text("SELECT rehearse.create_session(:title, :room, tstzrange(:start, :end))"),
+                    {
+                        "title": title,
+                        "room": ids[room],
+                        "start": start,
+                        "end": start.add(hours=hours),
+                    },
+                )
+        except DBAPIError:
+            continue  # its slot is taken: not made, like any other demo booking
+        made += 1
+    lost, reason = LOST_ROOM
+    conn.execute(
+        text(
+            "UPDATE spaces.reservations SET status = 'cancelled', cancel_reason = :reason"
+            " WHERE id IN (SELECT reservation_id FROM rehearse.sessions WHERE title = :title)"
+        ),
+        {"reason": reason, "title": lost},
+    )
+    return made

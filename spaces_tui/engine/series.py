@@ -108,38 +108,65 @@ def _book(
     headcount: int | None,
 ) -> SeriesBooking:
     with domain_errors(), db.transaction() as conn:
-        target = find_resource(conn, resource)
-        begins, ends = parse_period(start, end, target.timezone)
-        occurrences = expand(
-            rule, begins, ends, target.timezone, until=until, exceptions=exceptions
+        return book_series_on(
+            conn,
+            resource,
+            start,
+            end,
+            title,
+            rule,
+            until=until,
+            exceptions=exceptions,
+            skip_conflicts=skip_conflicts,
+            headcount=headcount,
         )
-        series_id = conn.execute(
-            text(
-                "INSERT INTO spaces.series (resource_id, rrule, timezone, first_start, duration,"
-                " title) VALUES (:resource_id, :rule, :zone, :start, :duration, :title)"
-                " RETURNING id"
-            ),
-            {
-                "resource_id": target.id,
-                "rule": rule.strip(),
-                "zone": target.timezone,
-                "start": begins,
-                "duration": ends - begins,
-                "title": title,
-            },
-        ).scalar_one()
-        blocked = []
-        for occurrence in occurrences:
-            obstacles = _book_occurrence(conn, target.id, occurrence, title, headcount, series_id)
-            if obstacles:
-                blocked.append(Blocked(*occurrence, obstacles))
-        booked = len(occurrences) - len(blocked)
-        if blocked and (not skip_conflicts or booked == 0):
-            raise Conflict(
-                _blocked_message(target.name, len(occurrences), blocked), blocked=blocked
-            )
-        made = select_reservations(conn, "v.series_id = :series_id", {"series_id": series_id})
-        return SeriesBooking(series_id, made, blocked)
+
+
+def book_series_on(
+    conn: Connection,
+    resource: str | int,
+    start: Moment,
+    end: Moment,
+    title: str,
+    rule: str,
+    *,
+    until: date | None = None,
+    exceptions: Iterable[date] = (),
+    skip_conflicts: bool = False,
+    headcount: int | None = None,
+) -> SeriesBooking:
+    """book_series inside the caller's transaction (the demo venue loads in one); the title
+    is taken as given."""
+    target = find_resource(conn, resource)
+    begins, ends = parse_period(start, end, target.timezone)
+    occurrences = expand(
+        rule, begins, ends, target.timezone, until=until, exceptions=list(exceptions)
+    )
+    series_id = conn.execute(
+        text(
+            "INSERT INTO spaces.series (resource_id, rrule, timezone, first_start, duration,"
+            " title) VALUES (:resource_id, :rule, :zone, :start, :duration, :title)"
+            " RETURNING id"
+        ),
+        {
+            "resource_id": target.id,
+            "rule": rule.strip(),
+            "zone": target.timezone,
+            "start": begins,
+            "duration": ends - begins,
+            "title": title,
+        },
+    ).scalar_one()
+    blocked = []
+    for occurrence in occurrences:
+        obstacles = _book_occurrence(conn, target.id, occurrence, title, headcount, series_id)
+        if obstacles:
+            blocked.append(Blocked(*occurrence, obstacles))
+    booked = len(occurrences) - len(blocked)
+    if blocked and (not skip_conflicts or booked == 0):
+        raise Conflict(_blocked_message(target.name, len(occurrences), blocked), blocked=blocked)
+    made = select_reservations(conn, "v.series_id = :series_id", {"series_id": series_id})
+    return SeriesBooking(series_id, made, blocked)
 
 
 def _book_occurrence(
