@@ -64,11 +64,23 @@ def book_series(
     transaction, on the resource's wall clock."""
     title = checked_title(title, headcount)
     skipped_dates = list(exceptions)
-    return retrying_races(
-        lambda: _book(
-            db, resource, start, end, title, rule, until, skipped_dates, skip_conflicts, headcount
-        )
-    )
+
+    def attempt() -> SeriesBooking:
+        with domain_errors(), db.transaction() as conn:
+            return book_series_on(
+                conn,
+                resource,
+                start,
+                end,
+                title,
+                rule,
+                until=until,
+                exceptions=skipped_dates,
+                skip_conflicts=skip_conflicts,
+                headcount=headcount,
+            )
+
+    return retrying_races(attempt)
 
 
 def preview(
@@ -93,33 +105,6 @@ def preview(
             Blocked(begins, ends, period_obstacles(conn, target.id, begins, ends))
             for begins, ends in occurrences
         ]
-
-
-def _book(
-    db: Database,
-    resource: str | int,
-    start: Moment,
-    end: Moment,
-    title: str,
-    rule: str,
-    until: date | None,
-    exceptions: list[date],
-    skip_conflicts: bool,
-    headcount: int | None,
-) -> SeriesBooking:
-    with domain_errors(), db.transaction() as conn:
-        return book_series_on(
-            conn,
-            resource,
-            start,
-            end,
-            title,
-            rule,
-            until=until,
-            exceptions=exceptions,
-            skip_conflicts=skip_conflicts,
-            headcount=headcount,
-        )
 
 
 def book_series_on(

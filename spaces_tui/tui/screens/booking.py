@@ -311,11 +311,17 @@ class BookingForm(ModalScreen[Reservation | None]):
     def action_book_free(self) -> None:
         self._submit(skip_conflicts=True)
 
-    def _submit(self, *, skip_conflicts: bool) -> None:
+    def checked_request(self) -> Request | None:
+        """The form as a booking, or None once the hint says what to fix."""
         try:
-            wanted = self.request()
+            return self.request()
         except BadInput as problem:
             self._hint(f"[red]{escape(str(problem))}[/]", "problem")
+            return None
+
+    def _submit(self, *, skip_conflicts: bool) -> None:
+        wanted = self.checked_request()
+        if wanted is None:
             return
         db = self.app.db
         if wanted.repeat is not None:

@@ -6,10 +6,8 @@ again and closes the old one in the same transaction."""
 from __future__ import annotations
 
 import pendulum
-from rich.markup import escape
 
 from spaces_tui.engine import rehearse
-from spaces_tui.engine.errors import BadInput
 from spaces_tui.engine.models import Resource
 from spaces_tui.engine.rehearse import Session
 from spaces_tui.engine.times import format_duration
@@ -45,10 +43,8 @@ class SessionForm(BookingForm):
         return super().first_field()
 
     def _submit(self, *, skip_conflicts: bool) -> None:
-        try:
-            wanted = self.request()
-        except BadInput as problem:
-            self._hint(f"[red]{escape(str(problem))}[/]", "problem")
+        wanted = self.checked_request()
+        if wanted is None:
             return
         db, replacing = self.app.db, self.replacing
         room, start, end, title = wanted.resource.id, wanted.start, wanted.end, wanted.title
