@@ -78,7 +78,9 @@ def test_the_calendar_books_with_a_hint_and_shows_other_peoples_bookings(termina
     terminal.wait_for("filter: name or kind")
     terminal.type("Rehearsal 6")
     terminal.keys("Enter")
-    terminal.wait_for("1 resource matching 'Rehearsal 6'")
+    # On 80 columns the line's tail gives way to the counts beside it (the demo has a flagged
+    # rehearsal session), so the filter's own words may be cut short.
+    terminal.wait_for("1 resource matching")
     terminal.keys("Home")
     terminal.wait_for("Resource    00:00")
 
