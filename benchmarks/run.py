@@ -154,10 +154,21 @@ def series_bookings(db: Database) -> None:
     series.book_series(db, "Crane", "2027-01-04T09:00", "+1h", "Lift", "FREQ=DAILY;COUNT=300")
     started = time.perf_counter()
     waiting = approvals.pending_requests(db)
+    rows = approvals.group_series(waiting)
     report(
-        f"load the approval queue ({len(waiting)} pending requests)",
+        f"load the approval queue ({len(waiting)} pending requests, {len(rows)} row)",
         f"{(time.perf_counter() - started) * 1000:.0f} ms",
     )
+    boss = Database(db.url, "boss")
+    started = time.perf_counter()
+    [outcome] = approvals.decide_many(
+        boss, [rows[0].reservation.id], "approve", whole_series={rows[0].reservation.id}
+    )
+    report(
+        f"approve a series of {len(outcome.decided)} as one request (one transaction)",
+        f"{(time.perf_counter() - started) * 1000:.0f} ms",
+    )
+    boss.dispose()
 
 
 def racing_bookings(url: str, names: list[str], threads: int, per_thread: int) -> None:

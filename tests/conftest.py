@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -84,8 +85,21 @@ def scratch_database(
     try:
         yield name, with_database(server_url, name)
     finally:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(server_url, name)
+
+
+def drop_database(server_url: str, name: str, attempts: int = 50) -> None:
+    """DROP ... WITH (FORCE), retried while it is refused for lack of rights: an autovacuum
+    worker in the database belongs to no role a non-superuser may signal, and leaves soon."""
+    for attempt in range(attempts):
+        try:
+            with psycopg.connect(server_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except psycopg.errors.InsufficientPrivilege:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.1)
 
 
 @pytest.fixture(scope="session")

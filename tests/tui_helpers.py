@@ -3,10 +3,12 @@ test database, and waiting for database work in threads to land."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import date
 
 import pendulum
 from textual.widgets import Input, Static
+from textual.worker import WorkerCancelled
 
 from spaces_tui.db.connection import Database
 from spaces_tui.tui.app import Clock, SpacesApp
@@ -29,7 +31,10 @@ def make_app(db: Database, *, listen: bool = False, clock: Clock = fixed_clock) 
 async def settle(pilot) -> None:
     """Lets database work in threads finish and the screen catch up."""
     for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
+        # A cancelled worker is an exclusive load replaced by a newer one (the listener's
+        # reload on connect); the newer one is waited for on the next round.
+        with suppress(WorkerCancelled):
+            await pilot.app.workers.wait_for_complete()
         await pilot.pause()
 
 
