@@ -25,6 +25,7 @@ from spaces_tui.engine.models import Blackout, Obstacle, Reservation, Resource
 from spaces_tui.engine.times import format_duration, format_moment, parse_period
 from spaces_tui.tui.live import ReloadsOnEvents
 from spaces_tui.tui.screens.details import DetailsScreen
+from spaces_tui.tui.table_screen import TableKeys, row_after_reload, shortened
 
 STATUS_CHOICES = ("active", "lifted", "all")
 KIND_CHOICES = ("all", *KINDS)
@@ -37,10 +38,6 @@ LISTED_AT_MOST = 5  # bookings in the way named in the form; the rest are counte
 
 
 # --- what a row says ---------------------------------------------------------------------------
-
-
-def shortened(value: str, width: int) -> str:
-    return value if len(value) <= width else value[: width - 1] + "…"
 
 
 def when_text(start: datetime, end: datetime, this_year: int) -> str:
@@ -127,7 +124,7 @@ class Filters:
 # --- the list ----------------------------------------------------------------------------------
 
 
-class BlackoutsScreen(ReloadsOnEvents, Screen[None]):
+class BlackoutsScreen(TableKeys, ReloadsOnEvents, Screen[None]):
     """Every blackout, filtered; n adds one, l lifts the selected one, enter shows it in full."""
 
     DEFAULT_CSS = """
@@ -234,9 +231,7 @@ class BlackoutsScreen(ReloadsOnEvents, Screen[None]):
             self._placed = True
             now = self.app.now()
             return next((i for i, b in enumerate(self.shown) if b.end > now), len(ids) - 1)
-        if keep in ids:
-            return ids.index(keep)
-        return max(0, min(row, len(ids) - 1))
+        return row_after_reload(ids, keep, row)
 
     def _describe(self) -> None:
         self.query_one("#blackout-filters", Static).update(self.filters.describe(len(self.shown)))
@@ -250,9 +245,6 @@ class BlackoutsScreen(ReloadsOnEvents, Screen[None]):
         self._describe()
 
     # --- live refresh -----------------------------------------------------------------------
-
-    def on_screen_resume(self) -> None:
-        self.table.focus()
 
     def action_reload(self) -> None:
         self.load()

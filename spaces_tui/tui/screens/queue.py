@@ -25,6 +25,7 @@ from spaces_tui.engine.times import format_duration, format_period
 from spaces_tui.tui.live import ReloadsOnEvents
 from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.screens.prompts import ask_why_then
+from spaces_tui.tui.table_screen import TableKeys, row_after_reload, shortened
 
 MARK = "●"  # a marked row: y and r act on every marked row
 STALLED = "⚠"  # waited longer than its resource allows; a glyph, so it shows without colour
@@ -82,10 +83,6 @@ def rows_of(items: Sequence[QueueItem], opened: set[int]) -> list[Row]:
                 for occurrence, branch in zip(item.occurrences, branches, strict=True)
             )
     return rows
-
-
-def shortened(value: str, width: int) -> str:
-    return value if len(value) <= width else value[: width - 1] + "…"
 
 
 def short_when(reservation: Reservation) -> str:
@@ -251,7 +248,7 @@ class QueueTable(DataTable[Text]):
     }
 
 
-class ApprovalQueue(ReloadsOnEvents, Screen[None]):
+class ApprovalQueue(TableKeys, ReloadsOnEvents, Screen[None]):
     """Pending requests, one row each (a series is one row until opened). Every database call
     goes through app.db_call, off the UI thread; every change anywhere reloads it, keeping the
     cursor on the same row."""
@@ -338,16 +335,9 @@ class ApprovalQueue(ReloadsOnEvents, Screen[None]):
 
     def _show(self, key: str | None, row: int) -> None:
         self._fill_table()
-        self.table.move_cursor(row=self._row_after_reload(key, row), animate=False)
+        keys = [listed.key for listed in self.rows]
+        self.table.move_cursor(row=row_after_reload(keys, key, row), animate=False)
         self._describe()
-
-    def _row_after_reload(self, key: str | None, row: int) -> int:
-        """The same row if it is still listed; else the row where it was, so after a decision
-        the cursor rests on the next request."""
-        for index, listed in enumerate(self.rows):
-            if listed.key == key:
-                return index
-        return max(0, min(row, len(self.rows) - 1))
 
     def _fill_table(self) -> None:
         table = self.table
@@ -390,21 +380,7 @@ class ApprovalQueue(ReloadsOnEvents, Screen[None]):
         where = where_text(self.requests, self.mine_only, self.sort, len(self.marked))
         self.query_one("#queue-where", Static).update(where)
 
-    # --- live refresh --------------------------------------------------------------------------
-
-    def on_screen_resume(self) -> None:
-        self.table.focus()
-
     # --- keys ----------------------------------------------------------------------------------
-
-    def action_close(self) -> None:
-        self.dismiss(None)
-
-    def action_move(self, rows: int) -> None:
-        if rows > 0:
-            self.table.action_cursor_down()
-        else:
-            self.table.action_cursor_up()
 
     def action_toggle_mark(self) -> None:
         row = self.current_row

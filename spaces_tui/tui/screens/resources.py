@@ -22,6 +22,7 @@ from spaces_tui.engine.errors import BadInput, SpacesError
 from spaces_tui.engine.models import Event, Resource
 from spaces_tui.engine.times import format_duration, parse_duration
 from spaces_tui.tui.live import ReloadsOnEvents
+from spaces_tui.tui.table_screen import TableKeys, row_after_reload, shortened
 
 T = TypeVar("T")
 
@@ -45,10 +46,6 @@ COLUMNS = (
 
 def yes_no(value: bool) -> str:
     return "yes" if value else "no"
-
-
-def shortened(value: str, width: int) -> str:
-    return value if len(value) <= width else value[: width - 1] + "…"
 
 
 def row_cells(resource: Resource) -> list[Text]:
@@ -219,7 +216,7 @@ def read_stall_after(value: str) -> timedelta:
 # --- the screen --------------------------------------------------------------------------------
 
 
-class ResourcesScreen(ReloadsOnEvents, Screen[None]):
+class ResourcesScreen(TableKeys, ReloadsOnEvents, Screen[None]):
     """The resource tree, one row each, with the approval settings of the row under the cursor
     changed by key. Every database call goes through app.db_call, off the UI thread."""
 
@@ -301,16 +298,11 @@ class ResourcesScreen(ReloadsOnEvents, Screen[None]):
         table.clear()
         for resource in listed:
             table.add_row(*row_cells(resource), key=str(resource.id))
-        table.move_cursor(row=self._row_of(keep), animate=False)
+        # The same resource; resources are never deleted, so else (a first load) the top.
+        keys = [resource.id for resource in listed]
+        table.move_cursor(row=row_after_reload(keys, keep, 0), animate=False)
         self.query_one("#resources-where", Static).update(summary_text(listed))
         self._describe()
-
-    def _row_of(self, resource_id: int | None) -> int:
-        """Where the cursor goes after a reload: the same resource, else the first row."""
-        for row, resource in enumerate(self.listed):
-            if resource.id == resource_id:
-                return row
-        return 0
 
     def relevant(self, event: Event | None) -> bool:
         # Bookings come and go all day and change nothing shown here.
@@ -323,15 +315,6 @@ class ResourcesScreen(ReloadsOnEvents, Screen[None]):
         self.query_one("#resource-detail", Static).update(detail)
 
     # --- keys ----------------------------------------------------------------------------------
-
-    def action_close(self) -> None:
-        self.dismiss(None)
-
-    def action_move(self, rows: int) -> None:
-        if rows > 0:
-            self.table.action_cursor_down()
-        else:
-            self.table.action_cursor_up()
 
     def action_toggle_approval(self) -> None:
         resource = self.current

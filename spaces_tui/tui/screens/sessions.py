@@ -16,10 +16,11 @@ from spaces_tui.engine import rehearse, reservations, resources
 from spaces_tui.engine.rehearse import VIEWS, Session
 from spaces_tui.engine.times import format_period
 from spaces_tui.tui.live import ReloadsOnEvents
-from spaces_tui.tui.screens.blackouts import shortened, when_text
+from spaces_tui.tui.screens.blackouts import when_text
 from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.screens.prompts import ask_why_then
 from spaces_tui.tui.screens.session_form import SessionForm
+from spaces_tui.tui.table_screen import TableKeys, row_after_reload, shortened
 
 FLAGGED = "⚐"  # a glyph, so a monochrome terminal shows it too
 CANCELLED = "✕"
@@ -98,7 +99,7 @@ def where_text(view: str, shown: int, flagged: int) -> str:
 # --- the screen --------------------------------------------------------------------------------
 
 
-class SessionsScreen(ReloadsOnEvents, Screen[None]):
+class SessionsScreen(TableKeys, ReloadsOnEvents, Screen[None]):
     """Every database call goes through app.db_call, off the UI thread; any change anywhere
     reloads it (a blackout that flags a session shows here at once), keeping the cursor."""
 
@@ -144,9 +145,6 @@ class SessionsScreen(ReloadsOnEvents, Screen[None]):
         self.table.focus()
         self.load()
 
-    def on_screen_resume(self) -> None:
-        self.table.focus()
-
     # --- loading -------------------------------------------------------------------------------
 
     def load(self) -> None:
@@ -172,15 +170,9 @@ class SessionsScreen(ReloadsOnEvents, Screen[None]):
         this_year = self.app.now().year
         for session in sessions:
             table.add_row(*row_cells(session, this_year), key=str(session.id))
-        table.move_cursor(row=self._row_after_reload(keep, row), animate=False)
+        keys = [session.id for session in sessions]
+        table.move_cursor(row=row_after_reload(keys, keep, row), animate=False)
         self._describe()
-
-    def _row_after_reload(self, session_id: int | None, row: int) -> int:
-        """The same session if it is still listed; else the row where it was."""
-        for index, session in enumerate(self.sessions):
-            if session.id == session_id:
-                return index
-        return max(0, min(row, len(self.sessions) - 1))
 
     @on(DataTable.RowHighlighted)
     def _describe(self) -> None:
@@ -192,17 +184,8 @@ class SessionsScreen(ReloadsOnEvents, Screen[None]):
 
     # --- keys ----------------------------------------------------------------------------------
 
-    def action_close(self) -> None:
-        self.dismiss(None)
-
     def action_reload(self) -> None:
         self.load()
-
-    def action_move(self, rows: int) -> None:
-        if rows > 0:
-            self.table.action_cursor_down()
-        else:
-            self.table.action_cursor_up()
 
     def action_cycle_view(self) -> None:
         self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]

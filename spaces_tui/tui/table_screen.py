@@ -1,0 +1,42 @@
+"""What the list screens (approval queue, resources, rehearsal sessions, blackouts) share: a
+DataTable moved through from the keyboard, and a cursor that stays on its row across reloads."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+
+class TableKeys:
+    """Mixin for a Screen with a `table` property (its DataTable): the actions behind escape
+    (close) and j/k (move), and the focus back on the table when the screen is on top again.
+    Each screen binds the keys itself: Textual reads BINDINGS from widget classes only."""
+
+    def action_close(self) -> None:
+        screen: Any = self
+        screen.dismiss(None)
+
+    def action_move(self, rows: int) -> None:
+        screen: Any = self
+        if rows > 0:
+            screen.table.action_cursor_down()
+        else:
+            screen.table.action_cursor_up()
+
+    def on_screen_resume(self) -> None:
+        screen: Any = self
+        screen.table.focus()
+
+
+def row_after_reload(keys: Sequence[Hashable], keep: Hashable | None, row: int) -> int:
+    """Where the cursor goes when the rows are listed again: the same row (by key) if it is
+    still listed, else the row where it was, so after a decision or a cancel it rests on the
+    next one."""
+    if keep is not None and keep in keys:
+        return list(keys).index(keep)
+    return max(0, min(row, len(keys) - 1))
+
+
+def shortened(value: str, width: int) -> str:
+    """value cut to width, with an ellipsis when it was longer."""
+    return value if len(value) <= width else value[: width - 1] + "…"
