@@ -27,6 +27,8 @@ from spaces_tui.cli import main
 from spaces_tui.db import embedded, migrations
 from spaces_tui.db.connection import Database
 
+pytest_plugins = ["tui_helpers"]  # the terminal app's shared fixtures
+
 TEST_URL_ENV = "SPACES_TEST_DATABASE_URL"
 
 

@@ -5,12 +5,10 @@ The screen is not on a key yet, so each test pushes it once the app has started.
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
-
 import psycopg
 import pytest
 from textual.widgets import Button, DataTable, Input, Select, Static
-from tui_helpers import SIZE, ZONE, make_app, settle
+from tui_helpers import SIZE, ZONE, app_showing, make_app, push, settle, text_of
 
 from spaces_tui.engine import blackouts, reservations, resources
 from spaces_tui.tui.screens.blackouts import BlackoutForm, BlackoutsScreen, YesNoPrompt
@@ -42,23 +40,12 @@ def venue(db):
 
 
 async def open_blackouts(pilot) -> BlackoutsScreen:
-    await settle(pilot)
-    screen = BlackoutsScreen()
-    await pilot.app.push_screen(screen)
-    await settle(pilot)
-    return screen
+    return await push(pilot, BlackoutsScreen())
 
 
-@asynccontextmanager
-async def blackouts_screen(db, *, listen: bool = False):
-    """The app with the blackouts screen open; yields the pilot, the screen and the
-    notifications shown so far."""
-    app = make_app(db, listen=listen)
-    notes: list[str] = []
-    show = app.notify
-    app.notify = lambda message, **kwargs: (notes.append(message), show(message, **kwargs))[1]
-    async with app.run_test(size=SIZE) as pilot:
-        yield pilot, await open_blackouts(pilot), notes
+def blackouts_screen(db, *, listen: bool = False):
+    """The app with the blackouts screen open (app_showing)."""
+    return app_showing(db, BlackoutsScreen, listen=listen)
 
 
 def reasons(screen: BlackoutsScreen) -> list[str]:
@@ -66,10 +53,6 @@ def reasons(screen: BlackoutsScreen) -> list[str]:
     table = screen.query_one(DataTable)
     assert table.row_count == len(screen.shown)
     return [blackout.reason for blackout in screen.shown]
-
-
-def text_of(screen, selector: str) -> str:
-    return str(screen.query_one(selector, Static).render())
 
 
 async def press(pilot, *keys: str) -> None:

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from rich.text import Text
 from textual.widgets import Static
-from tui_helpers import SIZE, ZONE, home, make_app, settle
+from tui_helpers import SIZE, ZONE, home, make_app, settle, text_of
 
 from spaces_tui.db.connection import Database
 from spaces_tui.engine import approvals, blackouts, reservations, resources, series
@@ -120,14 +120,8 @@ def other(database_url: str) -> Iterator[Database]:
     jo.dispose()
 
 
-@pytest.fixture(autouse=True)
-def no_bugs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every test here fails on an unexpected exception the app would only have shown as a
-    notification (it keeps running on one, so a test could otherwise pass over it)."""
-    bugs: list[Exception] = []
-    monkeypatch.setattr(SpacesApp, "_notify_bug", lambda _app, error: bugs.append(error))
-    yield
-    assert bugs == []
+# An unexpected exception the app only shows as a notification fails the test (no_bugs).
+pytestmark = pytest.mark.usefixtures("no_bugs")
 
 
 def app_for(venue: Venue, *, hours: float = 25, listen: bool = False) -> SpacesApp:
@@ -158,10 +152,6 @@ def row_text(screen: ApprovalQueue, venue: Venue, title: str) -> list[str]:
 
 def under_cursor(screen: ApprovalQueue, venue: Venue) -> str:
     return venue.title(screen.current.reservation.id)
-
-
-def text_of(screen, selector: str) -> str:
-    return str(screen.query_one(selector, Static).render())
 
 
 def notes(app: SpacesApp) -> list[tuple[str, str]]:

@@ -5,16 +5,14 @@ The screen is not on a key yet, so each test pushes it once the app has started.
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import psycopg
 import pytest
 from textual.widgets import DataTable, Input, OptionList, Static
-from tui_helpers import SIZE, ZONE, fixed_clock, settle
+from tui_helpers import SIZE, ZONE, app_showing, make_app, push, settle
 
 from spaces_tui.engine import reservations, resources
-from spaces_tui.tui.app import SpacesApp
 from spaces_tui.tui.screens.resources import PROBLEM_MARK, LinePrompt, ResourcesScreen
 
 NO_APPROVER = "requires approval but has no approver"
@@ -52,28 +50,13 @@ def venue(db):
     return db
 
 
-def make_app(db, *, listen: bool = False) -> SpacesApp:
-    return SpacesApp(db, zone=ZONE, clock=fixed_clock, listen=listen)
-
-
 async def open_resources(pilot) -> ResourcesScreen:
-    await settle(pilot)
-    screen = ResourcesScreen()
-    await pilot.app.push_screen(screen)
-    await settle(pilot)
-    return screen
+    return await push(pilot, ResourcesScreen())
 
 
-@asynccontextmanager
-async def resources_screen(db, *, listen: bool = False):
-    """The app with the resources screen open; yields the pilot, the screen and the list of
-    notifications shown so far."""
-    app = make_app(db, listen=listen)
-    notes: list[str] = []
-    show = app.notify
-    app.notify = lambda message, **kwargs: (notes.append(message), show(message, **kwargs))[1]
-    async with app.run_test(size=SIZE) as pilot:
-        yield pilot, await open_resources(pilot), notes
+def resources_screen(db, *, listen: bool = False):
+    """The app with the resources screen open (app_showing)."""
+    return app_showing(db, ResourcesScreen, listen=listen)
 
 
 def names(screen: ResourcesScreen) -> list[str]:

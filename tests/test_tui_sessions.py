@@ -5,14 +5,13 @@ flagged ones, S lists them first, and from there they are booked again or closed
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import psycopg
 import pytest
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
-from tui_helpers import SIZE, ZONE, fill, hint, home, make_app, settle
+from tui_helpers import SIZE, ZONE, fill, hint, home, make_app, settle, text_of
 
 from spaces_tui.db.connection import Database
 from spaces_tui.engine import blackouts, rehearse, reservations, resources
@@ -58,13 +57,8 @@ def company(db: Database, database_url: str) -> Company:
     return Company(db, ids, database_url)
 
 
-@pytest.fixture(autouse=True)
-def no_bugs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """An unexpected exception the app only shows as a notification fails the test."""
-    bugs: list[Exception] = []
-    monkeypatch.setattr(SpacesApp, "_notify_bug", lambda _app, error: bugs.append(error))
-    yield
-    assert bugs == []
+# An unexpected exception the app only shows as a notification fails the test (no_bugs).
+pytestmark = pytest.mark.usefixtures("no_bugs")
 
 
 async def open_sessions(pilot) -> SessionsScreen:
@@ -84,10 +78,6 @@ def listed(screen: SessionsScreen, company: Company) -> list[str]:
 
 def row_text(screen: SessionsScreen, company: Company, title: str) -> list[str]:
     return [str(c) for c in screen.query_one(DataTable).get_row(str(company.ids[title]))]
-
-
-def text_of(screen, selector: str) -> str:
-    return str(screen.query_one(selector, Static).render())
 
 
 def shown(widget: Widget) -> bool:
