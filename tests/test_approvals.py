@@ -216,6 +216,17 @@ def test_a_series_with_one_occurrence_left_pending_is_a_plain_request(venue, as_
     assert isinstance(item, approvals.Request) and item.reservation.id == days[2]
 
 
+def test_the_awaiting_count_counts_what_the_queue_lists(venue, as_):
+    jo = as_("jo")
+    three_days_of(venue, "Load-in")
+    request(venue, "Truck", 14)
+    request(venue, "Stage", 9)  # sam's, not jo's
+    listed = approvals.group_series(approvals.pending_requests(jo, mine_only=True))
+    assert approvals.awaiting_count(jo) == len(listed) == 2, "a series once, the other truck"
+    assert approvals.awaiting_count(as_("sam")) == 3
+    assert approvals.awaiting_count(as_("mallory")) == 0
+
+
 def test_a_series_is_decided_as_one_request_all_or_none(venue, as_):
     days = three_days_of(venue, "Load-in")
     lone = request(venue, "Truck", 14)

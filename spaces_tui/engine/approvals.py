@@ -250,6 +250,18 @@ def _decide(
     return (reject(db, reservation_id, note or ""),)
 
 
+def awaiting_count(db: Database) -> int:
+    """How many requests db.actor may decide, a series' pending occurrences counted once (as
+    group_series lists them): one count query, for a screen that shows only the number."""
+    query = """
+        SELECT count(DISTINCT coalesce('series ' || v.series_id, 'one ' || v.id))
+          FROM spaces.reservations v JOIN spaces.resources r ON r.id = v.resource_id
+         WHERE v.status = 'pending' AND :actor = ANY(r.approvers)
+    """
+    with domain_errors(), db.snapshot() as conn:
+        return conn.execute(text(query), {"actor": db.actor}).scalar_one()
+
+
 def life(db: Database, reservation_id: int) -> tuple[Reservation, list[Event]]:
     """A reservation and everything that happened to it, oldest first, from the event log."""
     return get_reservation(db, reservation_id), events.history(db, reservation_id=reservation_id)

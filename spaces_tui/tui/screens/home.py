@@ -95,12 +95,10 @@ class TimelineScreen(ReloadsOnEvents, Screen[None]):
         """What waits for someone: requests this actor may decide ('⚑ 3 awaiting you (a)')
         and rehearsal sessions that lost their room ('⚐ 1 flagged (S)')."""
         self._counts += 1
-        ticket, db, now = self._counts, self.app.db, self.app.now()
+        ticket, db = self._counts, self.app.db
 
         def count() -> tuple[int, int]:
-            # As the queue lists them: a series' pending occurrences are one request.
-            waiting = approvals.pending_requests(db, now=now, mine_only=True)
-            return len(approvals.group_series(waiting)), rehearse.count_flagged(db)
+            return approvals.awaiting_count(db), rehearse.count_flagged(db)
 
         self.app.db_call(count, lambda counts: self._show_counts(ticket, *counts), group="awaiting")
 
