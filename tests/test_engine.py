@@ -66,7 +66,8 @@ def test_a_resource_cannot_be_placed_inside_its_own_area(venue):
 def test_moving_a_resource_carries_its_bookings_and_is_refused_if_they_would_collide(venue):
     reservations.book(venue, "Annex", "2026-12-01T10:00", "12:00", "Annex rehearsal")
     reservations.book(venue, "Stage A", "2026-12-01T11:00", "13:00", "Stage call")
-    with pytest.raises(Conflict):
+    collide = r"Annex cannot move inside Stage A: .*'Annex rehearsal'.* with 'Stage call'"
+    with pytest.raises(BadInput, match=collide):
         resources.update_resource(venue, "Annex", parent="Stage A")
     assert resources.get_resource(venue, "Annex").parent is None
 
@@ -79,7 +80,7 @@ def test_raising_a_buffer_is_refused_when_bookings_would_then_touch(venue):
     reservations.book(venue, "Annex", "2026-12-01T10:00", "12:00", "first")
     reservations.book(venue, "Annex", "2026-12-01T12:15", "13:00", "second")
     resources.update_resource(venue, "Annex", buffer_minutes=15)
-    with pytest.raises(Conflict):
+    with pytest.raises(BadInput, match=r"turnover of 30 minutes: .*'first'.* with .*'second'"):
         resources.update_resource(venue, "Annex", buffer_minutes=30)
     assert resources.get_resource(venue, "Annex").buffer_minutes == 15
 

@@ -152,11 +152,11 @@ def test_blackouts_stack_and_a_booking_cannot_be_blacked_out_by_plain_insert(sql
 
 
 def test_lifting_is_the_only_change_a_blackout_takes(sql, venue):
+    sql.execute("SET spaces.actor = 'ops'")
     blackout = black_out(sql, venue["Room"], "10-12")[0]
     with pytest.raises(psycopg.Error) as refused:
         sql.execute("UPDATE spaces.blackouts SET reason = 'other' WHERE id = %s", (blackout,))
     assert refused.value.sqlstate == "SP003"
-    sql.execute("SET spaces.actor = 'ops'")
     sql.execute("UPDATE spaces.blackouts SET status = 'lifted' WHERE id = %s", (blackout,))
     lifted = sql.execute(
         "SELECT lifted_by, lifted_at IS NOT NULL FROM spaces.blackouts WHERE id = %s", (blackout,)

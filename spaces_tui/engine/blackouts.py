@@ -10,7 +10,7 @@ from sqlalchemy import Connection, text
 from spaces_tui.db.connection import Database
 from spaces_tui.engine.errors import BadInput, Conflict, NotFound, domain_errors
 from spaces_tui.engine.models import Blackout, Reservation
-from spaces_tui.engine.reservations import get_reservation, period_obstacles, time_window
+from spaces_tui.engine.reservations import period_obstacles, select_reservations, time_window
 from spaces_tui.engine.resources import find_resource
 from spaces_tui.engine.times import Moment, in_zone, parse_period
 
@@ -63,18 +63,22 @@ def add_blackout(
     with domain_errors(), db.transaction() as conn:
         target = find_resource(conn, resource)
         begins, ends = parse_period(start, end, target.timezone)
-        in_the_way = period_obstacles(conn, target.id, begins, ends, for_blackout=True)
-        if in_the_way and not cancel_conflicting:
+        in_the_way = (
+            []
+            if cancel_conflicting
+            else period_obstacles(conn, target.id, begins, ends, for_blackout=True)
+        )
+        if in_the_way:
             raise Conflict(
                 f"{target.name} has {len(in_the_way)} active booking"
                 f"{'s' if len(in_the_way) != 1 else ''} in that time"
                 " (cancel them with the blackout: --cancel-conflicting)",
                 in_the_way,
             )
-        new_id = conn.execute(
+        placed = conn.execute(
             text(
-                "SELECT (spaces.add_blackout(:resource_id, tstzrange(:start, :end, '[)'),"
-                " :reason, :kind, :cancel)).id"
+                "SELECT * FROM spaces.place_blackout(:resource_id,"
+                " tstzrange(:start, :end, '[)'), :reason, :kind, :cancel)"
             ),
             {
                 "resource_id": target.id,
@@ -84,9 +88,11 @@ def add_blackout(
                 "kind": kind,
                 "cancel": cancel_conflicting,
             },
-        ).scalar_one()
-        blackout = _fetch(conn, new_id)
-    cancelled = [get_reservation(db, obstacle.id) for obstacle in in_the_way]
+        ).one()
+        blackout = _fetch(conn, placed.blackout_id)
+        # What the database cancelled under the tree's turn, not what the check above saw: a
+        # booking may have gone in, or been cancelled by someone else, in between.
+        cancelled = select_reservations(conn, "v.id = ANY(:ids)", {"ids": placed.cancelled})
     return blackout, cancelled
 
 
@@ -98,11 +104,7 @@ def get_blackout(db: Database, blackout_id: int) -> Blackout:
 def lift_blackout(db: Database, blackout_id: int) -> Blackout:
     """Ends a blackout early; its time is bookable again."""
     with domain_errors(), db.transaction() as conn:
-        _fetch(conn, blackout_id)
-        conn.execute(
-            text("UPDATE spaces.blackouts SET status = 'lifted' WHERE id = :id"),
-            {"id": blackout_id},
-        )
+        conn.execute(text("SELECT spaces.lift_blackout(:id)"), {"id": blackout_id})
         return _fetch(conn, blackout_id)
 
 

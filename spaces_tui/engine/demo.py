@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from spaces_tui.db.connection import Database
 from spaces_tui.engine.errors import BadInput, Conflict, domain_errors
+from spaces_tui.engine.reservations import set_status
 from spaces_tui.engine.series import book_series_on
 
 DAYS_AROUND = 7  # bookings from a week before the day to a week after
@@ -178,7 +179,7 @@ def _make_room(conn: Connection, reset: bool, say: Callable[[str], None]) -> Non
     conn.execute(
         text(
             "TRUNCATE rehearse.sessions, spaces.events, spaces.claims, spaces.reservations,"
-            " spaces.series, spaces.blackouts, spaces.resources RESTART IDENTITY"
+            " spaces.series, spaces.blackouts, spaces.tree_turns, spaces.resources RESTART IDENTITY"
         )
     )
 
@@ -307,25 +308,10 @@ def _settle(
     if approvers and (not in_future or rng.random() < 0.4):
         _as(conn, approvers[0])
         decision = "confirmed" if rng.random() < 0.85 else "rejected"
-        conn.execute(
-            text(
-                "UPDATE spaces.reservations SET status = :status, decision_note = :note"
-                " WHERE id = :id"
-            ),
-            {
-                "status": decision,
-                "note": "ok" if decision == "confirmed" else "clashes with the get-in",
-                "id": booking_id,
-            },
-        )
+        note = "ok" if decision == "confirmed" else "clashes with the get-in"
+        set_status(conn, [booking_id], decision, note)
     elif rng.random() < 0.06:
-        conn.execute(
-            text(
-                "UPDATE spaces.reservations SET status = 'cancelled',"
-                " cancel_reason = 'plans changed' WHERE id = :id"
-            ),
-            {"id": booking_id},
-        )
+        set_status(conn, [booking_id], "cancelled", "plans changed")
 
 
 def _add_series(conn: Connection, today: date, zone: str) -> int:
@@ -363,11 +349,8 @@ def _add_sessions(conn: Connection, ids: dict[str, int], today: date, zone: str)
             continue  # its slot is taken: not made, like any other demo booking
         made += 1
     lost, reason = LOST_ROOM
-    conn.execute(
-        text(
-            "UPDATE spaces.reservations SET status = 'cancelled', cancel_reason = :reason"
-            " WHERE id IN (SELECT reservation_id FROM rehearse.sessions WHERE title = :title)"
-        ),
-        {"reason": reason, "title": lost},
-    )
+    lost_ids = conn.execute(
+        text("SELECT reservation_id FROM rehearse.sessions WHERE title = :title"), {"title": lost}
+    ).scalars()
+    set_status(conn, list(lost_ids), "cancelled", reason)
     return made

@@ -1,7 +1,8 @@
 """The event bus: read the outbox by id, and follow it with LISTEN spaces_events.
 
-Event ids are handed out at commit time in commit order (sql/007_events.sql), so "everything
-after the last id I saw" never skips one, even after a disconnect.
+A reader sees only event ids below the horizon, the oldest transaction still running
+(sql/013_event_order.sql), so "everything after the last id I saw" never skips one, even after a
+disconnect.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from spaces_tui.engine.models import Event
 CHANNEL = "spaces_events"
 
 _COLUMNS = "id, topic, resource_id, reservation_id, blackout_id, actor, payload, created_at"
-_SELECT = f"SELECT {_COLUMNS} FROM spaces.events WHERE id > :since ORDER BY id LIMIT :limit"
+_SELECT = f"SELECT {_COLUMNS} FROM spaces.events_after(:since, :limit)"
+# After a notification for an event still above the horizon (an older transaction is open), look
+# again this soon rather than at the next poll.
+BEHIND_SECONDS = 0.2
 
 
 def _event(row: Any) -> Event:
@@ -43,8 +47,8 @@ def history(
     with domain_errors(), db.transaction() as conn:
         rows = conn.execute(
             text(
-                f"SELECT {_COLUMNS} FROM spaces.events WHERE id IS NOT NULL"
-                " AND (reservation_id = :reservation_id OR blackout_id = :blackout_id)"
+                f"SELECT {_COLUMNS} FROM spaces.events"
+                " WHERE (reservation_id = :reservation_id OR blackout_id = :blackout_id)"
                 " ORDER BY id"
             ),
             {"reservation_id": reservation_id, "blackout_id": blackout_id},
@@ -54,7 +58,7 @@ def history(
 
 def latest_event_id(db: Database) -> int:
     with domain_errors(), db.transaction() as conn:
-        return conn.execute(text("SELECT coalesce(max(id), 0) FROM spaces.events")).scalar_one()
+        return conn.execute(text("SELECT spaces.latest_event_id()")).scalar_one()
 
 
 def follow(
@@ -64,12 +68,15 @@ def follow(
     poll_seconds: float = 5.0,
     on_disconnect: Callable[[Exception, float], None] | None = None,
     on_connect: Callable[[], None] | None = None,
+    on_ahead: Callable[[], None] | None = None,
     stop: threading.Event | None = None,
 ) -> Iterator[Event]:
     """Yields every event after since as it is committed, forever. Listens for NOTIFY, and also
     looks every poll_seconds in case a notification was lost. When the connection drops it
     reports through on_disconnect(error, retry_in), reconnects with backoff, reports through
-    on_connect, and catches up. Setting stop ends it within poll_seconds."""
+    on_connect, and catches up. A commit announced while an older transaction is still open
+    cannot be read yet (it waits for the horizon); on_ahead is told at once, so a screen can
+    reload now. Setting stop ends it within poll_seconds."""
     stop = stop or threading.Event()
     last = since
     backoff = 0.5
@@ -80,18 +87,30 @@ def follow(
                 backoff = 0.5
                 if on_connect is not None:
                     on_connect()
+                announced = told = last
                 while not stop.is_set():
                     # Catch up after LISTEN is in place, so nothing committed meanwhile is missed.
                     for event in _drain(db, last):
                         last = event.id
                         yield event
-                    for _ in listener.notifies(timeout=poll_seconds, stop_after=1):
-                        pass
+                    if announced > max(last, told) and on_ahead is not None:
+                        told = announced
+                        on_ahead()
+                    wait = BEHIND_SECONDS if announced > last else poll_seconds
+                    for notice in listener.notifies(timeout=wait, stop_after=1):
+                        announced = max(announced, _announced_id(notice.payload))
         except (psycopg.OperationalError, DatabaseUnavailable) as error:
             if on_disconnect is not None:
                 on_disconnect(error, backoff)
             stop.wait(backoff)
             backoff = min(backoff * 2, 30.0)
+
+
+def _announced_id(payload: str) -> int:
+    try:
+        return int(payload)
+    except ValueError:
+        return 0
 
 
 def _drain(db: Database, since: int) -> Iterator[Event]:

@@ -201,9 +201,8 @@ def _insert(
         raise Conflict(conflict_message(target.name, obstacles), obstacles) from conflict
 
 
-def _fetch(conn: Connection, reservation_id: int, *, lock: bool = False) -> Reservation:
-    sql = _SELECT + " WHERE v.id = :id" + (" FOR UPDATE OF v" if lock else "")
-    row = conn.execute(text(sql), {"id": reservation_id}).first()
+def _fetch(conn: Connection, reservation_id: int) -> Reservation:
+    row = conn.execute(text(_SELECT + " WHERE v.id = :id"), {"id": reservation_id}).first()
     if row is None:
         raise NotFound(f"no reservation with id {reservation_id}")
     return _reservation(row)
@@ -214,26 +213,26 @@ def get_reservation(db: Database, reservation_id: int) -> Reservation:
         return _fetch(conn, reservation_id)
 
 
-def _decide(
-    db: Database, reservation_id: int, status: str, note_column: str, note: str | None
-) -> Reservation:
+def set_status(
+    conn: Connection, reservation_ids: Sequence[int], status: str, note: str | None
+) -> None:
+    """Moves the reservations to status in the caller's transaction, through spaces.set_status:
+    it takes the trees' turns before any row, and the database decides what is allowed."""
+    conn.execute(
+        text("SELECT spaces.set_status(CAST(:ids AS bigint[]), :status, :note)"),
+        {"ids": list(reservation_ids), "status": status, "note": note},
+    )
+
+
+def _decide(db: Database, reservation_id: int, status: str, note: str | None) -> Reservation:
     """Moves a reservation to status; the database decides whether that is allowed."""
-    with domain_errors(), db.transaction() as conn:
-        current = _fetch(conn, reservation_id, lock=True)
-        still_open = current.status == "pending" or (
-            current.status == "confirmed" and status == "cancelled"
-        )
-        if not still_open:
-            # Decided or cancelled already, most likely by someone else a moment ago: say so.
-            raise InvalidTransition(what_happened(current))
-        conn.execute(
-            text(
-                f"UPDATE spaces.reservations SET status = :status, {note_column} = :note"
-                " WHERE id = :id"
-            ),
-            {"status": status, "note": note, "id": reservation_id},
-        )
-        return _fetch(conn, reservation_id)
+    try:
+        with domain_errors(), db.transaction() as conn:
+            set_status(conn, [reservation_id], status, note)
+            return _fetch(conn, reservation_id)
+    except InvalidTransition:
+        # Decided or cancelled already, most likely by someone else a moment ago: say so.
+        raise InvalidTransition(what_happened(get_reservation(db, reservation_id))) from None
 
 
 def what_happened(reservation: Reservation) -> str:
@@ -265,29 +264,17 @@ def _required(reason: str | None, what: str) -> str:
 
 def approve(db: Database, reservation_id: int, note: str | None = None) -> Reservation:
     """Confirms a pending reservation; only the resource's approvers may."""
-    return _decide(db, reservation_id, "confirmed", "decision_note", (note or "").strip() or None)
+    return _decide(db, reservation_id, "confirmed", (note or "").strip() or None)
 
 
 def reject(db: Database, reservation_id: int, reason: str) -> Reservation:
     """Rejects a pending reservation with a reason; only the resource's approvers may."""
-    return _decide(
-        db,
-        reservation_id,
-        "rejected",
-        "decision_note",
-        _required(reason, "rejecting a reservation"),
-    )
+    return _decide(db, reservation_id, "rejected", _required(reason, "rejecting a reservation"))
 
 
 def cancel(db: Database, reservation_id: int, reason: str) -> Reservation:
     """Cancels a pending or confirmed reservation, freeing its slot."""
-    return _decide(
-        db,
-        reservation_id,
-        "cancelled",
-        "cancel_reason",
-        _required(reason, "cancelling a reservation"),
-    )
+    return _decide(db, reservation_id, "cancelled", _required(reason, "cancelling a reservation"))
 
 
 def list_reservations(

@@ -146,7 +146,8 @@ _UPDATABLE = {
 
 def update_resource(db: Database, ref: str | int, **changes: Any) -> Resource:
     """Changes the given fields; parent=None moves it to the top level. Moving a resource in
-    the tree or changing its buffer is refused (Conflict) if its bookings would then collide."""
+    the tree or changing its buffer is refused (BadInput, naming them) if its bookings would
+    then collide."""
     unknown = set(changes) - _UPDATABLE
     if unknown:
         raise BadInput(f"cannot change {', '.join(sorted(unknown))} of a resource")

@@ -27,6 +27,7 @@ from spaces_tui.engine.reservations import (
     period_obstacles,
     retrying_races,
     select_reservations,
+    set_status,
     what_happened,
 )
 from spaces_tui.engine.resources import find_resource
@@ -227,7 +228,6 @@ def change_series(
     """Cancels (status cancelled), approves (confirmed) or rejects (rejected) the reservation
     and the following occurrences of its series, or the whole series, as one request: in one
     transaction, all or none, each row under the database's rules."""
-    column = "cancel_reason" if status == "cancelled" else "decision_note"
     still_open = ("pending", "confirmed") if status == "cancelled" else ("pending",)
     reservation = get_reservation(db, reservation_id)
     with domain_errors(), db.transaction() as conn:
@@ -238,11 +238,5 @@ def change_series(
                 + what_happened(reservation)
             )
         ids = [target.id for target in targets]
-        conn.execute(
-            text(
-                f"UPDATE spaces.reservations SET status = :status, {column} = :note"
-                " WHERE id = ANY(:ids)"
-            ),
-            {"status": status, "note": note, "ids": ids},
-        )
+        set_status(conn, ids, status, note)
         return select_reservations(conn, "v.id = ANY(:ids)", {"ids": ids})

@@ -157,6 +157,7 @@ class SpacesApp(App[None]):
                 poll_seconds=1.0,
                 on_disconnect=self._disconnected,
                 on_connect=self._connected,
+                on_ahead=partial(self._from_listener, self._deliver, None),
                 stop=self._stop_listening,
             ):
                 self._from_listener(self._deliver, event)
