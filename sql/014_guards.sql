@@ -15,7 +15,8 @@ ALTER TABLE spaces.reservations ADD CONSTRAINT reservations_during_in_window
 ALTER TABLE spaces.blackouts ADD CONSTRAINT blackouts_during_in_window
     CHECK (during <@ spaces.bookable_window()) NOT VALID;
 ALTER TABLE spaces.series ADD CONSTRAINT series_first_start_in_window
-    CHECK (first_start <@ spaces.bookable_window()) NOT VALID;
+    CHECK (tstzrange(first_start, first_start + duration, '[)') <@ spaces.bookable_window())
+    NOT VALID;
 
 -- Rows from before the rule stay (the readers show them clamped) and the upgrade says so.
 DO $$

@@ -4,6 +4,7 @@ else — not with --as, not with SET spaces.actor, not by writing the tables the
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -116,3 +117,174 @@ def test_a_member_cancels_their_own_but_not_anothers(shared, people):
     refused = shared(ben, "cancel", str(theirs.json["id"]), "--reason", "x", "--json")
     assert (refused.code, refused.json["error"]) == (4, "permission_denied")
     assert shared(ben, "cancel", str(mine.json["id"]), "--reason", "done").code == 0
+
+
+# --- nothing another role does can hold up Spaces' writes ----------------------------------------
+
+OLD_ADVISORY_LOCKS = (
+    "SELECT pg_advisory_lock(hashtext('spaces.events_seal'))",
+    "SELECT pg_advisory_lock(hashtext('spaces.resource_tree'))",
+    "SELECT pg_advisory_lock(hashtext('spaces.tree_write'), id::int)"
+    " FROM generate_series(1, 50) AS id",
+)
+
+
+@pytest.fixture
+def stranger(sql: psycopg.Connection, people) -> Iterator[str]:
+    """A login role that may connect but was never given access."""
+    role = f"eve_{uuid.uuid4().hex[:8]}"
+    sql.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{PASSWORD}'")
+    try:
+        yield role
+    finally:
+        sql.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (role,)
+        )
+        sql.execute(f"DROP ROLE {role}")
+
+
+def owner_writes(database_url: str) -> None:
+    """In the Room's tree: a booking, a cancel, a blackout that cancels, a buffer change and a
+    move into a new hall, each of which must finish within three seconds."""
+    with psycopg.connect(database_url, autocommit=True) as owner:
+        owner.execute("SET statement_timeout = '3s'")
+        room = owner.execute("SELECT id FROM spaces.resources WHERE name = 'Room'").fetchone()[0]
+        booking = owner.execute(
+            "INSERT INTO spaces.reservations (resource_id, during, title)"
+            " VALUES (%s, tstzrange('2027-07-01 10:00Z', '2027-07-01 11:00Z'), 'x') RETURNING id",
+            (room,),
+        ).fetchone()[0]
+        owner.execute("SELECT spaces.set_status(ARRAY[%s]::bigint[], 'cancelled', 'x')", (booking,))
+        owner.execute(
+            "SELECT spaces.add_blackout(%s, tstzrange('2027-07-01 10:00Z', '2027-07-01 11:00Z'),"
+            " 'paint', 'maintenance', true)",
+            (room,),
+        )
+        owner.execute("UPDATE spaces.resources SET buffer_minutes = 10 WHERE id = %s", (room,))
+        hall = owner.execute(
+            "INSERT INTO spaces.resources (name, kind) VALUES ('Hall', 'room') RETURNING id"
+        ).fetchone()[0]
+        owner.execute("UPDATE spaces.resources SET parent_id = %s WHERE id = %s", (hall, room))
+
+
+def test_a_role_without_access_holding_the_old_advisory_locks_delays_nothing(
+    shared, stranger, database_url
+):
+    with psycopg.connect(as_role(database_url, stranger), autocommit=True) as eve:
+        for lock in OLD_ADVISORY_LOCKS:
+            eve.execute(lock)
+        owner_writes(database_url)
+
+
+def test_a_granted_role_cannot_lock_rows_it_does_not_own(shared, people, database_url):
+    ben = people[1]
+    with psycopg.connect(as_role(database_url, ben)) as conn:
+        for table in ("reservations", "blackouts", "resources", "tree_turns"):
+            with pytest.raises(psycopg.Error) as refused:
+                conn.execute(f"SELECT 1 FROM spaces.{table} FOR UPDATE")
+            assert refused.value.sqlstate == "42501", table
+            conn.rollback()
+
+
+def test_an_open_transaction_of_a_granted_role_holds_up_no_other_tree(shared, people, database_url):
+    ben = people[1]
+    with psycopg.connect(as_role(database_url, ben)) as conn:
+        conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        conn.execute(
+            "INSERT INTO spaces.reservations (resource_id, during, title)"
+            " SELECT id, tstzrange('2027-07-02 10:00Z', '2027-07-02 11:00Z'), 'held'"
+            " FROM spaces.resources WHERE name = 'Truck'"
+        )
+        owner_writes(database_url)  # in the Room's tree: not held up
+        conn.rollback()
+
+
+def test_a_granted_role_left_idle_in_a_transaction_is_ended(shared, people, database_url, sql):
+    ben = people[1]
+    config = sql.execute("SELECT rolconfig FROM pg_roles WHERE rolname = %s", (ben,)).fetchone()[0]
+    assert "idle_in_transaction_session_timeout=5s" in config
+    conn = psycopg.connect(as_role(database_url, ben))
+    pid = conn.info.backend_pid
+    conn.execute(
+        "INSERT INTO spaces.reservations (resource_id, during, title)"
+        " SELECT id, tstzrange('2027-07-03 10:00Z', '2027-07-03 11:00Z'), 'forgotten'"
+        " FROM spaces.resources WHERE name = 'Room'"
+    )
+    deadline = time.monotonic() + 60
+    while sql.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone():
+        assert time.monotonic() < deadline, "the idle transaction was never ended"
+        time.sleep(0.2)
+    with pytest.raises(psycopg.errors.IdleInTransactionSessionTimeout):
+        conn.execute("SELECT 1")
+    conn.close()
+    assert sql.execute(
+        "SELECT count(*) FROM spaces.reservations WHERE title = 'forgotten'"
+    ).fetchone() == (0,)
+
+
+# --- nobody forges into somebody else's records -------------------------------------------------
+
+
+def test_a_granted_role_cannot_slip_into_anothers_series_or_take_ids(shared, people, database_url):
+    ana, ben = people
+    series = shared(
+        ana,
+        "book",
+        "Room",
+        "2027-08-02T09:00",
+        "+1h",
+        "--title",
+        "Class",
+        "--rrule",
+        "FREQ=DAILY;COUNT=3",
+        "--json",
+    )
+    assert series.code == 0, series.err
+    series_id = series.json["series_id"]
+    with psycopg.connect(as_role(database_url, ben), autocommit=True) as mallory:
+        for statement, params in (
+            (
+                "INSERT INTO spaces.reservations (resource_id, during, title, series_id)"
+                " SELECT id, tstzrange('2027-08-09 09:00Z', '2027-08-09 10:00Z'), 'x', %s"
+                " FROM spaces.resources WHERE name = 'Room'",
+                (series_id,),
+            ),
+            (
+                "INSERT INTO spaces.reservations (id, resource_id, during, title)"
+                " OVERRIDING SYSTEM VALUE SELECT 9000, id,"
+                " tstzrange('2027-08-10 09:00Z', '2027-08-10 10:00Z'), 'x'"
+                " FROM spaces.resources WHERE name = 'Room'",
+                (),
+            ),
+        ):
+            with pytest.raises(psycopg.Error) as refused:
+                mallory.execute(statement, params)
+            assert refused.value.sqlstate == "SP003", statement
+        made = mallory.execute(
+            "INSERT INTO spaces.series (resource_id, rrule, timezone, first_start, duration,"
+            " title, created_by) SELECT id, 'FREQ=DAILY', 'UTC', '2027-08-01 09:00Z', '1 hour',"
+            " 'x', %s FROM spaces.resources WHERE name = 'Room' RETURNING created_by",
+            (ana,),
+        ).fetchone()
+        assert made == (ben,)
+    cancelled = shared(ana, "cancel", str(series.json["ids"][0]), "--series", "--reason", "done")
+    assert cancelled.code == 0, cancelled.err
+
+
+def test_a_granted_role_may_not_lift_anothers_blackout(shared, people, spaces):
+    ana, ben = people
+    safety = shared(
+        ana,
+        "blackout",
+        "add",
+        "Room",
+        "2027-08-03T09:00",
+        "+2h",
+        "--reason",
+        "live wiring",
+        "--json",
+    )
+    assert safety.code == 0, safety.err
+    refused = shared(ben, "blackout", "lift", str(safety.json["id"]), "--json")
+    assert (refused.code, refused.json["error"]) == (4, "permission_denied")
+    assert shared(ana, "blackout", "lift", str(safety.json["id"])).code == 0
