@@ -200,6 +200,71 @@ def test_upgrade_from_an_older_revision_applies_only_what_is_missing(empty_datab
     ), "the older revision's tables were made again"
 
 
+def upgrade_to(url: str, revision: str) -> None:
+    db = Database(url, "migrator")
+    try:
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {migrations.VERSION_TABLE_SCHEMA}")
+            from alembic import command
+
+            command.upgrade(migrations.alembic_config(conn), revision)
+    finally:
+        db.dispose()
+
+
+@pytest.mark.parametrize("older", ["0001", "0002", "0003"])
+def test_an_upgrade_from_each_revision_keeps_bookings_events_and_the_rules(
+    empty_database_url, older
+):
+    """A database in use at an older revision, with bookings, their events and a row outside
+    the bookable window (allowed then), upgrades to HEAD: everything kept, the tree rules in
+    force, and new event ids above the old ones."""
+    upgrade_to(empty_database_url, older)
+    with psycopg.connect(empty_database_url, autocommit=True) as conn:
+        conn.execute("SET spaces.actor = 'old-timer'")
+        stage = conn.execute(
+            "INSERT INTO spaces.resources (name, kind, timezone) VALUES ('Stage', 'stage', 'UTC')"
+            " RETURNING id"
+        ).fetchone()[0]
+        area = conn.execute(
+            "INSERT INTO spaces.resources (name, kind, parent_id, timezone)"
+            " VALUES ('Area', 'floor_area', %s, 'UTC') RETURNING id",
+            (stage,),
+        ).fetchone()[0]
+        conn.execute(
+            "INSERT INTO spaces.reservations (resource_id, during, title)"
+            " VALUES (%s, tstzrange('2027-01-01 10:00Z', '2027-01-01 12:00Z'), 'kept'),"
+            " (%s, tstzrange('2030-01-01 00:00Z', 'infinity'), 'forever')",
+            (area, area),
+        )
+        old_events = conn.execute("SELECT max(id) FROM spaces.events").fetchone()[0]
+    code, _, err = run(empty_database_url, "db", "upgrade")
+    assert code == 0, err
+    assert_schema_at_head(empty_database_url)
+    assert rows(empty_database_url, "SELECT title FROM spaces.reservations ORDER BY id") == [
+        ("kept",),
+        ("forever",),
+    ]
+    with psycopg.connect(empty_database_url, autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.ExclusionViolation):
+            conn.execute(
+                "INSERT INTO spaces.reservations (resource_id, during, title)"
+                " VALUES (%s, tstzrange('2027-01-01 11:00Z', '2027-01-01 13:00Z'), 'over it')",
+                (stage,),
+            )
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute(
+                "INSERT INTO spaces.reservations (resource_id, during, title)"
+                " VALUES (%s, tstzrange('2040-01-01 00:00Z', 'infinity'), 'no more')",
+                (stage,),
+            )
+        conn.execute("UPDATE spaces.resources SET parent_id = NULL WHERE id = %s", (area,))
+        new_event = conn.execute("SELECT max(id) FROM spaces.events").fetchone()[0]
+        assert new_event > old_events
+        assert conn.execute("SELECT spaces.latest_event_id()").fetchone() == (new_event,)
+        assert conn.execute("SELECT count(*) FROM spaces.tree_turns").fetchone() == (2,)
+
+
 # --- any command ----------------------------------------------------------------------------
 
 
