@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -205,6 +206,81 @@ def racing_bookings(url: str, names: list[str], threads: int, per_thread: int) -
     )
 
 
+PLAIN_INSERT = (
+    "INSERT INTO spaces.reservations (resource_id, during, title)"
+    " VALUES (%s, tstzrange(%s, %s), 'plain')"
+)
+
+
+def plain_sql_writer(
+    url: str, resource_ids: list[int], slots: int, offset: int, barrier
+) -> Counter:
+    """One connection booking slots one commit each, as another module would: plain SQL."""
+    tally: Counter = Counter()
+    with psycopg.connect(url, autocommit=True) as conn:
+        barrier.wait()
+        for index in range(slots):
+            start = DAY0 + timedelta(days=800 + offset, minutes=30 * index)
+            try:
+                conn.execute(
+                    PLAIN_INSERT,
+                    (resource_ids[index % len(resource_ids)], start, start + timedelta(minutes=30)),
+                )
+                tally["made"] += 1
+            except psycopg.errors.ExclusionViolation:
+                tally["refused"] += 1
+            except psycopg.errors.DeadlockDetected:
+                tally["deadlock"] += 1
+    return tally
+
+
+def plain_sql_rates(url: str, per_writer: int = 300) -> None:
+    """Plain-SQL bookings a second: one connection; 8 and 16 writers each in a tree of its own
+    (nothing in common but the database); 8 and 16 racing for the same slots in one tree."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        tops = [
+            conn.execute(
+                "INSERT INTO spaces.resources (name, kind, timezone) VALUES (%s, 'room', 'UTC')"
+                " RETURNING id",
+                (f"Plain {uuid.uuid4().hex[:6]}",),
+            ).fetchone()[0]
+            for _ in range(16)
+        ]
+
+    def run(writers: int, shared_tree: bool, offset: int) -> tuple[float, Counter]:
+        barrier = threading.Barrier(writers + 1)
+        results: list[Counter] = []
+        pool = [
+            threading.Thread(
+                target=lambda n=n: results.append(
+                    plain_sql_writer(
+                        url,
+                        [tops[0]] if shared_tree else [tops[n]],
+                        per_writer,
+                        offset if shared_tree else offset + n,
+                        barrier,
+                    )
+                )
+            )
+            for n in range(writers)
+        ]
+        for thread in pool:
+            thread.start()
+        barrier.wait()
+        started = time.perf_counter()
+        for thread in pool:
+            thread.join()
+        return writers * per_writer / (time.perf_counter() - started), sum(results, Counter())
+
+    rate, _ = run(1, shared_tree=False, offset=0)
+    report("plain SQL INSERT, one connection, a commit each", f"{rate:.0f}/s")
+    for writers, offset in ((8, 20), (16, 40)):
+        rate, tally = run(writers, shared_tree=False, offset=offset)
+        report(f"  {writers} writers, a tree each", f"{rate:.0f}/s ({dict(tally)})")
+        rate, tally = run(writers, shared_tree=True, offset=offset + 100)
+        report(f"  {writers} writers racing in one tree", f"{rate:.0f} attempts/s ({dict(tally)})")
+
+
 def busy_venue(url: str, rooms: int, days: int) -> int:
     """rooms rooms, each booked three times a day for days days from DAY0; returns bookings."""
     with psycopg.connect(url, autocommit=True) as conn:
@@ -269,12 +345,16 @@ def calendar_latency(db: Database, rooms: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bookings", type=int, default=2000)
+    parser.add_argument("--plain-sql", action="store_true", help="only the plain-SQL booking rates")
     args = parser.parse_args()
     print(f"Spaces benchmarks, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     with benchmark_server() as server_url:
         with fresh_database(server_url) as (url, db):
             with db.engine.connect() as conn:
                 report("server", conn.exec_driver_sql("SHOW server_version").scalar_one())
+            plain_sql_rates(url)
+            if args.plain_sql:
+                return
             cli_latency(url)
             names = venue(db, 20)
             sequential_bookings(db, names, args.bookings)

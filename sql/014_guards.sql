@@ -90,18 +90,13 @@ $$;
 
 -- === Ids are Spaces' to give =================================================================
 -- OVERRIDING SYSTEM VALUE lets an INSERT choose an identity value, and so take the ids the next
--- bookings would get. A row whose id is not the one its sequence just gave is refused.
+-- bookings would get. An id above what the sequence has handed out is refused; one at or below
+-- it is either the one just given, or taken already (the primary key refuses it), or a gap left
+-- by a rollback that no later row will want.
 CREATE FUNCTION spaces.refuse_chosen_id() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    given bigint;
 BEGIN
-    BEGIN
-        given := currval(TG_ARGV[0]::regclass);
-    EXCEPTION WHEN object_not_in_prerequisite_state THEN
-        given := NULL;  -- the sequence was never used in this session: the id was chosen
-    END;
-    IF given IS DISTINCT FROM NEW.id THEN
+    IF NEW.id > coalesce(pg_sequence_last_value(TG_ARGV[0]::regclass), 0) THEN
         RAISE EXCEPTION 'the id of a new row in % is given by Spaces, not chosen (OVERRIDING SYSTEM VALUE)',
             TG_TABLE_NAME USING ERRCODE = 'SP003';
     END IF;
