@@ -1,3 +1,5 @@
+-- Superseded in part by sql/013_event_order.sql (revision 0004): ids are no longer sealed at
+-- commit under a lock; today's rule is there.
 -- The event bus: an outbox written in the same transaction as the change, announced with
 -- pg_notify('spaces_events', id) when it commits.
 --

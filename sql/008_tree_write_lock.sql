@@ -1,3 +1,5 @@
+-- Superseded by sql/012_tree_turns.sql (revision 0004): the advisory lock below is gone, and a
+-- tree's turn is a row lock only Spaces can take; today's rule is there.
 -- Writes into one resource tree take turns.
 --
 -- Two overlapping inserts at the same instant each put their row in the index, each then finds
