@@ -15,6 +15,17 @@ if TYPE_CHECKING:
     from spaces_tui.engine.models import Blocked, Obstacle
 
 
+QUOTED_LIMIT = 40  # characters of a user's value a message repeats
+
+
+def quoted(value: str, limit: int = QUOTED_LIMIT) -> str:
+    """value as a message repeats it: repr, cut short (saying how long it was) when it is long,
+    so a 100,000-character argument does not come back as a 100,000-character error."""
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit] + '…'!r} ({len(value)} characters)"
+
+
 class SpacesError(Exception):
     """Base of every error a user can cause; str() is a one-line message for them."""
 
