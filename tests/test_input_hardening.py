@@ -15,6 +15,7 @@ TABLES = (
 )
 BIGINT_MAX = 2**63 - 1
 HUGE = str(10**20)
+WINDOW = "between the years 1900 and 9998"
 
 
 def counts(sql) -> dict[str, int]:
@@ -42,6 +43,64 @@ def refused(venue, sql, *args: str, actor: str = "tester") -> str:
     assert "Traceback" not in done.err and len(lines[0]) < 200, lines[0][:300]
     assert counts(sql) == before
     return lines[0]
+
+
+# --- periods and durations ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("Room", "2026-12-01T10:00", "+99999999d"), "too long"),
+        (("Room", "2026-12-01T10:00", "+2950000d"), WINDOW),
+        (("Room", "9999-12-31T23:30", "+1h"), WINDOW),
+        (("Room", "9998-12-31T23:30", "+1h"), WINDOW),  # its end is past
+        (("Room", "1899-12-31T23:00", "+1h"), WINDOW),
+        (("Hall", "9998-12-31T20:00", "+1h"), WINDOW),  # 01:00 UTC in 9999
+        (("Room", "2026-12-01T10:00", "+" + "9" * 5000 + "d"), "too long"),
+    ],
+)
+def test_a_period_outside_the_window_is_refused_before_the_database(venue, sql, args, said):
+    assert said in refused(venue, sql, "book", *args, "--title", "x")
+    assert said in refused(venue, sql, "check", *args)
+    assert said in refused(venue, sql, "blackout", "add", *args, "--reason", "x")
+    assert said in refused(venue, sql, "rehearse", "add", *args, "--title", "x")
+
+
+def test_the_window_is_half_open_like_the_databases(venue):
+    last = venue("book", "Room", "9998-12-31T23:00", "+1h", "--title", "Last", "--json")
+    assert last.code == 0, last.err
+    assert last.json["end"] == "9999-01-01T00:00:00+00:00"
+    first = venue("book", "Room", "1900-01-01T00:00", "+1h", "--title", "First", "--json")
+    assert first.code == 0, first.err
+
+
+def test_a_repeat_past_the_window_is_refused(venue, sql):
+    far = ("book", "Room", "2026-12-01T10:00", "+1h", "--title", "x", "--rrule")
+    said = refused(venue, sql, *far, "FREQ=YEARLY;INTERVAL=7973;COUNT=2")
+    assert WINDOW in said
+    said = refused(venue, sql, *far[:-1], "--rrule", "FREQ=YEARLY", "--until", "9999-12-31")
+    assert "9999-12-31" in said
+    hall = ("book", "Hall", "2026-12-01T10:00", "+1h", "--title", "x", "--rrule", "FREQ=DAILY")
+    assert "9999-12-31" in refused(venue, sql, *hall, "--until", "9999-12-31")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("pending", "--older-than", "9999999999d"),
+        ("pending", "--older-than", "99999999999999999999999h"),
+        ("resource", "set", "Room", "--stall-after", "99999999999d"),
+        ("resource", "add", "Van", "--kind", "vehicle", "--stall-after", "99999999999d"),
+    ],
+)
+def test_a_duration_too_long_to_hold_exits_2(venue, sql, args):
+    assert "too long" in refused(venue, sql, *args)
+
+
+def test_a_long_duration_that_fits_is_fine(venue):
+    assert venue("pending", "--older-than", "365000d").code == 0
+    assert venue("resource", "set", "Room", "--stall-after", "3650d").code == 0
 
 
 # --- ids and numbers -----------------------------------------------------------------------
@@ -85,3 +144,13 @@ def test_the_largest_id_is_simply_not_found(venue, sql, command):
 )
 def test_numbers_too_large_to_hold_exit_2(venue, sql, args):
     refused(venue, sql, *args)
+
+
+# --- text ----------------------------------------------------------------------------------
+
+
+def test_a_huge_time_zone_is_refused_without_echoing_it(venue, sql):
+    said = refused(venue, sql, "resource", "add", "Moon", "--kind", "room", "--tz", "A" * 100_000)
+    assert "time zone" in said
+    said = refused(venue, sql, "resource", "set", "Room", "--tz", "Europe/" + "x" * 100_000)
+    assert "time zone" in said

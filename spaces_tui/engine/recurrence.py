@@ -16,7 +16,7 @@ import pendulum
 from dateutil.rrule import rrule, rrulestr
 
 from spaces_tui.engine.errors import BadInput
-from spaces_tui.engine.times import in_zone
+from spaces_tui.engine.times import BOOKABLE_FROM, BOOKABLE_UNTIL, WINDOW, check_window, in_zone
 
 MAX_OCCURRENCES = 1000
 # What a form offers, each a rule without its end: none, or one of these.
@@ -57,7 +57,7 @@ def expand(
         listed = ", ".join(day.isoformat() for day in sorted(unknown))
         raise BadInput(f"--except {listed}: not a date the rule gives")
     occurrences = [
-        (in_zone(moment, zone), in_zone(_local(_wall(moment) + wall_length, tz), zone))
+        _occurrence(moment, wall_length, tz, zone)
         for moment in starts
         if moment.date() not in skipped
     ]
@@ -86,8 +86,22 @@ def _parse(rule_text: str, first: datetime) -> rrule:
 def _until(rule: rrule, until: date, tz: ZoneInfo) -> rrule:
     if rule._count:  # dateutil keeps the rule's parts private; COUNT and UNTIL exclude each other
         raise BadInput("the rule has COUNT already: give COUNT or --until, not both")
+    if not BOOKABLE_FROM.date() <= until < BOOKABLE_UNTIL.date():
+        # The end of that day, in a zone west of UTC, would be past the years Python holds.
+        raise BadInput(f"--until {until.isoformat()} must lie {WINDOW}")
     last_moment = datetime.combine(until, time.max, tzinfo=tz).astimezone(ZoneInfo("UTC"))
     return rule.replace(until=last_moment)
+
+
+def _occurrence(moment: datetime, wall_length: timedelta, tz: ZoneInfo, zone: str) -> Occurrence:
+    try:
+        start = in_zone(moment, zone)
+        end = in_zone(_local(_wall(moment) + wall_length, tz), zone)
+    except OverflowError:  # past the year 9999
+        raise BadInput(f"an occurrence on {moment:%Y-%m-%d} must lie {WINDOW}") from None
+    check_window(start, "an occurrence's start")
+    check_window(end, "an occurrence's end")
+    return start, end
 
 
 def _wall(moment: datetime) -> datetime:

@@ -2,36 +2,52 @@
 
 A time without an offset is wall-clock time in the resource's zone. An end may also be a time of
 day (the start's date) or a duration after the start ("+90m", "+1h30m").
+
+Every time a person gives lies in the window the database keeps bookable periods in
+(BOOKABLE_FROM, BOOKABLE_UNTIL); outside it the answer is bad input, never an overflow.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pendulum
 from pendulum.parsing.exceptions import ParserError
 
-from spaces_tui.engine.errors import BadInput
+from spaces_tui.engine.errors import BadInput, quoted
 
 Moment = str | datetime
 _DURATION = re.compile(
     r"^\+?\s*(?:(?P<days>\d+)d)?\s*(?:(?P<hours>\d+)h)?\s*(?:(?P<minutes>\d+)m)?$"
 )
 
+# The window every bookable period lies in, [BOOKABLE_FROM, BOOKABLE_UNTIL): the database holds
+# the same bounds by CHECK (reservations_during_in_window, blackouts_during_in_window), so the
+# two must change together. Inside it every instant can be shown in every zone (Python's years
+# end at 9999, and a zone's offset must not push a wall time past them), and saying so here
+# gives a plain message before the database is asked.
+BOOKABLE_FROM = datetime(1900, 1, 1, tzinfo=UTC)
+BOOKABLE_UNTIL = datetime(9999, 1, 1, tzinfo=UTC)
+WINDOW = "between the years 1900 and 9998"
+# No length of time means anything in Spaces beyond the whole window: a booking, a stall
+# threshold or "waiting longer than" cannot be longer.
+MAX_DURATION = BOOKABLE_UNTIL - BOOKABLE_FROM
+_LONGEST_ZONE = 64  # IANA names are at most about 30 characters; anything longer is not one
+
 
 def check_zone(zone: str) -> str:
     """The zone if it is an IANA name this machine knows; BadInput otherwise."""
-    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*", zone or ""):
-        raise BadInput(f"unknown time zone {zone!r}: use an IANA name such as Europe/London")
+    unknown = BadInput(f"unknown time zone {quoted(zone)}: use an IANA name such as Europe/London")
+    pattern = r"[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*"
+    if len(zone or "") > _LONGEST_ZONE or not re.fullmatch(pattern, zone or ""):
+        raise unknown
     try:
         ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise BadInput(
-            f"unknown time zone {zone!r}: use an IANA name such as Europe/London"
-        ) from error
+    except (ZoneInfoNotFoundError, ValueError, OSError) as error:
+        raise unknown from error
     return zone
 
 
@@ -53,16 +69,25 @@ def in_zone(moment: datetime, zone: str) -> pendulum.DateTime:
     return pendulum.instance(moment.astimezone(tz))
 
 
+def check_window(moment: datetime, what: str = "time") -> datetime:
+    """moment, if it lies in the bookable window (its end included: a period may end there)."""
+    if not BOOKABLE_FROM <= moment <= BOOKABLE_UNTIL:
+        raise BadInput(f"{what} {format_moment(moment)} must lie {WINDOW}")
+    return moment
+
+
 def parse_moment(value: Moment, zone: str, *, what: str = "time") -> pendulum.DateTime:
     """START-like input: an ISO 8601 date-time or date (midnight), or a datetime."""
     if isinstance(value, datetime):
-        return in_zone(value, zone)
+        if value.tzinfo is not None:
+            check_window(value, what)  # before showing it in zone, which could overflow
+        return check_window(in_zone(value, zone), what)
     parsed = _parse(value, zone, what)
     if isinstance(parsed, date) and not isinstance(parsed, datetime):
-        return pendulum.datetime(parsed.year, parsed.month, parsed.day, tz=zone)
+        return check_window(pendulum.datetime(parsed.year, parsed.month, parsed.day, tz=zone), what)
     if isinstance(parsed, time):
-        raise BadInput(f"{what} {value!r} needs a date, e.g. 2026-12-01T{value}")
-    return in_zone(parsed, zone)
+        raise BadInput(f"{what} {quoted(value)} needs a date, e.g. 2026-12-01T{value}")
+    return check_window(in_zone(parsed, zone), what)
 
 
 def parse_end(value: Moment, start: pendulum.DateTime, zone: str) -> pendulum.DateTime:
@@ -71,7 +96,11 @@ def parse_end(value: Moment, start: pendulum.DateTime, zone: str) -> pendulum.Da
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("+"):
-            return start + parse_duration(text, "end")
+            length = parse_duration(text, "end")
+            try:
+                return check_window(start + length, "end")
+            except OverflowError:
+                raise BadInput(f"end {quoted(text)} must lie {WINDOW}") from None
         parsed = _parse(text, zone, "end")
         if isinstance(parsed, time):
             local = start.in_timezone(zone)
@@ -88,13 +117,23 @@ def parse_end(value: Moment, start: pendulum.DateTime, zone: str) -> pendulum.Da
 
 
 def parse_duration(value: str, what: str = "duration") -> timedelta:
-    """A positive length of time written as 90m, 2h, 1h30m, 2d or 1d12h (a leading + is fine)."""
+    """A positive length of time written as 90m, 2h, 1h30m, 2d or 1d12h (a leading + is fine),
+    at most MAX_DURATION."""
     match = _DURATION.match(value.strip())
     if match is None or not any(match.groupdict().values()):
-        raise BadInput(f"{what} {value!r} is not a duration like 90m, 2h, 1h30m or 2d")
-    length = timedelta(**{unit: int(amount or 0) for unit, amount in match.groupdict().items()})
+        raise BadInput(f"{what} {quoted(value)} is not a duration like 90m, 2h, 1h30m or 2d")
+    too_long = BadInput(
+        f"{what} {quoted(value)} is too long: nothing in Spaces lasts more than"
+        f" {MAX_DURATION.days}d"
+    )
+    try:
+        length = timedelta(**{u: int(n or 0) for u, n in match.groupdict().items()})
+    except (OverflowError, ValueError):  # past timedelta's days, or too many digits for int()
+        raise too_long from None
     if length <= timedelta(0):
-        raise BadInput(f"{what} {value!r} must be longer than nothing")
+        raise BadInput(f"{what} {quoted(value)} must be longer than nothing")
+    if length > MAX_DURATION:
+        raise too_long
     return length
 
 
@@ -126,9 +165,9 @@ def parse_period(
 def _parse(text: str, zone: str, what: str) -> datetime | date | time:
     try:
         return pendulum.parse(text.strip(), tz=zone, exact=True)
-    except (ParserError, ValueError) as error:
+    except (ParserError, ValueError, OverflowError) as error:
         raise BadInput(
-            f"cannot read {what} {text!r}: use ISO 8601, "
+            f"cannot read {what} {quoted(text)}: use ISO 8601, "
             "e.g. 2026-12-01T14:00 or 2026-12-01T14:00+01:00"
         ) from error
 
