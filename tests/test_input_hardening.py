@@ -154,3 +154,33 @@ def test_a_huge_time_zone_is_refused_without_echoing_it(venue, sql):
     assert "time zone" in said
     said = refused(venue, sql, "resource", "set", "Room", "--tz", "Europe/" + "x" * 100_000)
     assert "time zone" in said
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("book", "Room", "2026-12-01T10:00", "+1h", "--title", "Band\0call"),
+        ("book", "Ro\0om", "2026-12-01T10:00", "+1h", "--title", "x"),
+        ("resource", "add", "Nul\0Room", "--kind", "room"),
+        ("resource", "set", "Room", "--rename", "R\0"),
+        ("resource", "set", "Room", "--approver", "bo\0ss"),
+        ("blackout", "add", "Room", "2026-12-01T10:00", "+1h", "--reason", "paint\0"),
+        ("rehearse", "add", "Room", "2026-12-01T10:00", "+1h", "--title", "\0"),
+        ("list", "--resource", "R\0"),
+        ("access", "grant", "bo\0b"),
+    ],
+)
+def test_a_nul_character_in_text_exits_2(venue, sql, args):
+    assert "cannot contain a NUL character" in refused(venue, sql, *args)
+
+
+def test_a_nul_character_in_a_reason_or_note_exits_2(venue, sql):
+    booked = venue("book", "Truck", "2026-12-01T10:00", "+1h", "--title", "Load", "--json")
+    number = str(booked.json["id"])
+    for args in (
+        ("cancel", number, "--reason", "gone\0"),
+        ("reject", number, "--reason", "no\0"),
+        ("approve", number, "--note", "ok\0"),
+    ):
+        assert "cannot contain a NUL character" in refused(venue, sql, *args, actor="boss")
+    assert "cannot contain a NUL character" in refused(venue, sql, "list", actor="te\0ster")

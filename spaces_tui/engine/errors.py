@@ -92,9 +92,23 @@ def _message(error: psycopg.Error) -> str:
     return primary
 
 
+def _nul_in_text(error: BaseException | None) -> bool:
+    """psycopg's refusal to send a str holding NUL: PostgreSQL text cannot store one. It is
+    raised in the client, before anything reaches the server, so it has no SQLSTATE and only
+    its message tells it from other client-side data errors."""
+    return (
+        isinstance(error, psycopg.DataError)
+        and error.sqlstate is None
+        and "NUL (0x00)" in str(error)
+    )
+
+
 def translate(error: DBAPIError) -> Exception:
     """The domain exception for a database error; unknown ones are returned unchanged."""
     original = error.orig
+    if _nul_in_text(original):
+        # Any command's text (a name, title, reason, note, actor) passes here on its way in.
+        return BadInput("a name, title, reason or note cannot contain a NUL character")
     if isinstance(original, psycopg.Error) and (original.sqlstate or "").startswith("40"):
         # Class 40, transaction rollback: two overlapping writes at once can deadlock inside an
         # exclusion check, and PostgreSQL cancels one. A lost race, not a lost connection.
