@@ -1,8 +1,14 @@
-"""Absurd input on the command line: each exits 2 with one line on stderr and writes nothing."""
+"""Absurd input on the command line: each exits 2 with one line on stderr and writes nothing.
+And every reader survives a row from before the database's window rule (infinite, BC, past
+year 9999), on the command line and in the calendar."""
 
 from __future__ import annotations
 
+import psycopg
 import pytest
+from tui_helpers import SIZE, home, make_app, settle
+
+from spaces_tui.engine import resources
 
 TABLES = (
     "spaces.resources",
@@ -184,3 +190,145 @@ def test_a_nul_character_in_a_reason_or_note_exits_2(venue, sql):
     ):
         assert "cannot contain a NUL character" in refused(venue, sql, *args, actor="boss")
     assert "cannot contain a NUL character" in refused(venue, sql, "list", actor="te\0ster")
+
+
+# --- rows from before the window rule --------------------------------------------------------
+
+# Bounds psycopg cannot load, each with a time inside the row (None: no bookable time is).
+OLD_ROWS = [
+    ("2030-01-01 00:00+00", "infinity", "2031-06-01T10:00"),
+    ("-infinity", "2020-01-01 00:00+00", "2019-06-01T10:00"),
+    ("-infinity", "infinity", "2026-12-01T10:00"),
+    ("0044-03-15 00:00+00 BC", "0044-03-16 00:00+00 BC", None),
+    ("10000-01-01 00:00+00", "10001-01-01 00:00+00", None),
+]
+
+
+def without_the_window_rule(sql) -> None:
+    """As a database from before the rule: the CHECK that keeps periods in 1900-9999 gone."""
+    for table in ("reservations", "blackouts"):
+        sql.execute(
+            f"ALTER TABLE spaces.{table} DROP CONSTRAINT IF EXISTS {table}_during_in_window"
+        )
+
+
+def old_row(sql, resource: str, lower: str, upper: str, title: str = "Old") -> int:
+    """A reservation booked by tester with bounds no reader can show."""
+    sql.execute("SET spaces.actor = 'tester'")
+    return sql.execute(
+        "INSERT INTO spaces.reservations (resource_id, during, title)"
+        " SELECT id, tstzrange(%s::timestamptz, %s::timestamptz), %s"
+        " FROM spaces.resources WHERE name = %s RETURNING id",
+        (lower, upper, title, resource),
+    ).fetchone()[0]
+
+
+def old_blackout(sql, resource: str, lower: str, upper: str) -> None:
+    sql.execute(
+        "INSERT INTO spaces.blackouts (resource_id, during, reason)"
+        " SELECT id, tstzrange(%s::timestamptz, %s::timestamptz), 'Old hold'"
+        " FROM spaces.resources WHERE name = %s",
+        (lower, upper, resource),
+    )
+
+
+@pytest.mark.parametrize(("lower", "upper", "inside"), OLD_ROWS)
+def test_every_reader_survives_a_row_it_cannot_show(venue, sql, lower, upper, inside):
+    assert venue("resource", "add", "Dock", "--kind", "room", "--tz", "Asia/Tokyo").code == 0
+    without_the_window_rule(sql)
+    hall = old_row(sql, "Hall", lower, upper)  # shown in New York: west of UTC
+    truck = old_row(sql, "Truck", lower, upper, "Old request")  # pending
+    old_blackout(sql, "Dock", lower, upper)  # shown in Tokyo: east of UTC
+
+    for args in (
+        ("list", "--json"),
+        ("list", "--json", "--status", "all", "--from", "1900-01-01", "--to", "9999-01-01"),
+        ("list", "--resource", "Hall", "--from", "1900-01-01"),
+        ("pending", "--json"),
+        ("pending", "--older-than", "1m"),
+        ("history", str(hall)),
+        ("history", str(truck), "--json"),
+        ("blackout", "list", "--json", "--all"),
+        ("blackout", "list", "--from", "1900-01-01", "--to", "9999-01-01"),
+        ("resource", "list"),
+    ):
+        done = venue(*args)
+        assert done.code == 0, (args, done.err)
+    listed = venue(
+        "list", "--json", "--status", "all", "--from", "1900-01-01", "--to", "9999-01-01"
+    )
+    if inside is not None:
+        assert hall in {row["id"] for row in listed.json}
+    assert truck in {request["id"] for request in venue("pending", "--json").json}
+
+    when = inside or "2026-12-01T10:00"
+    in_the_way = 3 if inside else 0
+    for resource in ("Hall", "Dock"):
+        assert venue("check", resource, when, "+1h").code == in_the_way
+        checked = venue("check", resource, when, "+1h", "--json")
+        assert checked.code == in_the_way and checked.json["free"] is not bool(inside)
+        booked = venue("book", resource, when, "+1h", "--title", "New", "--json")
+        assert booked.code == in_the_way, booked.err
+    assert venue("cancel", str(hall), "--reason", "from before the rule").code == 0
+    assert venue("reject", str(truck), "--reason", "from before the rule", actor="boss").code == 0
+    if inside:  # cancelled, it is out of the way
+        assert venue("book", "Hall", when, "+1h", "--title", "Now free").code == 0
+
+
+def test_a_row_it_cannot_show_reads_as_the_far_past_or_future(venue, sql):
+    without_the_window_rule(sql)
+    number = old_row(sql, "Room", "-infinity", "infinity")
+    shown = venue("history", str(number), "--json").json["reservation"]
+    assert (shown["start"], shown["end"]) == (
+        "0001-01-02T00:00:00+00:00",
+        "9999-12-30T00:00:00+00:00",
+    )
+
+
+# --- the calendar ---------------------------------------------------------------------------
+
+
+def titles(app) -> set[str]:
+    grid = home(app).timeline.grid
+    return {span.label for spans in grid.spans.values() for span in spans} if grid else set()
+
+
+def book_elsewhere(database_url: str, title: str, hour: int) -> None:
+    """A booking on Room B from another connection, as psql or another module would make."""
+    with psycopg.connect(database_url, autocommit=True) as other:
+        other.execute("SET spaces.actor = 'elsewhere'")
+        other.execute(
+            "INSERT INTO spaces.reservations (resource_id, during, title)"
+            " SELECT id, tstzrange(%s::timestamptz, %s::timestamptz), %s"
+            " FROM spaces.resources WHERE name = 'Room B'",
+            (f"2026-11-24 {hour}:00+00", f"2026-11-24 {hour + 1}:00+00", title),
+        )
+
+
+async def shows(pilot, title: str, seconds: float = 6.0) -> bool:
+    for _ in range(int(seconds / 0.05)):  # the event bus brings it within a second or so
+        if title in titles(pilot.app):
+            return True
+        await pilot.pause(0.05)
+    return title in titles(pilot.app)
+
+
+@pytest.fixture
+def rooms(db):
+    for name in ("Room A", "Room B"):
+        resources.add_resource(db, name, "room", timezone="UTC")
+    return db
+
+
+async def test_the_calendar_keeps_refreshing_after_a_row_it_cannot_show(
+    rooms, database_url, sql, no_bugs
+):
+    without_the_window_rule(sql)
+    old_row(sql, "Room A", "-infinity", "infinity", "Forever")  # across the whole view
+    app = make_app(rooms, listen=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "Forever" in titles(app)
+        for title, hour in (("Later", 9), ("Later still", 12)):
+            book_elsewhere(database_url, title, hour)
+            assert await shows(pilot, title), "the calendar stopped refreshing"
