@@ -8,7 +8,9 @@ import psycopg
 import pytest
 from tui_helpers import SIZE, home, make_app, settle
 
-from spaces_tui.engine import resources
+from spaces_tui.engine import events, resources
+from spaces_tui.tui.app import SpacesApp
+from spaces_tui.tui.screens import home as home_screen
 
 TABLES = (
     "spaces.resources",
@@ -332,3 +334,61 @@ async def test_the_calendar_keeps_refreshing_after_a_row_it_cannot_show(
         for title, hour in (("Later", 9), ("Later still", 12)):
             book_elsewhere(database_url, title, hour)
             assert await shows(pilot, title), "the calendar stopped refreshing"
+
+
+async def test_a_failed_reload_is_told_once_and_the_next_one_works(
+    rooms, database_url, monkeypatch
+):
+    bugs: list[Exception] = []
+    monkeypatch.setattr(SpacesApp, "_notify_bug", lambda _app, error: bugs.append(error))
+    broken = {"yes": True}
+    load_window = home_screen.load_window
+
+    def flaky(*args, **kwargs):
+        if broken["yes"]:
+            raise psycopg.DataError("timestamp too large (after year 10K): 'infinity'")
+        return load_window(*args, **kwargs)
+
+    monkeypatch.setattr(home_screen, "load_window", flaky)
+    app = make_app(rooms, listen=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        book_elsewhere(database_url, "Unseen", 9)  # its reload fails the same way
+        for _ in range(40):
+            await pilot.pause(0.05)
+        await settle(pilot)
+        assert len(bugs) == 1, bugs
+        broken["yes"] = False
+        book_elsewhere(database_url, "Seen", 12)
+        assert await shows(pilot, "Seen") and "Unseen" in titles(app)
+        assert len(bugs) == 1
+
+
+async def test_the_live_calendar_survives_a_read_of_the_event_log_that_fails(
+    rooms, database_url, monkeypatch
+):
+    failures: list[int] = []
+    events_since = events.events_since
+
+    def fails_once(*args, **kwargs):
+        if not failures:
+            failures.append(1)
+            raise psycopg.DataError("timestamp too large (after year 10K): 'infinity'")
+        return events_since(*args, **kwargs)
+
+    monkeypatch.setattr(events, "events_since", fails_once)
+    states: list[str] = []
+    app = make_app(rooms, listen=True)
+    show_state = app._set_live
+    app._set_live = lambda state: (states.append(state), show_state(state))
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(100):
+            if any("offline" in state for state in states):
+                break
+            await pilot.pause(0.05)
+        assert any("offline" in state and "timestamp too large" in state for state in states)
+        await pilot.pause(0.3)
+        await settle(pilot)  # the reload asked for on connecting, before the failure, is done
+        book_elsewhere(database_url, "After the failure", 9)
+        assert await shows(pilot, "After the failure"), states
+        assert states[-1].startswith("● live")
