@@ -3,6 +3,11 @@
 A time without an offset is wall-clock time in the resource's zone. An end may also be a time of
 day (the start's date) or a duration after the start ("+90m", "+1h30m").
 
+Wall-clock time has one rule, here, for a one-off booking and for every occurrence of a repeat
+(at_wall_clock): a time the clocks skip (01:30 on the night they go forward in London) moves
+forward by the gap (02:30 BST); a time they show twice (01:30 on the night they go back) is the
+earlier of the two (01:30 BST, not GMT).
+
 Every time a person gives lies in the window the database keeps bookable periods in
 (BOOKABLE_FROM, BOOKABLE_UNTIL); outside it the answer is bad input, never an overflow.
 """
@@ -63,10 +68,36 @@ def _timezone(zone: str) -> pendulum.Timezone:
 
 def in_zone(moment: datetime, zone: str) -> pendulum.DateTime:
     """An aware datetime shown in zone; a naive one is taken as wall-clock time in zone."""
-    tz = _timezone(zone)
     if moment.tzinfo is None:
-        return pendulum.instance(moment, tz=tz)
-    return pendulum.instance(moment.astimezone(tz))
+        return at_wall_clock(moment, zone)
+    return pendulum.instance(moment.astimezone(_timezone(zone)))
+
+
+def at_wall_clock(wall: datetime, zone: str) -> pendulum.DateTime:
+    """The instant a wall-clock time (a naive datetime) means in zone. A time the clocks skip
+    moves forward by the gap; a time they show twice is the earlier one. BadInput when it
+    cannot be an instant at all (past the years Python holds)."""
+    # PEP 495's fold=0 is exactly that rule: in a gap it reads the time with the offset from
+    # before the change (01:30 GMT, which is 02:30 BST), in a fold it takes the first reading.
+    # pendulum's own default differs on the second (the later), so it is not asked.
+    try:
+        instant = wall_of(wall).replace(tzinfo=ZoneInfo(zone), fold=0).astimezone(UTC)
+    except OverflowError:
+        raise BadInput(f"{format_moment(wall)} ({zone}) must lie {WINDOW}") from None
+    return pendulum.instance(instant).in_timezone(_timezone(zone))
+
+
+def wall_of(moment: datetime) -> datetime:
+    """What a clock in moment's zone shows, as a plain naive datetime (not pendulum's, whose
+    arithmetic and replace() bring their own zone handling)."""
+    return datetime(*moment.timetuple()[:6], moment.microsecond)
+
+
+def exact_length(start: datetime, end: datetime) -> timedelta:
+    """How long from start to end as instants. Python compares and subtracts two datetimes of
+    one zone by their wall clocks, which is wrong across a clock change: 01:30 GMT is an hour
+    after 01:30 BST, not the same time."""
+    return end.astimezone(UTC) - start.astimezone(UTC)
 
 
 def check_window(moment: datetime, what: str = "time") -> datetime:
@@ -78,16 +109,14 @@ def check_window(moment: datetime, what: str = "time") -> datetime:
 
 def parse_moment(value: Moment, zone: str, *, what: str = "time") -> pendulum.DateTime:
     """START-like input: an ISO 8601 date-time or date (midnight), or a datetime."""
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            check_window(value, what)  # before showing it in zone, which could overflow
-        return check_window(in_zone(value, zone), what)
-    parsed = _parse(value, zone, what)
-    if isinstance(parsed, date) and not isinstance(parsed, datetime):
-        return check_window(pendulum.datetime(parsed.year, parsed.month, parsed.day, tz=zone), what)
-    if isinstance(parsed, time):
-        raise BadInput(f"{what} {quoted(value)} needs a date, e.g. 2026-12-01T{value}")
-    return check_window(in_zone(parsed, zone), what)
+    moment = _parse(value, what) if isinstance(value, str) else value
+    if isinstance(moment, time):
+        raise BadInput(f"{what} {quoted(str(value))} needs a date, e.g. 2026-12-01T{value}")
+    if not isinstance(moment, datetime):
+        moment = datetime.combine(moment, time())
+    if moment.tzinfo is not None:
+        check_window(moment, what)  # before showing it in zone, which could overflow
+    return check_window(in_zone(moment, zone), what)
 
 
 def parse_end(value: Moment, start: pendulum.DateTime, zone: str) -> pendulum.DateTime:
@@ -101,18 +130,10 @@ def parse_end(value: Moment, start: pendulum.DateTime, zone: str) -> pendulum.Da
                 return check_window(start + length, "end")
             except OverflowError:
                 raise BadInput(f"end {quoted(text)} must lie {WINDOW}") from None
-        parsed = _parse(text, zone, "end")
+        parsed = _parse(text, "end")
         if isinstance(parsed, time):
-            local = start.in_timezone(zone)
-            return pendulum.datetime(
-                local.year,
-                local.month,
-                local.day,
-                parsed.hour,
-                parsed.minute,
-                parsed.second,
-                tz=zone,
-            )
+            on_the_day = datetime.combine(start.in_timezone(zone).date(), parsed)
+            return check_window(at_wall_clock(on_the_day, zone), "end")
     return parse_moment(value, zone, what="end")
 
 
@@ -155,16 +176,18 @@ def parse_period(
     """A [start, end) period in zone; BadInput unless end is after start."""
     begins = parse_moment(start, zone, what="start")
     ends = parse_end(end, begins, zone)
-    if ends <= begins:
+    if exact_length(begins, ends) <= timedelta(0):
         raise BadInput(
             f"the end ({format_moment(ends)}) must be after the start ({format_moment(begins)})"
         )
     return begins, ends
 
 
-def _parse(text: str, zone: str, what: str) -> datetime | date | time:
+def _parse(text: str, what: str) -> datetime | date | time:
+    """ISO 8601 as written: a datetime without an offset stays naive (wall-clock time, read by
+    at_wall_clock), one with an offset is exact."""
     try:
-        return pendulum.parse(text.strip(), tz=zone, exact=True)
+        return pendulum.parse(text.strip(), tz=None, exact=True)
     except (ParserError, ValueError, OverflowError) as error:
         raise BadInput(
             f"cannot read {what} {quoted(text)}: use ISO 8601, "
