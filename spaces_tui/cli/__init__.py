@@ -43,7 +43,11 @@ def main(
     out = out or sys.stdout
     err = err or sys.stderr
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SpacesError as error:  # a value the parser refused (parser.py): one line, exit 2
+        words = sys.argv[1:] if argv is None else argv
+        return _report(error, out, err, "--json" in words)
     if args.command is None and not (out is sys.stdout and out.isatty() and sys.stdin.isatty()):
         parser.print_help(out)
         out.write("\nRun `spaces` in a terminal to open the calendar.\n")
@@ -53,7 +57,7 @@ def main(
     try:
         return COMMANDS[(args.command, action)](ctx, args)
     except SpacesError as error:
-        return _report(error, ctx, getattr(args, "json", False))
+        return _report(error, ctx.out, ctx.err, getattr(args, "json", False))
     except InvalidDatabaseUrl as error:
         err.write(f"spaces: {error}\n")
         return EXIT_BAD_INPUT
@@ -76,9 +80,9 @@ def main(
         ctx.close()
 
 
-def _report(error: SpacesError, ctx: Context, as_json: bool) -> int:
+def _report(error: SpacesError, out: TextIO, err: TextIO, as_json: bool) -> int:
     code, name = next((code, name) for kind, code, name in _EXIT_CODES if isinstance(error, kind))
-    ctx.err.write(f"spaces: {error}\n")
+    err.write(f"spaces: {error}\n")
     if isinstance(error, Conflict):
         if as_json:
             shown = {
@@ -88,15 +92,15 @@ def _report(error: SpacesError, ctx: Context, as_json: bool) -> int:
             }
             if error.blocked:
                 shown["blocked"] = [render.blocked_json(b) for b in error.blocked]
-            render.print_json(shown, ctx.out)
+            render.print_json(shown, out)
         elif error.blocked:
             for blocked in error.blocked:
-                ctx.err.write(f"  {render.blocked_line(blocked)}, in the way:\n")
+                err.write(f"  {render.blocked_line(blocked)}, in the way:\n")
                 for obstacle in blocked.obstacles:
-                    ctx.err.write("    " + render.obstacle_line(obstacle) + "\n")
+                    err.write("    " + render.obstacle_line(obstacle) + "\n")
         else:
             for obstacle in error.obstacles:
-                ctx.err.write("  " + render.obstacle_line(obstacle) + "\n")
+                err.write("  " + render.obstacle_line(obstacle) + "\n")
     elif as_json:
-        render.print_json({"error": name, "message": str(error)}, ctx.out)
+        render.print_json({"error": name, "message": str(error)}, out)
     return code

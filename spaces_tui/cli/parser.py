@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import re
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from spaces_tui import __version__
 from spaces_tui.engine.access import ACTOR_SOURCES
 from spaces_tui.engine.approvals import SORTS
 from spaces_tui.engine.blackouts import KINDS as BLACKOUT_KINDS
-from spaces_tui.engine.errors import BadInput
+from spaces_tui.engine.errors import QUOTED_LIMIT, BadInput, quoted
 from spaces_tui.engine.reservations import STATUSES
 from spaces_tui.engine.times import parse_duration
 
@@ -37,45 +39,65 @@ own reservation, linked to one series. At most 1000 occurrences.
 """
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
-    return value
+# A value the parser cannot use is bad input like any other: its type functions raise BadInput,
+# which argparse lets through (it turns only ArgumentTypeError, TypeError and ValueError into a
+# usage error), and main() reports it as one line with exit 2. argparse's usage message is kept
+# for the command line's shape: a missing, unknown or clashing argument.
+BIGINT_MAX = 2**63 - 1  # ids are PostgreSQL bigints
+INTEGER_MAX = 2**31 - 1  # capacities and headcounts are PostgreSQL integers
+_WHOLE = re.compile(r"[+-]?\d{1,30}")  # no int() of thousands of digits
+
+
+def _whole(text: str, what: str) -> int:
+    if not _WHOLE.fullmatch(text.strip()):
+        raise BadInput(f"{what} {quoted(text)} is not a whole number")
+    return int(text)
+
+
+def _count(what: str) -> Callable[[str], int]:
+    """type= for a capacity or headcount: 1 up to what the database's integer holds."""
+
+    def count(text: str) -> int:
+        value = _whole(text, what)
+        if not 1 <= value <= INTEGER_MAX:
+            raise BadInput(f"{what} {quoted(text)} must be 1 to {INTEGER_MAX}")
+        return value
+
+    return count
 
 
 def _minutes(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes") from None
+    value = _whole(text, "--buffer")
     if not 0 <= value <= 1440:
-        raise argparse.ArgumentTypeError("a buffer is 0 to 1440 minutes")
+        raise BadInput(f"--buffer {quoted(text)}: a buffer is 0 to 1440 minutes")
     return value
 
 
-def _duration(text: str) -> timedelta:
-    try:
-        return parse_duration(text)
-    except BadInput as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+def _duration(what: str) -> Callable[[str], timedelta]:
+    return lambda text: parse_duration(text, what)
 
 
-def _id(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an id (a number)") from None
+def _id(text: str, lowest: int = 1) -> int:
+    """Every command's ID, checked here once: a number no row can have (0, -1, 2**63, which is
+    not even a bigint) never reaches the database."""
+    shown = text.strip() if len(text.strip()) <= QUOTED_LIMIT else quoted(text)
+    if not _WHOLE.fullmatch(text.strip()) or not lowest <= int(text) <= BIGINT_MAX:
+        raise BadInput(f"{shown} is not a valid id (a whole number, {lowest} to {BIGINT_MAX})")
+    return int(text)
 
 
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-12-24") from None
+def _event_id(text: str) -> int:
+    return _id(text, lowest=0)  # --since 0: every event
+
+
+def _date(what: str) -> Callable[[str], date]:
+    def day(text: str) -> date:
+        try:
+            return date.fromisoformat(text.strip())
+        except ValueError:
+            raise BadInput(f"{what} {quoted(text)} is not a date like 2026-12-24") from None
+
+    return day
 
 
 def _scope(parser: argparse.ArgumentParser, verb: str) -> None:
@@ -135,15 +157,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _period(book)
     book.add_argument("--title", required=True, help="what it is for")
-    book.add_argument("--headcount", type=_positive, help="how many people")
+    book.add_argument("--headcount", type=_count("--headcount"), help="how many people")
     book.add_argument(
         "--rrule", metavar="RULE", help='repeat: an RFC 5545 RRULE, e.g. "FREQ=WEEKLY;BYDAY=MO,WE"'
     )
-    book.add_argument("--until", type=_date, metavar="DATE", help="repeat until this date")
+    book.add_argument(
+        "--until", type=_date("--until"), metavar="DATE", help="repeat until this date"
+    )
     book.add_argument(
         "--except",
         dest="exceptions",
-        type=_date,
+        type=_date("--except"),
         nargs="+",
         default=[],
         metavar="DATE",
@@ -198,7 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="only those waiting longer than their resource's threshold (default 24h)",
     )
     pending.add_argument(
-        "--older-than", type=_duration, metavar="DURATION", help="only those waiting this long"
+        "--older-than",
+        type=_duration("--older-than"),
+        metavar="DURATION",
+        help="only those waiting this long",
     )
     pending.add_argument("--mine", action="store_true", help="only those you may approve")
     pending.add_argument("--sort", choices=SORTS, default="oldest", help="default: oldest first")
@@ -217,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     events = commands.add_parser("events", help="the event log; --follow to watch it live")
     events.add_argument(
         "--since",
-        type=int,
+        type=_event_id,
         metavar="ID",
         help="after this event id (default: all, or only new ones with --follow)",
     )
@@ -256,7 +283,7 @@ def _resource_commands(commands: argparse._SubParsersAction) -> None:
         help="room, stage, floor_area, vehicle, equipment, or any other word",
     )
     add.add_argument("--parent", metavar="NAME", help="the resource it sits inside")
-    add.add_argument("--capacity", type=_positive, metavar="N")
+    add.add_argument("--capacity", type=_count("--capacity"), metavar="N")
     add.add_argument("--approval", action="store_true", help="bookings wait for an approver")
     add.add_argument(
         "--approver",
@@ -275,7 +302,7 @@ def _resource_commands(commands: argparse._SubParsersAction) -> None:
     add.add_argument("--tz", metavar="ZONE", help="IANA time zone (default: the server's)")
     add.add_argument(
         "--stall-after",
-        type=_duration,
+        type=_duration("--stall-after"),
         metavar="DURATION",
         help="a request waiting longer is stalled (default 24h)",
     )
@@ -288,7 +315,7 @@ def _resource_commands(commands: argparse._SubParsersAction) -> None:
     parent = change.add_mutually_exclusive_group()
     parent.add_argument("--parent", metavar="NAME", help="move it inside another resource")
     parent.add_argument("--no-parent", action="store_true", help="move it to the top level")
-    change.add_argument("--capacity", type=_positive, metavar="N")
+    change.add_argument("--capacity", type=_count("--capacity"), metavar="N")
     approval = change.add_mutually_exclusive_group()
     approval.add_argument("--approval", dest="approval", action="store_const", const=True)
     approval.add_argument("--no-approval", dest="approval", action="store_const", const=False)
@@ -300,7 +327,7 @@ def _resource_commands(commands: argparse._SubParsersAction) -> None:
     )
     change.add_argument("--buffer", type=_minutes, metavar="MINUTES")
     change.add_argument("--tz", metavar="ZONE")
-    change.add_argument("--stall-after", type=_duration, metavar="DURATION")
+    change.add_argument("--stall-after", type=_duration("--stall-after"), metavar="DURATION")
     active = change.add_mutually_exclusive_group()
     active.add_argument("--active", dest="active", action="store_const", const=True)
     active.add_argument(

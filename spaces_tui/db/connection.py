@@ -1,16 +1,77 @@
-"""One SQLAlchemy engine per process, and transactions that carry the actor."""
+"""One SQLAlchemy engine per process, and transactions that carry the actor. Every connection
+the app makes reads timestamps it cannot show as the far past or far future (clamp_timestamps).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
-from sqlalchemy import Connection, create_engine, text
+from psycopg.abc import AdaptContext, Buffer
+from psycopg.adapt import Loader
+from psycopg.pq import Format
+from sqlalchemy import Connection, create_engine, event, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
 from spaces_tui.db.errors import InvalidDatabaseUrl
+
+# What a timestamp Python cannot hold is read as. The database keeps every period between 1900
+# and 9999 by CHECK, but a row from before that rule may have an 'infinity', '-infinity', BC or
+# year-10000 bound, which psycopg refuses to load ("timestamp too large"): one such row made
+# every listing, check and calendar load that met it fail. These two are as far out as Python
+# goes with a day to spare, so the instant can still be shown in any zone (no UTC offset is a
+# day long); a reader sees such a row as starting 0001-01-02 or ending 9999-12-30.
+FAR_PAST = datetime(1, 1, 2, tzinfo=UTC)
+FAR_FUTURE = datetime(9999, 12, 30, tzinfo=UTC)
+TIMESTAMPTZ_OID = psycopg.adapters.types["timestamptz"].oid
+
+
+class _ClampedTimestamptz(Loader):
+    """psycopg's own timestamptz loader (the C one where installed, which cannot be subclassed
+    as psycopg's "Handling infinity date" recipe does, so it is wrapped), with values it refuses
+    and values beyond FAR_PAST or FAR_FUTURE clamped to those."""
+
+    def __init__(self, oid: int, context: AdaptContext | None = None) -> None:
+        super().__init__(oid, context)
+        self._load = psycopg.adapters.get_loader(oid, self.format)(oid, context).load
+
+    def load(self, data: Buffer) -> datetime:
+        try:
+            moment = self._load(data)
+        except psycopg.DataError:
+            return FAR_PAST if self._before_year_one(bytes(data)) else FAR_FUTURE
+        return min(max(moment, FAR_PAST), FAR_FUTURE)
+
+    @staticmethod
+    def _before_year_one(data: bytes) -> bool:
+        raise NotImplementedError
+
+
+class _ClampedTimestamptzText(_ClampedTimestamptz):
+    format = Format.TEXT
+
+    @staticmethod
+    def _before_year_one(data: bytes) -> bool:
+        return data.startswith(b"-") or data.endswith(b"BC")  # '-infinity', '0044-03-15 ... BC'
+
+
+class _ClampedTimestamptzBinary(_ClampedTimestamptz):
+    format = Format.BINARY
+
+    @staticmethod
+    def _before_year_one(data: bytes) -> bool:
+        return int.from_bytes(data, "big", signed=True) < 0  # microseconds since 2000, -infinity
+
+
+def clamp_timestamps(conn: psycopg.Connection[Any]) -> None:
+    """Makes conn read every timestamptz, and so every tstzrange bound, as one Python can hold
+    and show: never an error that stops a reader over one row it cannot show."""
+    conn.adapters.register_loader(TIMESTAMPTZ_OID, _ClampedTimestamptzText)
+    conn.adapters.register_loader(TIMESTAMPTZ_OID, _ClampedTimestamptzBinary)
 
 
 def _parse(url: str) -> URL:
@@ -48,6 +109,7 @@ class Database:
         self.engine: Engine = create_engine(
             sqlalchemy_url(url), pool_pre_ping=True, pool_size=2, max_overflow=4
         )
+        event.listen(self.engine, "connect", lambda conn, _record: clamp_timestamps(conn))
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -70,7 +132,9 @@ class Database:
 
     def listen_connection(self) -> psycopg.Connection:
         """A dedicated autocommit connection for LISTEN, outside the pool."""
-        return psycopg.connect(self.url, autocommit=True)
+        conn = psycopg.connect(self.url, autocommit=True)
+        clamp_timestamps(conn)
+        return conn
 
     def dispose(self) -> None:
         self.engine.dispose()

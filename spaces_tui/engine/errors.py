@@ -15,6 +15,17 @@ if TYPE_CHECKING:
     from spaces_tui.engine.models import Blocked, Obstacle
 
 
+QUOTED_LIMIT = 40  # characters of a user's value a message repeats
+
+
+def quoted(value: str, limit: int = QUOTED_LIMIT) -> str:
+    """value as a message repeats it: repr, cut short (saying how long it was) when it is long,
+    so a 100,000-character argument does not come back as a 100,000-character error."""
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit] + '…'!r} ({len(value)} characters)"
+
+
 class SpacesError(Exception):
     """Base of every error a user can cause; str() is a one-line message for them."""
 
@@ -81,9 +92,23 @@ def _message(error: psycopg.Error) -> str:
     return primary
 
 
+def _nul_in_text(error: BaseException | None) -> bool:
+    """psycopg's refusal to send a str holding NUL: PostgreSQL text cannot store one. It is
+    raised in the client, before anything reaches the server, so it has no SQLSTATE and only
+    its message tells it from other client-side data errors."""
+    return (
+        isinstance(error, psycopg.DataError)
+        and error.sqlstate is None
+        and "NUL (0x00)" in str(error)
+    )
+
+
 def translate(error: DBAPIError) -> Exception:
     """The domain exception for a database error; unknown ones are returned unchanged."""
     original = error.orig
+    if _nul_in_text(original):
+        # Any command's text (a name, title, reason, note, actor) passes here on its way in.
+        return BadInput("a name, title, reason or note cannot contain a NUL character")
     if isinstance(original, psycopg.Error) and (original.sqlstate or "").startswith("40"):
         # Class 40, transaction rollback: two overlapping writes at once can deadlock inside an
         # exclusion check, and PostgreSQL cancels one. A lost race, not a lost connection.

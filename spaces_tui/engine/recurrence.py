@@ -2,7 +2,11 @@
 
 The rule runs on a start that carries the resource's zone, so every occurrence keeps its
 wall-clock time across daylight-saving changes: a daily 09:00-10:00 Europe/London slot is
-09:00-10:00 local in March and in October, and its UTC instant moves instead.
+09:00-10:00 local in March and in October, and its UTC instant moves instead. Each wall-clock
+time becomes an instant by the same rule as a one-off booking's (times.at_wall_clock): on the
+night the clocks go forward an occurrence that would start in the skipped hour moves forward by
+the gap, whole (01:30-02:30 becomes 02:30-03:30 BST, as `+1h` after 01:30 does for a one-off);
+on the night they go back, 01:30 is the first 01:30 (BST).
 """
 
 from __future__ import annotations
@@ -16,7 +20,16 @@ import pendulum
 from dateutil.rrule import rrule, rrulestr
 
 from spaces_tui.engine.errors import BadInput
-from spaces_tui.engine.times import in_zone
+from spaces_tui.engine.times import (
+    BOOKABLE_FROM,
+    BOOKABLE_UNTIL,
+    WINDOW,
+    at_wall_clock,
+    check_window,
+    exact_length,
+    in_zone,
+    wall_of,
+)
 
 MAX_OCCURRENCES = 1000
 # What a form offers, each a rule without its end: none, or one of these.
@@ -39,9 +52,13 @@ def expand(
     local date; exceptions: local dates left out (each must be one of the rule's dates)."""
     tz = ZoneInfo(zone)
     first = start.astimezone(tz)
-    wall_length = _wall(end.astimezone(tz)) - _wall(first)
-    if wall_length <= timedelta(0):
+    if exact_length(start, end) <= timedelta(0):
         raise BadInput("an occurrence must end after it starts")
+    wall_length = wall_of(end.astimezone(tz)) - wall_of(first)
+    if wall_length <= timedelta(0):
+        # A first occurrence across the clocks going back (01:30 BST to 01:30 GMT) has no
+        # length on the wall clock; its exact length is the one to repeat.
+        wall_length = exact_length(start, end)
     rule = _parse(rule_text, first)
     if until is not None:
         rule = _until(rule, until, tz)
@@ -56,9 +73,13 @@ def expand(
     if unknown:
         listed = ", ".join(day.isoformat() for day in sorted(unknown))
         raise BadInput(f"--except {listed}: not a date the rule gives")
+    # The first occurrence is START..END exactly as given; the others follow its wall clock.
+    given = (in_zone(start, zone), in_zone(end, zone))
     occurrences = [
-        (in_zone(moment, zone), in_zone(_local(_wall(moment) + wall_length, tz), zone))
-        for moment in starts
+        given
+        if index == 0 and wall_of(moment) == wall_of(first)
+        else _occurrence(wall_of(moment), wall_length, zone)
+        for index, moment in enumerate(starts)
         if moment.date() not in skipped
     ]
     if not occurrences:
@@ -86,16 +107,27 @@ def _parse(rule_text: str, first: datetime) -> rrule:
 def _until(rule: rrule, until: date, tz: ZoneInfo) -> rrule:
     if rule._count:  # dateutil keeps the rule's parts private; COUNT and UNTIL exclude each other
         raise BadInput("the rule has COUNT already: give COUNT or --until, not both")
+    if not BOOKABLE_FROM.date() <= until < BOOKABLE_UNTIL.date():
+        # The end of that day, in a zone west of UTC, would be past the years Python holds.
+        raise BadInput(f"--until {until.isoformat()} must lie {WINDOW}")
     last_moment = datetime.combine(until, time.max, tzinfo=tz).astimezone(ZoneInfo("UTC"))
     return rule.replace(until=last_moment)
 
 
-def _wall(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=None)
-
-
-def _local(wall: datetime, tz: ZoneInfo) -> datetime:
-    return wall.replace(tzinfo=tz)
+def _occurrence(wall_start: datetime, wall_length: timedelta, zone: str) -> Occurrence:
+    """One occurrence from its wall-clock start and length. A start the clocks skip moves
+    forward by the gap, and the end moves with it, so the occurrence keeps its length instead
+    of shrinking to nothing inside the gap."""
+    start = at_wall_clock(wall_start, zone)
+    moved = wall_of(start) - wall_start  # the gap, when the start fell in one; else nothing
+    try:
+        wall_end = wall_start + wall_length + moved
+    except OverflowError:  # past the year 9999 on the wall clock
+        raise BadInput(f"an occurrence on {wall_start:%Y-%m-%d} must lie {WINDOW}") from None
+    end = at_wall_clock(wall_end, zone)
+    check_window(start, "an occurrence's start")
+    check_window(end, "an occurrence's end")
+    return start, end
 
 
 def build_rule(

@@ -2,36 +2,57 @@
 
 A time without an offset is wall-clock time in the resource's zone. An end may also be a time of
 day (the start's date) or a duration after the start ("+90m", "+1h30m").
+
+Wall-clock time has one rule, here, for a one-off booking and for every occurrence of a repeat
+(at_wall_clock): a time the clocks skip (01:30 on the night they go forward in London) moves
+forward by the gap (02:30 BST); a time they show twice (01:30 on the night they go back) is the
+earlier of the two (01:30 BST, not GMT).
+
+Every time a person gives lies in the window the database keeps bookable periods in
+(BOOKABLE_FROM, BOOKABLE_UNTIL); outside it the answer is bad input, never an overflow.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pendulum
 from pendulum.parsing.exceptions import ParserError
 
-from spaces_tui.engine.errors import BadInput
+from spaces_tui.engine.errors import BadInput, quoted
 
 Moment = str | datetime
 _DURATION = re.compile(
     r"^\+?\s*(?:(?P<days>\d+)d)?\s*(?:(?P<hours>\d+)h)?\s*(?:(?P<minutes>\d+)m)?$"
 )
 
+# The window every bookable period lies in, [BOOKABLE_FROM, BOOKABLE_UNTIL): the database holds
+# the same bounds by CHECK (reservations_during_in_window, blackouts_during_in_window), so the
+# two must change together. Inside it every instant can be shown in every zone (Python's years
+# end at 9999, and a zone's offset must not push a wall time past them), and saying so here
+# gives a plain message before the database is asked.
+BOOKABLE_FROM = datetime(1900, 1, 1, tzinfo=UTC)
+BOOKABLE_UNTIL = datetime(9999, 1, 1, tzinfo=UTC)
+WINDOW = "between the years 1900 and 9998"
+# No length of time means anything in Spaces beyond the whole window: a booking, a stall
+# threshold or "waiting longer than" cannot be longer.
+MAX_DURATION = BOOKABLE_UNTIL - BOOKABLE_FROM
+_LONGEST_ZONE = 64  # IANA names are at most about 30 characters; anything longer is not one
+
 
 def check_zone(zone: str) -> str:
     """The zone if it is an IANA name this machine knows; BadInput otherwise."""
-    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*", zone or ""):
-        raise BadInput(f"unknown time zone {zone!r}: use an IANA name such as Europe/London")
+    unknown = BadInput(f"unknown time zone {quoted(zone)}: use an IANA name such as Europe/London")
+    pattern = r"[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*"
+    if len(zone or "") > _LONGEST_ZONE or not re.fullmatch(pattern, zone or ""):
+        raise unknown
     try:
         ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise BadInput(
-            f"unknown time zone {zone!r}: use an IANA name such as Europe/London"
-        ) from error
+    except (ZoneInfoNotFoundError, ValueError, OSError) as error:
+        raise unknown from error
     return zone
 
 
@@ -47,22 +68,55 @@ def _timezone(zone: str) -> pendulum.Timezone:
 
 def in_zone(moment: datetime, zone: str) -> pendulum.DateTime:
     """An aware datetime shown in zone; a naive one is taken as wall-clock time in zone."""
-    tz = _timezone(zone)
     if moment.tzinfo is None:
-        return pendulum.instance(moment, tz=tz)
-    return pendulum.instance(moment.astimezone(tz))
+        return at_wall_clock(moment, zone)
+    return pendulum.instance(moment.astimezone(_timezone(zone)))
+
+
+def at_wall_clock(wall: datetime, zone: str) -> pendulum.DateTime:
+    """The instant a wall-clock time (a naive datetime) means in zone. A time the clocks skip
+    moves forward by the gap; a time they show twice is the earlier one. BadInput when it
+    cannot be an instant at all (past the years Python holds)."""
+    # PEP 495's fold=0 is exactly that rule: in a gap it reads the time with the offset from
+    # before the change (01:30 GMT, which is 02:30 BST), in a fold it takes the first reading.
+    # pendulum's own default differs on the second (the later), so it is not asked.
+    try:
+        instant = wall_of(wall).replace(tzinfo=ZoneInfo(zone), fold=0).astimezone(UTC)
+    except OverflowError:
+        raise BadInput(f"{format_moment(wall)} ({zone}) must lie {WINDOW}") from None
+    return pendulum.instance(instant).in_timezone(_timezone(zone))
+
+
+def wall_of(moment: datetime) -> datetime:
+    """What a clock in moment's zone shows, as a plain naive datetime (not pendulum's, whose
+    arithmetic and replace() bring their own zone handling)."""
+    return datetime(*moment.timetuple()[:6], moment.microsecond)
+
+
+def exact_length(start: datetime, end: datetime) -> timedelta:
+    """How long from start to end as instants. Python compares and subtracts two datetimes of
+    one zone by their wall clocks, which is wrong across a clock change: 01:30 GMT is an hour
+    after 01:30 BST, not the same time."""
+    return end.astimezone(UTC) - start.astimezone(UTC)
+
+
+def check_window(moment: datetime, what: str = "time") -> datetime:
+    """moment, if it lies in the bookable window (its end included: a period may end there)."""
+    if not BOOKABLE_FROM <= moment <= BOOKABLE_UNTIL:
+        raise BadInput(f"{what} {format_moment(moment)} must lie {WINDOW}")
+    return moment
 
 
 def parse_moment(value: Moment, zone: str, *, what: str = "time") -> pendulum.DateTime:
     """START-like input: an ISO 8601 date-time or date (midnight), or a datetime."""
-    if isinstance(value, datetime):
-        return in_zone(value, zone)
-    parsed = _parse(value, zone, what)
-    if isinstance(parsed, date) and not isinstance(parsed, datetime):
-        return pendulum.datetime(parsed.year, parsed.month, parsed.day, tz=zone)
-    if isinstance(parsed, time):
-        raise BadInput(f"{what} {value!r} needs a date, e.g. 2026-12-01T{value}")
-    return in_zone(parsed, zone)
+    moment = _parse(value, what) if isinstance(value, str) else value
+    if isinstance(moment, time):
+        raise BadInput(f"{what} {quoted(str(value))} needs a date, e.g. 2026-12-01T{value}")
+    if not isinstance(moment, datetime):
+        moment = datetime.combine(moment, time())
+    if moment.tzinfo is not None:
+        check_window(moment, what)  # before showing it in zone, which could overflow
+    return check_window(in_zone(moment, zone), what)
 
 
 def parse_end(value: Moment, start: pendulum.DateTime, zone: str) -> pendulum.DateTime:
@@ -71,30 +125,36 @@ def parse_end(value: Moment, start: pendulum.DateTime, zone: str) -> pendulum.Da
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("+"):
-            return start + parse_duration(text, "end")
-        parsed = _parse(text, zone, "end")
+            length = parse_duration(text, "end")
+            try:
+                return check_window(start + length, "end")
+            except OverflowError:
+                raise BadInput(f"end {quoted(text)} must lie {WINDOW}") from None
+        parsed = _parse(text, "end")
         if isinstance(parsed, time):
-            local = start.in_timezone(zone)
-            return pendulum.datetime(
-                local.year,
-                local.month,
-                local.day,
-                parsed.hour,
-                parsed.minute,
-                parsed.second,
-                tz=zone,
-            )
+            on_the_day = datetime.combine(start.in_timezone(zone).date(), parsed)
+            return check_window(at_wall_clock(on_the_day, zone), "end")
     return parse_moment(value, zone, what="end")
 
 
 def parse_duration(value: str, what: str = "duration") -> timedelta:
-    """A positive length of time written as 90m, 2h, 1h30m, 2d or 1d12h (a leading + is fine)."""
+    """A positive length of time written as 90m, 2h, 1h30m, 2d or 1d12h (a leading + is fine),
+    at most MAX_DURATION."""
     match = _DURATION.match(value.strip())
     if match is None or not any(match.groupdict().values()):
-        raise BadInput(f"{what} {value!r} is not a duration like 90m, 2h, 1h30m or 2d")
-    length = timedelta(**{unit: int(amount or 0) for unit, amount in match.groupdict().items()})
+        raise BadInput(f"{what} {quoted(value)} is not a duration like 90m, 2h, 1h30m or 2d")
+    too_long = BadInput(
+        f"{what} {quoted(value)} is too long: nothing in Spaces lasts more than"
+        f" {MAX_DURATION.days}d"
+    )
+    try:
+        length = timedelta(**{u: int(n or 0) for u, n in match.groupdict().items()})
+    except (OverflowError, ValueError):  # past timedelta's days, or too many digits for int()
+        raise too_long from None
     if length <= timedelta(0):
-        raise BadInput(f"{what} {value!r} must be longer than nothing")
+        raise BadInput(f"{what} {quoted(value)} must be longer than nothing")
+    if length > MAX_DURATION:
+        raise too_long
     return length
 
 
@@ -116,19 +176,21 @@ def parse_period(
     """A [start, end) period in zone; BadInput unless end is after start."""
     begins = parse_moment(start, zone, what="start")
     ends = parse_end(end, begins, zone)
-    if ends <= begins:
+    if exact_length(begins, ends) <= timedelta(0):
         raise BadInput(
             f"the end ({format_moment(ends)}) must be after the start ({format_moment(begins)})"
         )
     return begins, ends
 
 
-def _parse(text: str, zone: str, what: str) -> datetime | date | time:
+def _parse(text: str, what: str) -> datetime | date | time:
+    """ISO 8601 as written: a datetime without an offset stays naive (wall-clock time, read by
+    at_wall_clock), one with an offset is exact."""
     try:
-        return pendulum.parse(text.strip(), tz=zone, exact=True)
-    except (ParserError, ValueError) as error:
+        return pendulum.parse(text.strip(), tz=None, exact=True)
+    except (ParserError, ValueError, OverflowError) as error:
         raise BadInput(
-            f"cannot read {what} {text!r}: use ISO 8601, "
+            f"cannot read {what} {quoted(text)}: use ISO 8601, "
             "e.g. 2026-12-01T14:00 or 2026-12-01T14:00+01:00"
         ) from error
 

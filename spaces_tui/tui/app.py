@@ -30,6 +30,8 @@ T = TypeVar("T")
 Clock = Callable[[str], pendulum.DateTime]
 
 LIVE = "● live"
+RETRY_SECONDS = 1.0  # the listener's first pause after a failure; it doubles up to the max
+MAX_RETRY_SECONDS = 30.0
 
 
 class SpacesApp(App[None]):
@@ -63,6 +65,7 @@ class SpacesApp(App[None]):
         self.listen = listen
         self.notice = notice
         self._stop_listening = threading.Event()
+        self._failed_reloads: dict[str, str] = {}  # db_call's once: what was told, by key
 
     @property
     def actor(self) -> str:
@@ -111,25 +114,49 @@ class SpacesApp(App[None]):
         failed: Callable[[SpacesError], Any] | None = None,
         group: str = "db",
         exclusive: bool = False,
+        once: str | None = None,
     ) -> None:
         """Runs work in a thread; hands its result to done on the UI thread. A domain error goes
-        to failed, or becomes a notification; the app never crashes on one."""
+        to failed, or becomes a notification; the app never crashes on one. once: a key for a
+        screen's reload, which the event bus repeats with every change: its failure is told
+        once, not again while the next reloads fail the same way, and nothing stops those
+        next reloads from trying; one that works clears it."""
 
         def run() -> None:
             outcome: Callable[[], Any] | None
             try:
                 result = work()
                 outcome = partial(done, result) if done is not None else None
+                if once is not None:
+                    outcome = partial(self._reloaded, once, outcome)
             except SpacesError as error:
-                outcome = partial(failed or self._notify_error, error)
+                outcome = self._tell(once, error, failed or self._notify_error)
             except DatabaseUnavailable as error:
-                outcome = partial(self._notify_error, error)
+                outcome = self._tell(once, error, self._notify_error)
             except Exception as error:
-                outcome = partial(self._notify_bug, error)
+                outcome = self._tell(once, error, self._notify_bug)
             if outcome is not None:
                 self.call_from_thread(self._safely, outcome)
 
         self.run_worker(run, thread=True, group=group, exclusive=exclusive, exit_on_error=False)
+
+    def _tell(
+        self, once: str | None, error: Exception, tell: Callable[[Any], Any]
+    ) -> Callable[[], Any]:
+        if once is None:
+            return partial(tell, error)
+        return partial(self._tell_once, once, error, tell)
+
+    def _tell_once(self, once: str, error: Exception, tell: Callable[[Any], Any]) -> None:
+        said = f"{type(error).__name__}: {error}"
+        if self._failed_reloads.get(once) != said:
+            self._failed_reloads[once] = said
+            tell(error)
+
+    def _reloaded(self, once: str, outcome: Callable[[], Any] | None) -> None:
+        self._failed_reloads.pop(once, None)
+        if outcome is not None:
+            outcome()
 
     def _safely(self, outcome: Callable[[], Any]) -> None:
         try:
@@ -148,21 +175,32 @@ class SpacesApp(App[None]):
     # --- the event bus ------------------------------------------------------------------------
 
     def _listen(self) -> None:
-        """Follows spaces_events until the app stops; every event reaches the screens."""
-        try:
-            since = events.latest_event_id(self.db)
-            for event in events.follow(
-                self.db,
-                since,
-                poll_seconds=1.0,
-                on_disconnect=self._disconnected,
-                on_connect=self._connected,
-                on_ahead=partial(self._from_listener, self._deliver, None),
-                stop=self._stop_listening,
-            ):
-                self._from_listener(self._deliver, event)
-        except (SpacesError, DatabaseUnavailable) as error:
-            self._disconnected(error, 0)
+        """Follows spaces_events until the app stops; every event reaches the screens. What
+        events.follow does not retry by itself (a domain error, a read it could not make sense
+        of, no database at start-up) shows in the header and is followed again after a pause,
+        from the last event delivered, instead of ending this thread: one failed read must not
+        leave the calendar never live again."""
+        since: int | None = None
+        pause = RETRY_SECONDS
+        while not self._stop_listening.is_set():
+            try:
+                if since is None:
+                    since = events.latest_event_id(self.db)
+                for event in events.follow(
+                    self.db,
+                    since,
+                    poll_seconds=1.0,
+                    on_disconnect=self._disconnected,
+                    on_connect=self._connected,
+                    on_ahead=partial(self._from_listener, self._deliver, None),
+                    stop=self._stop_listening,
+                ):
+                    since, pause = event.id, RETRY_SECONDS
+                    self._from_listener(self._deliver, event)
+            except Exception as error:  # the next round reconnects and reloads every screen
+                self._disconnected(error, pause)
+                self._stop_listening.wait(pause)
+                pause = min(pause * 2, MAX_RETRY_SECONDS)
 
     def _from_listener(self, callback: Callable[..., Any], *args: Any) -> None:
         if self._stop_listening.is_set():

@@ -23,7 +23,7 @@ from spaces_tui.engine.blackouts import KINDS, STATUSES
 from spaces_tui.engine.errors import BadInput, Conflict, PermissionDenied, SpacesError
 from spaces_tui.engine.models import Blackout, Obstacle, Reservation, Resource
 from spaces_tui.engine.times import format_duration, format_moment, parse_period
-from spaces_tui.tui.live import ReloadsOnEvents
+from spaces_tui.tui.live import ReloadsOnEvents, reload_key
 from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.table_screen import TableKeys, row_after_reload, shortened
 
@@ -203,6 +203,7 @@ class BlackoutsScreen(TableKeys, ReloadsOnEvents, Screen[None]):
             lambda listed: self._loaded(asked, listed),
             group="blackouts",
             exclusive=True,
+            once=reload_key(self),
         )
 
     def _loaded(self, asked: Filters, listed: list[Blackout]) -> None:

@@ -17,6 +17,7 @@ from spaces_tui.engine import blackouts, events, reservations, resources
 from spaces_tui.engine.approvals import describe_event
 from spaces_tui.engine.models import Blackout, Event, Reservation, Resource
 from spaces_tui.engine.times import format_period, in_zone
+from spaces_tui.tui.live import reload_key
 from spaces_tui.tui.messages import EventsArrived
 from spaces_tui.tui.screens.prompts import ask_why_then
 
@@ -132,7 +133,7 @@ class DetailsScreen(ModalScreen[None]):
                 history = events.history(db, reservation_id=item.id)
             return Loaded(fresh, resources.get_resource(db, fresh.resource_id), history)
 
-        self.app.db_call(work, self._show, group="details", exclusive=True)
+        self.app.db_call(work, self._show, group="details", exclusive=True, once=reload_key(self))
 
     def _show(self, loaded: Loaded) -> None:
         self.loaded = loaded

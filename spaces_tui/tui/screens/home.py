@@ -16,7 +16,7 @@ from spaces_tui.engine import approvals, rehearse, reservations
 from spaces_tui.engine.calendar import Window, load_window
 from spaces_tui.engine.models import Blackout, Reservation
 from spaces_tui.tui.grid import DAY, WEEK, ZOOMED, Grid, Scale
-from spaces_tui.tui.live import ReloadsOnEvents
+from spaces_tui.tui.live import ReloadsOnEvents, reload_key
 from spaces_tui.tui.screens.booking import BookingForm
 from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.screens.prompts import DatePrompt, ask_why_then
@@ -88,6 +88,7 @@ class TimelineScreen(ReloadsOnEvents, Screen[None]):
             self._loaded,
             group="timeline",
             exclusive=True,
+            once=reload_key(self),
         )
         self.count_awaiting()
 
@@ -100,7 +101,12 @@ class TimelineScreen(ReloadsOnEvents, Screen[None]):
         def count() -> tuple[int, int]:
             return approvals.awaiting_count(db), rehearse.count_flagged(db)
 
-        self.app.db_call(count, lambda counts: self._show_counts(ticket, *counts), group="awaiting")
+        self.app.db_call(
+            count,
+            lambda counts: self._show_counts(ticket, *counts),
+            group="awaiting",
+            once=reload_key(self, "counts"),
+        )
 
     def _show_counts(self, ticket: int, awaiting: int, flagged: int) -> None:
         if ticket != self._counts:

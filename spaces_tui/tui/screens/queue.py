@@ -22,7 +22,7 @@ from spaces_tui.engine import approvals
 from spaces_tui.engine.approvals import Outcome, QueueItem, SeriesRequest
 from spaces_tui.engine.models import Reservation
 from spaces_tui.engine.times import format_duration, format_period
-from spaces_tui.tui.live import ReloadsOnEvents
+from spaces_tui.tui.live import ReloadsOnEvents, reload_key
 from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.screens.prompts import ask_why_then
 from spaces_tui.tui.table_screen import TableKeys, row_after_reload, shortened
@@ -315,6 +315,7 @@ class ApprovalQueue(TableKeys, ReloadsOnEvents, Screen[None]):
             ),
             lambda requests: self._loaded(ticket, requests),
             group="queue",
+            once=reload_key(self),
         )
 
     def _loaded(self, ticket: int, requests: list[QueueItem]) -> None:

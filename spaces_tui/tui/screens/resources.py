@@ -21,7 +21,7 @@ from spaces_tui.engine import reservations, resources
 from spaces_tui.engine.errors import BadInput, SpacesError
 from spaces_tui.engine.models import Event, Resource
 from spaces_tui.engine.times import format_duration, parse_duration
-from spaces_tui.tui.live import ReloadsOnEvents
+from spaces_tui.tui.live import ReloadsOnEvents, reload_key
 from spaces_tui.tui.table_screen import TableKeys, row_after_reload, shortened
 
 T = TypeVar("T")
@@ -287,6 +287,7 @@ class ResourcesScreen(TableKeys, ReloadsOnEvents, Screen[None]):
             lambda: resources.list_resources(db),
             lambda listed: self._loaded(ticket, listed),
             group="resources",
+            once=reload_key(self),
         )
 
     def _loaded(self, ticket: int, listed: list[Resource]) -> None:

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from spaces_tui.engine import rehearse, reservations, resources
 from spaces_tui.engine.rehearse import VIEWS, Session
 from spaces_tui.engine.times import format_period
-from spaces_tui.tui.live import ReloadsOnEvents
+from spaces_tui.tui.live import ReloadsOnEvents, reload_key
 from spaces_tui.tui.screens.blackouts import when_text
 from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.screens.prompts import ask_why_then
@@ -157,6 +157,7 @@ class SessionsScreen(TableKeys, ReloadsOnEvents, Screen[None]):
             ),
             lambda loaded: self._loaded(ticket, *loaded),
             group="sessions",
+            once=reload_key(self),
         )
 
     def _loaded(self, ticket: int, sessions: list[Session], flagged: int) -> None:
