@@ -3,20 +3,27 @@
 
 -- === Time: finite and in a sane window ======================================================
 -- 'infinity', BC dates and the year 20000 are valid timestamps to PostgreSQL but nothing a
--- venue books, and no client's calendar can show them. Bookable periods lie in
--- [1900-01-01, 9999-01-01) UTC, so every bound still has a date in every zone.
+-- venue books, and no client's calendar can show them. A booking or blackout that holds time
+-- lies in [1900-01-01, 9999-01-01) UTC, so every bound still has a date in every zone. The rule
+-- is on what holds time (pending, confirmed, active): a row from before it can still be cancelled
+-- or lifted, which is how it goes away.
 CREATE FUNCTION spaces.bookable_window() RETURNS tstzrange
 LANGUAGE sql IMMUTABLE AS $$
     SELECT tstzrange('1900-01-01 00:00+00', '9999-01-01 00:00+00', '[)')
 $$;
 
 ALTER TABLE spaces.reservations ADD CONSTRAINT reservations_during_in_window
-    CHECK (during <@ spaces.bookable_window()) NOT VALID;
+    CHECK (status NOT IN ('pending', 'confirmed') OR during <@ spaces.bookable_window())
+    NOT VALID;
 ALTER TABLE spaces.blackouts ADD CONSTRAINT blackouts_during_in_window
-    CHECK (during <@ spaces.bookable_window()) NOT VALID;
+    CHECK (status <> 'active' OR during <@ spaces.bookable_window()) NOT VALID;
 ALTER TABLE spaces.series ADD CONSTRAINT series_first_start_in_window
     CHECK (tstzrange(first_start, first_start + duration, '[)') <@ spaces.bookable_window())
     NOT VALID;
+-- A request that stalls after a million years would be a time no reader can add to a date:
+-- ten years (3652 days, not '10 years', which PostgreSQL compares as 3600 days) at the most.
+ALTER TABLE spaces.resources ADD CONSTRAINT resources_stall_after_sane
+    CHECK (stall_after <= interval '3652 days') NOT VALID;
 
 -- Rows from before the rule stay (the readers show them clamped) and the upgrade says so.
 DO $$
@@ -25,12 +32,13 @@ DECLARE
 BEGIN
     FOR target IN VALUES ('spaces.reservations', 'reservations_during_in_window'),
                          ('spaces.blackouts', 'blackouts_during_in_window'),
-                         ('spaces.series', 'series_first_start_in_window') LOOP
+                         ('spaces.series', 'series_first_start_in_window'),
+                         ('spaces.resources', 'resources_stall_after_sane') LOOP
         BEGIN
             EXECUTE format('ALTER TABLE %s VALIDATE CONSTRAINT %I', target.column1, target.column2);
         EXCEPTION WHEN check_violation THEN
-            RAISE WARNING '% holds rows outside 1900-9998; they are kept, and new ones are refused',
-                target.column1;
+            RAISE WARNING '% holds rows its new rule % refuses; they are kept (cancel or lift them), and new ones are refused',
+                target.column1, target.column2;
         END;
     END LOOP;
 END

@@ -63,6 +63,32 @@ def test_a_period_outside_1900_to_9998_is_refused_for_bookings_blackouts_and_ser
     assert sql.execute("SELECT count(*) FROM spaces.reservations").fetchone() == (0,)
 
 
+def test_a_row_from_before_the_window_can_still_be_cancelled_and_lifted(sql, room):
+    """The upgrade keeps such rows (it cannot know what they were for); the way to be rid of one
+    is to cancel or lift it, so the rule is on what holds time."""
+    for table, column, period in (
+        ("reservations", "title", "tstzrange('2030-01-01+00', 'infinity')"),
+        ("blackouts", "reason", "tstzrange('-infinity', '1800-01-01+00')"),
+    ):
+        constraint = f"{table}_during_in_window"
+        rule = sql.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s",
+            (constraint,),
+        ).fetchone()[0]
+        sql.execute(f"ALTER TABLE spaces.{table} DROP CONSTRAINT {constraint}")
+        sql.execute(
+            f"INSERT INTO spaces.{table} (resource_id, during, {column})"
+            f" VALUES (%s, {period}, 'old')",
+            (room,),
+        )
+        sql.execute(f"ALTER TABLE spaces.{table} ADD CONSTRAINT {constraint} {rule} NOT VALID")
+    old = sql.execute("SELECT id FROM spaces.reservations WHERE title = 'old'").fetchone()[0]
+    sql.execute("SELECT spaces.set_status(ARRAY[%s]::bigint[], 'cancelled', 'gone')", (old,))
+    blackout = sql.execute("SELECT id FROM spaces.blackouts WHERE reason = 'old'").fetchone()[0]
+    sql.execute("SELECT spaces.lift_blackout(%s)", (blackout,))
+    book(sql, room, "tstzrange('2031-01-01+00', '2031-01-01 01:00+00')")  # free again
+
+
 def test_the_edges_of_the_window_are_bookable(sql, room):
     book(sql, room, "tstzrange('1900-01-01 00:00+00', '1900-01-01 01:00+00')")
     book(sql, room, "tstzrange('9998-12-31 23:00+00', '9999-01-01 00:00+00')")

@@ -127,6 +127,9 @@ def add_resource(
         return _resource(conn.execute(text(_SELECT + " WHERE r.id = :id"), {"id": new_id}).one())
 
 
+# As sql/014_guards.sql's resources_stall_after_sane.
+STALL_AFTER_AT_MOST = timedelta(days=3652)
+
 _UPDATABLE = {
     "name",
     "kind",
@@ -192,6 +195,8 @@ def _checked(**values: Any) -> dict[str, Any]:
         raise BadInput("the turnover buffer must be between 0 and 1440 minutes")
     if values.get("stall_after") is not None and values["stall_after"] <= timedelta(0):
         raise BadInput("a request can only stall after some time: give a positive duration")
+    if values.get("stall_after") is not None and values["stall_after"] > STALL_AFTER_AT_MOST:
+        raise BadInput("a request stalls after 10 years at the most")
     if values.get("timezone") is not None:
         check_zone(values["timezone"])
     if "approvers" in values:
