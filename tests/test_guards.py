@@ -225,3 +225,20 @@ def test_iana_zones_are_accepted(sql, zone):
     sql.execute(
         "INSERT INTO spaces.resources (name, kind, timezone) VALUES ('Hall', 'room', %s)", (zone,)
     )
+
+
+def test_a_window_across_the_repeated_hour_is_compared_as_instants(spaces, room):
+    """01:30 BST to 01:15 GMT is 45 minutes, though its clock reading goes backwards."""
+    resources_ok = spaces("resource", "set", "Room", "--tz", "Europe/London")
+    assert resources_ok.code == 0, resources_ok.err
+    listed = spaces(
+        "list",
+        "--resource",
+        "Room",
+        "--from",
+        "2026-10-25T01:30",
+        "--to",
+        "2026-10-25T01:15+00:00",
+        "--json",
+    )
+    assert listed.code == 0, listed.err

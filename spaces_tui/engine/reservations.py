@@ -8,7 +8,7 @@ way, and turns a refusal that slipped past the check in a race into the same Con
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, text
@@ -19,6 +19,7 @@ from spaces_tui.engine.models import Obstacle, Reservation
 from spaces_tui.engine.resources import find_resource
 from spaces_tui.engine.times import (
     Moment,
+    exact_length,
     format_moment,
     in_zone,
     parse_end,
@@ -326,6 +327,6 @@ def time_window(start: Moment | None, end: Moment | None, zone: str) -> dict[str
             if begins is not None
             else parse_moment(end, zone, what="--to")
         )
-    if begins is not None and ends is not None and ends <= begins:
+    if begins is not None and ends is not None and exact_length(begins, ends) <= timedelta(0):
         raise BadInput("the end of the window must be after its start")
     return {"from": begins, "to": ends}

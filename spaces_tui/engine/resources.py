@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from spaces_tui.db.connection import Database
-from spaces_tui.engine.errors import BadInput, NotFound, domain_errors
+from spaces_tui.engine.errors import QUOTED_LIMIT, BadInput, NotFound, domain_errors, quoted
 from spaces_tui.engine.models import Resource
 from spaces_tui.engine.times import check_zone
 
@@ -52,7 +52,8 @@ def find_resource(conn: Connection, ref: str | int) -> Resource:
     if row is None and str(ref).strip().isdigit():
         row = conn.execute(text(_SELECT + " WHERE r.id = :id"), {"id": int(ref)}).first()
     if row is None:
-        raise NotFound(f"no resource named {ref!s}")
+        name = str(ref)
+        raise NotFound(f"no resource named {name if len(name) <= QUOTED_LIMIT else quoted(name)}")
     return _resource(row)
 
 
