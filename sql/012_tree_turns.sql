@@ -57,12 +57,8 @@ END
 $$;
 REVOKE EXECUTE ON FUNCTION spaces.lock_trees(bigint[]) FROM PUBLIC;
 
--- Kept for modules that called it: the turn of one resource's tree.
-CREATE OR REPLACE FUNCTION spaces.lock_tree(p_resource_id bigint) RETURNS void
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT spaces.lock_trees(ARRAY[p_resource_id])
-$$;
-REVOKE EXECUTE ON FUNCTION spaces.lock_tree(bigint) FROM PUBLIC;
+-- The advisory-lock version, replaced by lock_trees.
+DROP FUNCTION spaces.lock_tree(bigint);
 
 CREATE OR REPLACE FUNCTION spaces.lock_tree_before_insert() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

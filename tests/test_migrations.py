@@ -171,18 +171,22 @@ def test_upgrade_again_is_a_no_op(empty_database_url):
     assert snapshot(empty_database_url) == before
 
 
+def upgrade_to(url: str, revision: str) -> None:
+    db = Database(url, "migrator")
+    try:
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {migrations.VERSION_TABLE_SCHEMA}")
+            from alembic import command
+
+            command.upgrade(migrations.alembic_config(conn), revision)
+    finally:
+        db.dispose()
+
+
 def test_upgrade_from_an_older_revision_applies_only_what_is_missing(empty_database_url):
     older = "0001"
     assert older != migrations.HEAD
-    db = Database(empty_database_url, "migrator")
-    try:
-        with db.engine.begin() as conn:
-            conn.exec_driver_sql(f"CREATE SCHEMA {migrations.VERSION_TABLE_SCHEMA}")
-            from alembic import command
-
-            command.upgrade(migrations.alembic_config(conn), older)
-    finally:
-        db.dispose()
+    upgrade_to(empty_database_url, older)
     assert revisions(empty_database_url) == [(older,)]
     resources_oid = rows(empty_database_url, "SELECT 'spaces.resources'::regclass::oid")
 
@@ -198,18 +202,6 @@ def test_upgrade_from_an_older_revision_applies_only_what_is_missing(empty_datab
     assert rows(empty_database_url, "SELECT 'spaces.resources'::regclass::oid") == (
         resources_oid
     ), "the older revision's tables were made again"
-
-
-def upgrade_to(url: str, revision: str) -> None:
-    db = Database(url, "migrator")
-    try:
-        with db.engine.begin() as conn:
-            conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {migrations.VERSION_TABLE_SCHEMA}")
-            from alembic import command
-
-            command.upgrade(migrations.alembic_config(conn), revision)
-    finally:
-        db.dispose()
 
 
 @pytest.mark.parametrize("older", ["0001", "0002", "0003"])
