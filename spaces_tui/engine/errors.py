@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import psycopg
 from sqlalchemy.exc import DBAPIError
@@ -57,6 +57,23 @@ class Conflict(SpacesError):
         unique = {(o.kind, o.id): o for b in self.blocked for o in b.obstacles}
         self.obstacles: list[Obstacle] = list(obstacles or unique.values())
         self.retryable = retryable
+
+
+RACE_RETRIES = 3
+T = TypeVar("T")
+
+
+def retrying_races(attempt: Callable[[], T]) -> T:
+    """attempt(), again (up to RACE_RETRIES times) when the database broke a deadlock between
+    racers: the next try's check or constraint says who won."""
+    failures = 0
+    while True:
+        try:
+            return attempt()
+        except Conflict as conflict:
+            failures += 1
+            if not conflict.retryable or failures > RACE_RETRIES:
+                raise
 
 
 class InvalidTransition(SpacesError):

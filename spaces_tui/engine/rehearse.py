@@ -12,9 +12,9 @@ import pendulum
 from sqlalchemy import Connection, text
 
 from spaces_tui.db.connection import Database
-from spaces_tui.engine.errors import BadInput, Conflict, NotFound, domain_errors
+from spaces_tui.engine.errors import BadInput, Conflict, NotFound, domain_errors, retrying_races
 from spaces_tui.engine.models import Resource
-from spaces_tui.engine.reservations import conflict_message, period_obstacles, retrying_races
+from spaces_tui.engine.reservations import conflict_message, period_obstacles
 from spaces_tui.engine.resources import find_resource
 from spaces_tui.engine.times import Moment, format_period, in_zone, parse_period
 

@@ -7,14 +7,21 @@ way, and turns a refusal that slipped past the check in a race into the same Con
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Connection, text
 
 from spaces_tui.db.connection import Database
-from spaces_tui.engine.errors import BadInput, Conflict, InvalidTransition, NotFound, domain_errors
+from spaces_tui.engine.errors import (
+    BadInput,
+    Conflict,
+    InvalidTransition,
+    NotFound,
+    domain_errors,
+    retrying_races,
+)
 from spaces_tui.engine.models import Obstacle, Reservation
 from spaces_tui.engine.resources import find_resource
 from spaces_tui.engine.times import (
@@ -29,8 +36,6 @@ from spaces_tui.engine.times import (
 
 STATUSES = ("pending", "confirmed", "rejected", "cancelled")
 ACTIVE = ("pending", "confirmed")
-RACE_RETRIES = 3
-T = TypeVar("T")
 
 _SELECT = """
     SELECT v.id, v.resource_id, r.name AS resource, r.timezone, lower(v.during) AS start,
@@ -134,19 +139,6 @@ def checked_title(title: str, headcount: int | None) -> str:
     if headcount is not None and headcount < 1:
         raise BadInput("headcount must be at least 1")
     return title
-
-
-def retrying_races(attempt: Callable[[], T]) -> T:
-    """attempt(), again (up to RACE_RETRIES times) when the database broke a deadlock between
-    racers: the next try's check or constraint says who won."""
-    failures = 0
-    while True:
-        try:
-            return attempt()
-        except Conflict as conflict:
-            failures += 1
-            if not conflict.retryable or failures > RACE_RETRIES:
-                raise
 
 
 def insert_reservation(

@@ -11,7 +11,14 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from spaces_tui.db.connection import Database
-from spaces_tui.engine.errors import QUOTED_LIMIT, BadInput, NotFound, domain_errors, quoted
+from spaces_tui.engine.errors import (
+    QUOTED_LIMIT,
+    BadInput,
+    NotFound,
+    domain_errors,
+    quoted,
+    retrying_races,
+)
 from spaces_tui.engine.models import Resource
 from spaces_tui.engine.times import check_zone
 
@@ -156,6 +163,12 @@ def update_resource(db: Database, ref: str | int, **changes: Any) -> Resource:
     if unknown:
         raise BadInput(f"cannot change {', '.join(sorted(unknown))} of a resource")
     columns = _checked(**changes)
+    return retrying_races(lambda: _update(db, ref, dict(columns)))
+
+
+def _update(db: Database, ref: str | int, columns: dict[str, Any]) -> Resource:
+    # A move can meet a booking that took its tree's turns in the other order (the booking's
+    # tree changed while it waited): PostgreSQL ends one of them, and the move is tried again.
     with domain_errors(), db.transaction() as conn:
         resource = find_resource(conn, ref)
         if "parent" in columns:

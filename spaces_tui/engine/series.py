@@ -17,7 +17,13 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 from spaces_tui.db.connection import Database
-from spaces_tui.engine.errors import BadInput, Conflict, InvalidTransition, domain_errors
+from spaces_tui.engine.errors import (
+    BadInput,
+    Conflict,
+    InvalidTransition,
+    domain_errors,
+    retrying_races,
+)
 from spaces_tui.engine.models import Blocked, Obstacle, Reservation
 from spaces_tui.engine.recurrence import Occurrence, expand
 from spaces_tui.engine.reservations import (
@@ -25,7 +31,6 @@ from spaces_tui.engine.reservations import (
     get_reservation,
     insert_reservation,
     period_obstacles,
-    retrying_races,
     select_reservations,
     set_status,
     what_happened,
