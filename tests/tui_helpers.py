@@ -6,7 +6,14 @@ its fixtures (no_bugs) are there for every test module.
 A test waits for a condition, never for a length of time: settle() returns once the app has
 nothing left to do by itself, wait_until() once something the test names has happened. Both
 give up only after WAIT_LIMIT, far beyond what any step takes on a loaded machine, and then fail
-saying what they were still waiting for."""
+saying what they were still waiting for.
+
+Neither draws a frame while it waits (Pilot.pause does, at its end): a frame drawn after rows are
+added to a DataTable but before the table's next idle (where it measures its columns) is cached
+with the columns at the width of their labels, and stays so until the table changes again
+(Textual 8.2.8). That is how the queue's and the blackouts' snapshots came out with cut-off
+columns on a loaded machine. The screens draw themselves, and a snapshot draws its own frame once
+the app has settled."""
 
 from __future__ import annotations
 
@@ -124,7 +131,6 @@ async def settle(pilot, *, limit: float = WAIT_LIMIT) -> None:
     app = pilot.app
     deadline = monotonic() + limit
     while True:
-        await pilot.pause()
         await _handled(app, deadline)
         doing = busy(app)
         if not doing or not app.is_running:
@@ -150,7 +156,7 @@ async def wait_until(
             return
         if monotonic() >= deadline:
             raise AssertionError(f"not within {limit:.0f}s: {what}")
-        await pilot.pause(0.05)  # something from outside the app (the event bus) is awaited
+        await asyncio.sleep(0.05)  # something from outside the app (the event bus) is awaited
 
 
 async def press(pilot, *keys: str) -> None:
