@@ -90,16 +90,18 @@ def scratch_database(
         drop_database(server_url, name)
 
 
-def drop_database(server_url: str, name: str, attempts: int = 50) -> None:
+def drop_database(server_url: str, name: str, patience: float = 60.0) -> None:
     """DROP ... WITH (FORCE), retried while it is refused for lack of rights: an autovacuum
-    worker in the database belongs to no role a non-superuser may signal, and leaves soon."""
-    for attempt in range(attempts):
+    worker in the database belongs to no role a non-superuser may signal, and leaves once it
+    is done, which on a loaded machine may take a while. Retried until patience seconds."""
+    deadline = time.monotonic() + patience
+    while True:
         try:
             with psycopg.connect(server_url, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             return
         except psycopg.errors.InsufficientPrivilege:
-            if attempt == attempts - 1:
+            if time.monotonic() >= deadline:
                 raise
             time.sleep(0.1)
 

@@ -9,7 +9,19 @@ import pendulum
 import psycopg
 import pytest
 from textual.widgets import Input, Static
-from tui_helpers import SIZE, TODAY, ZONE, fill, hint, home, make_app, settle
+from tui_helpers import (
+    SIZE,
+    TODAY,
+    ZONE,
+    fill,
+    hint,
+    home,
+    make_app,
+    palette,
+    press,
+    settle,
+    wait_until,
+)
 
 from spaces_tui.db.connection import Database
 from spaces_tui.engine import reservations
@@ -64,35 +76,31 @@ async def test_the_day_opens_at_now_and_the_keys_move_through_time(venue):
         assert "Tue 24 Nov 2026" in where_text(app)
         assert timeline.grid.column_start(timeline.cursor.col).format("HH:mm") == "11:00"
         assert timeline.cursor.row == 0
-        for _ in range(20):  # it scrolls after the next refresh
-            if timeline.scroll_offset.x > 0:
-                break
-            await pilot.pause(0.05)
-        assert timeline.scroll_offset.x > 0, "scrolled so the cursor (now) is on screen"
+        # It scrolls once the first layout has given it a size.
+        await wait_until(
+            pilot,
+            lambda: timeline.scroll_offset.x > 0,
+            "scrolled so the cursor (now) is on screen",
+        )
 
-        await pilot.press("right", "l", "down", "j")
+        await press(pilot, "right", "l", "down", "j")
         assert timeline.cursor == Cell(2, 24)
-        await pilot.press("left", "k")
+        await press(pilot, "left", "k")
         assert timeline.cursor == Cell(1, 23)
 
-        await pilot.press("right_square_bracket")
-        await settle(pilot)
+        await press(pilot, "right_square_bracket")
         assert "Wed 25 Nov 2026" in where_text(app)
         assert timeline.cursor == Cell(1, 23), "the cursor keeps its resource and time of day"
-        await pilot.press("comma", "comma")
-        await settle(pilot)
+        await press(pilot, "comma", "comma")
         assert "Mon 23 Nov 2026" in where_text(app)
 
-        await pilot.press("w")
-        await settle(pilot)
+        await press(pilot, "w")
         assert "Mon 23 Nov – Sun 29 Nov 2026" in where_text(app)
         assert timeline.grid.columns == 56
-        await pilot.press("d", "t")
-        await settle(pilot)
+        await press(pilot, "d", "t")
         assert "Tue 24 Nov 2026" in where_text(app)
         assert timeline.grid.columns == 48
-        await pilot.press("z")
-        await settle(pilot)
+        await press(pilot, "z")
         assert timeline.grid.columns == 96
 
 
@@ -100,12 +108,10 @@ async def test_go_to_a_date(venue):
     app = make_app(venue)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("g")
-        await pilot.pause()
+        await press(pilot, "g")
         box = app.screen.query_one(Input)
         box.value = "2026-12-25"
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         assert "Fri 25 Dec 2026" in where_text(app)
 
 
@@ -113,13 +119,12 @@ async def test_filter_keeps_matching_resources_and_their_parents(venue):
     app = make_app(venue)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("slash", *"vehicle", "enter")
-        await pilot.pause()
+        await press(pilot, "slash")  # the filter box opens and takes the focus
+        await pilot.press(*"vehicle")
+        await press(pilot, "enter")
         assert [r.name for r in home(app).timeline.grid.rows] == ["Truck 18t", "Truck 7.5t"]
-        await pilot.press("slash", "escape")
-        await pilot.pause()
-        await pilot.press("escape")
-        await pilot.pause()
+        await press(pilot, "slash", "escape")
+        await press(pilot, "escape")
         assert len(home(app).timeline.grid.rows) == 22
 
 
@@ -129,15 +134,14 @@ async def test_enter_on_a_booking_opens_its_details_with_history(venue):
         await settle(pilot)
         timeline = put_cursor(app, "Rehearsal 1", 10)  # Company class, every weekday at 10
         assert timeline.span_under_cursor().label == "Company class"
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         assert isinstance(app.screen, DetailsScreen)
         fields = str(app.screen.query_one("#fields", Static).render())
         assert "Company class" in fields
         assert "2026-11-24 10:00-11:00 (Europe/London)" in fields
         history = str(app.screen.query_one("#history", Static).render())
         assert "created" in history
-        await pilot.press("escape")
+        await press(pilot, "escape")
         assert isinstance(app.screen, TimelineScreen)
 
 
@@ -146,8 +150,7 @@ async def test_enter_on_a_free_cell_opens_a_prefilled_booking_form(venue):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         put_cursor(app, "Rehearsal 6", 7)
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         form = app.screen
         assert isinstance(form, BookingForm)
         assert form.query_one("#resource", Input).value == "Rehearsal 6"
@@ -160,8 +163,7 @@ async def booking_form(db):
     app = make_app(db)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
+        await press(pilot, "n")
         yield pilot, app.screen
 
 
@@ -216,8 +218,7 @@ async def test_submitting_books_it_and_closes_the_form(venue):
             title="Early call",
             headcount="4",
         )
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await press(pilot, "ctrl+s")
         assert isinstance(pilot.app.screen, TimelineScreen)
     booked = reservations.list_reservations(
         venue, resource="Rehearsal 6", start="2026-11-24T07:00", end="2026-11-24T08:30"
@@ -239,8 +240,7 @@ async def test_a_slot_taken_between_hint_and_submit_shows_the_winner(venue, data
                 " SELECT id, tstzrange('2026-11-24 07:30+00', '2026-11-24 08:00+00'), 'Sneaky'"
                 " FROM spaces.resources WHERE name = 'Rehearsal 6'"
             )
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await press(pilot, "ctrl+s")
         assert pilot.app.screen is form, "the form stays open"
         text, classes = hint(form)
         assert "conflict" in classes
@@ -253,10 +253,9 @@ async def test_x_cancels_the_booking_under_the_cursor_with_a_reason(venue):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         put_cursor(app, "Rehearsal 6", 7)
-        await pilot.press("x")
-        await pilot.pause()
-        await pilot.press(*"room flooded", "enter")
-        await settle(pilot)
+        await press(pilot, "x")  # asks why
+        await pilot.press(*"room flooded")
+        await press(pilot, "enter")
         assert isinstance(app.screen, TimelineScreen)
         assert home(app).timeline.span_under_cursor() is None, "the slot shows free again"
     cancelled = reservations.get_reservation(venue, booking.id)
@@ -270,15 +269,12 @@ async def test_an_approver_approves_from_the_details(venue):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         put_cursor(app, "Rehearsal 5", 7)
-        await pilot.press("enter")
-        await settle(pilot)
-        await pilot.press("a")
-        await settle(pilot)
+        await press(pilot, "enter", "a")
         assert "confirmed" in str(app.screen.query_one("#fields", Static).render())
     assert reservations.get_reservation(venue, booking.id).decided_by == "company-manager"
 
 
-async def test_a_booking_made_elsewhere_appears_within_a_second(venue, database_url):
+async def test_a_booking_made_elsewhere_appears_by_itself(venue, database_url):
     app = make_app(venue, listen=True)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -292,12 +288,12 @@ async def test_a_booking_made_elsewhere_appears_within_a_second(venue, database_
                 " SELECT id, tstzrange('2026-11-24 07:00+00', '2026-11-24 08:00+00'), 'From psql'"
                 " FROM spaces.resources WHERE name = 'Rehearsal 6'"
             )
-        for _ in range(20):
-            await pilot.pause(0.05)
-            span = timeline.span_under_cursor()
-            if span is not None:
-                break
-        assert span is not None and span.label == "From psql"
+        await wait_until(
+            pilot,
+            lambda: timeline.span_under_cursor() is not None,
+            "the booking made in psql is on the timeline",
+        )
+        assert timeline.span_under_cursor().label == "From psql"
         assert timeline.cursor == cursor, "the cursor stays put"
         assert "live" in app.sub_title
 
@@ -306,8 +302,7 @@ async def test_help_lists_every_key(venue):
     app = make_app(venue)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("question_mark")
-        await pilot.pause()
+        await press(pilot, "question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = str(app.screen.query_one(Static).render())
         for binding in TimelineScreen.BINDINGS:
@@ -321,7 +316,7 @@ async def test_help_lists_every_key(venue):
                     "escape": "escape",
                 }.get(key, key)
                 assert shown in text, f"{key} is not in the help"
-        await pilot.press("escape")
+        await press(pilot, "escape")
         assert isinstance(app.screen, TimelineScreen)
 
 
@@ -340,8 +335,7 @@ def test_snapshot_day_view(venue, snap_compare):
 def test_snapshot_week_view(venue, snap_compare):
     async def week(pilot):
         await settle(pilot)
-        await pilot.press("w")
-        await settle(pilot)
+        await press(pilot, "w")
 
     assert snap_compare(make_app(venue), terminal_size=SIZE, run_before=week)
 
@@ -350,12 +344,11 @@ def test_snapshot_booking_form_with_a_conflict(venue, snap_compare):
     async def conflict(pilot):
         await settle(pilot)
         put_cursor(pilot.app, "Rehearsal 1", 10)
-        await pilot.press("n")
-        await settle(pilot)
+        await press(pilot, "n")
         await fill(pilot, pilot.app.screen, title="Extra class")
         for box in pilot.app.screen.query(Input):
             box.cursor_blink = False  # a blinking cursor would make the picture a coin toss
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(make_app(venue), terminal_size=SIZE, run_before=conflict)
 
@@ -363,8 +356,7 @@ def test_snapshot_booking_form_with_a_conflict(venue, snap_compare):
 def test_snapshot_help(venue, snap_compare):
     async def help_screen(pilot):
         await settle(pilot)
-        await pilot.press("question_mark")
-        await pilot.pause()
+        await press(pilot, "question_mark")
 
     assert snap_compare(make_app(venue), terminal_size=SIZE, run_before=help_screen)
 
@@ -375,13 +367,10 @@ async def test_a_dropped_connection_shows_in_the_header_and_nothing_is_missed(ve
     show_state = app._set_live
     app._set_live = lambda state: (states.append(state), show_state(state))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await settle(pilot)  # a live app has settled once its listener is connected
+        assert states, "the listener said it is live"
         timeline = put_cursor(app, "Rehearsal 6", 7)
         with psycopg.connect(database_url, autocommit=True) as other:
-            for _ in range(40):  # the listener connects in the background
-                if states:
-                    break
-                await pilot.pause(0.05)
             other.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                 " WHERE query ILIKE 'LISTEN%%' AND datname = current_database()"
@@ -392,14 +381,14 @@ async def test_a_dropped_connection_shows_in_the_header_and_nothing_is_missed(ve
                 " SELECT id, tstzrange('2026-11-24 07:00+00', '2026-11-24 08:00+00'), 'In the gap'"
                 " FROM spaces.resources WHERE name = 'Rehearsal 6'"
             )
-        for _ in range(60):
-            await pilot.pause(0.05)
-            span = timeline.span_under_cursor()
-            if span is not None and states[-1].startswith("●"):
-                break
+        await wait_until(
+            pilot,
+            lambda: timeline.span_under_cursor() is not None and states[-1].startswith("●"),
+            f"live again with the booking made in the gap shown (states: {states})",
+        )
         assert any(state.startswith("○ offline") for state in states), states
         assert states[-1].startswith("● live")
-        assert span is not None and span.label == "In the gap"
+        assert timeline.span_under_cursor().label == "In the gap"
 
 
 async def test_a_click_selects_a_cell_and_a_double_click_opens_it(venue):
@@ -412,6 +401,7 @@ async def test_a_click_selects_a_cell_and_a_double_click_opens_it(venue):
         row = next(i for i, r in enumerate(timeline.grid.rows) if r.name == "Rehearsal 2")
         y = 1 + row - timeline.scroll_offset.y
         await pilot.click(Timeline, offset=(x + 1, y))
+        await settle(pilot)
         assert timeline.cursor == Cell(row, timeline.cursor.col)
         await pilot.double_click(Timeline, offset=(x + 1, y - 1))  # Rehearsal 1 at 10:00
         await settle(pilot)
@@ -422,14 +412,7 @@ async def test_a_click_selects_a_cell_and_a_double_click_opens_it(venue):
 async def test_the_command_palette_jumps_to_a_resource(venue):
     app = make_app(venue)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("ctrl+p")
-        await pilot.pause(0.2)
-        await pilot.press(*"Jump to Truck 18t")
-        for _ in range(40):  # the palette searches as you type
-            await pilot.pause(0.05)
-        await pilot.press("enter")
-        await settle(pilot)
+        await palette(pilot, "Jump to Truck 18t")
         timeline = home(app).timeline
         assert timeline.grid.rows[timeline.cursor.row].name == "Truck 18t"
 
@@ -441,12 +424,9 @@ async def test_an_approver_rejects_from_the_details_with_a_reason(venue):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         put_cursor(app, "Rehearsal 5", 7)
-        await pilot.press("enter")
-        await settle(pilot)
-        await pilot.press("r")
-        await pilot.pause()
-        await pilot.press(*"double booked", "enter")
-        await settle(pilot)
+        await press(pilot, "enter", "r")  # the details, then why
+        await pilot.press(*"double booked")
+        await press(pilot, "enter")
         assert "rejected" in str(app.screen.query_one("#fields", Static).render())
     rejected = reservations.get_reservation(venue, booking.id)
     assert (rejected.status, rejected.decision_note) == ("rejected", "double booked")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 from textual.widgets import Button, DataTable, Input, Select, Static
-from tui_helpers import SIZE, ZONE, app_showing, make_app, push, settle, text_of
+from tui_helpers import SIZE, ZONE, app_showing, make_app, press, push, settle, text_of, wait_until
 
 from spaces_tui.engine import access, blackouts, reservations, resources
 from spaces_tui.tui.screens.blackouts import BlackoutForm, BlackoutsScreen, YesNoPrompt
@@ -53,11 +53,6 @@ def reasons(screen: BlackoutsScreen) -> list[str]:
     table = screen.query_one(DataTable)
     assert table.row_count == len(screen.shown)
     return [blackout.reason for blackout in screen.shown]
-
-
-async def press(pilot, *keys: str) -> None:
-    await pilot.press(*keys)
-    await settle(pilot)
 
 
 # --- the list ----------------------------------------------------------------------------------
@@ -125,7 +120,9 @@ async def test_k_cycles_the_kind_filter(venue):
 
 async def test_slash_filters_by_resource_name_and_escape_clears_then_closes(venue):
     async with blackouts_screen(venue) as (pilot, screen, _notes):
-        await press(pilot, "slash", *"main", "enter")
+        await press(pilot, "slash")  # the filter box opens and takes the focus
+        await pilot.press(*"main")
+        await press(pilot, "enter")
         assert reasons(screen) == ["Union meal break", "Sponsor hold"]
         assert "resource 'main'" in text_of(screen, "#blackout-filters")
         assert screen.query_one(DataTable).has_focus, "enter keeps the filter, back in the list"
@@ -372,10 +369,9 @@ async def test_a_blackout_added_elsewhere_appears_and_the_cursor_stays_on_its_bl
                 " SELECT id, tstzrange('2026-11-24 13:00+00', '2026-11-24 14:00+00'),"
                 " 'From psql', 'other' FROM spaces.resources WHERE name = 'Truck 18t'"
             )
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if "From psql" in reasons(screen):
-                break
+        await wait_until(
+            pilot, lambda: "From psql" in reasons(screen), "the blackout from psql is listed"
+        )
         assert reasons(screen)[1] == "From psql", "it is listed in time order"
         assert screen.selected.id == chosen.id, "the cursor stays on the same blackout"
 

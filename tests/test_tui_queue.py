@@ -17,7 +17,17 @@ import psycopg
 import pytest
 from rich.text import Text
 from textual.widgets import Static
-from tui_helpers import SIZE, ZONE, home, make_app, settle, text_of
+from tui_helpers import (
+    SIZE,
+    ZONE,
+    home,
+    make_app,
+    palette,
+    press,
+    settle,
+    text_of,
+    wait_until,
+)
 
 from spaces_tui.db.connection import Database
 from spaces_tui.engine import approvals, blackouts, reservations, resources, series
@@ -130,8 +140,7 @@ def app_for(venue: Venue, *, hours: float = 25, listen: bool = False) -> SpacesA
 
 async def open_queue(pilot) -> ApprovalQueue:
     await settle(pilot)
-    await pilot.press("a")
-    await settle(pilot)
+    await press(pilot, "a")  # settled: its requests are loaded and shown
     screen = pilot.app.screen
     assert isinstance(screen, ApprovalQueue)
     return screen
@@ -190,19 +199,17 @@ async def test_a_opens_the_queue_of_what_awaits_you_and_the_keys_move(venue):
         detail = text_of(queue, "#queue-detail")
         assert "'Tech rehearsal' · Main Stage · 2026-12-01 10:00-12:30 (Europe/London)" in detail
         assert "blackout 'Floor repaint' on Main Stage starts 30m after" in detail
-        await pilot.press("j")
+        await press(pilot, "j")
         assert under_cursor(queue, venue) == "Load-in"
         assert "'Load-in'" in text_of(queue, "#queue-detail"), "the detail follows the cursor"
-        await pilot.press("down")
+        await press(pilot, "down")
         assert under_cursor(queue, venue) == "Get-out"
-        await pilot.press("k", "up")
+        await press(pilot, "k", "up")
         assert under_cursor(queue, venue) == "Tech rehearsal"
 
-        await pilot.press("a")
-        await pilot.pause()
+        await press(pilot, "a")
         assert app.screen is queue, "a on the queue does not open another one"
-        await pilot.press("escape")
-        await pilot.pause()
+        await press(pilot, "escape")
         assert isinstance(app.screen, TimelineScreen)
 
 
@@ -210,12 +217,10 @@ async def test_enter_opens_the_details_of_the_request(venue):
     app = app_for(venue)
     async with app.run_test(size=SIZE) as pilot:
         queue = await open_queue(pilot)
-        await pilot.press("j", "enter")
-        await settle(pilot)
+        await press(pilot, "j", "enter")
         assert isinstance(app.screen, DetailsScreen)
         assert app.screen.item.id == venue.ids["Load-in"]
-        await pilot.press("escape")
-        await settle(pilot)
+        await press(pilot, "escape")
         assert app.screen is queue
         assert under_cursor(queue, venue) == "Load-in"
 
@@ -223,14 +228,7 @@ async def test_enter_opens_the_details_of_the_request(venue):
 async def test_the_palette_opens_the_queue(venue):
     app = app_for(venue)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("ctrl+p")
-        await pilot.pause(0.2)
-        await pilot.press(*"Approval queue")
-        for _ in range(40):  # the palette searches as you type
-            await pilot.pause(0.05)
-        await pilot.press("enter")
-        await settle(pilot)
+        await palette(pilot, "Approval queue")
         assert isinstance(app.screen, ApprovalQueue)
 
 
@@ -241,8 +239,7 @@ async def test_y_approves_the_request_under_the_cursor(venue):
     app = app_for(venue)
     async with app.run_test(size=SIZE) as pilot:
         queue = await open_queue(pilot)
-        await pilot.press("j", "y")
-        await settle(pilot)
+        await press(pilot, "j", "y")
         assert listed(queue, venue) == ["Tech rehearsal", "Get-out"]
         assert under_cursor(queue, venue) == "Get-out", "the cursor rests on the next one"
         assert ("Approved #2 'Load-in' on Truck 18t.", "information") in notes(app)
@@ -254,19 +251,17 @@ async def test_r_asks_why_refuses_no_reason_and_rejects_with_one(venue):
     app = app_for(venue)
     async with app.run_test(size=SIZE) as pilot:
         queue = await open_queue(pilot)
-        await pilot.press("r")
-        await pilot.pause()
+        await press(pilot, "r")
         prompt = app.screen
         assert isinstance(prompt, ReasonPrompt)
         assert "Reject #1 'Tech rehearsal' on Main Stage" in prompt.question
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         assert app.screen is prompt, "an empty reason is refused"
         assert "A reason is needed" in text_of(prompt, "#problem")
         assert venue.status("Tech rehearsal") == "pending"
 
-        await pilot.press(*"clashes with the get-in", "enter")
-        await settle(pilot)
+        await pilot.press(*"clashes with the get-in")
+        await press(pilot, "enter")
         assert app.screen is queue
         assert listed(queue, venue) == ["Load-in", "Get-out"]
     rejected = reservations.get_reservation(venue.db, venue.ids["Tech rehearsal"])
@@ -277,10 +272,8 @@ async def test_backing_out_of_the_reason_rejects_nothing(venue):
     app = app_for(venue)
     async with app.run_test(size=SIZE) as pilot:
         queue = await open_queue(pilot)
-        await pilot.press("r")
-        await pilot.pause()
-        await pilot.press("escape")
-        await settle(pilot)
+        await press(pilot, "r")
+        await press(pilot, "escape")
         assert app.screen is queue
         assert listed(queue, venue) == MINE
     assert venue.status("Tech rehearsal") == "pending"
@@ -290,21 +283,20 @@ async def test_space_marks_two_and_y_approves_both(venue):
     app = app_for(venue)
     async with app.run_test(size=SIZE) as pilot:
         queue = await open_queue(pilot)
-        await pilot.press("space")  # marks Tech rehearsal and moves on to Load-in
+        await press(pilot, "space")  # marks Tech rehearsal and moves on to Load-in
         assert under_cursor(queue, venue) == "Load-in"
-        await pilot.press("j", "space")  # Get-out
+        await press(pilot, "j", "space")  # Get-out
         assert row_text(queue, venue, "Tech rehearsal")[0] == MARK
         assert row_text(queue, venue, "Load-in")[0] == " "
         assert row_text(queue, venue, "Get-out")[0] == MARK
         assert f"{MARK} 2 marked" in text_of(queue, "#queue-where")
-        await pilot.press("k", "k", "space")  # unmarks Tech rehearsal
+        await press(pilot, "k", "k", "space")  # unmarks Tech rehearsal
         assert row_text(queue, venue, "Tech rehearsal")[0] == " "
         assert f"{MARK} 1 marked" in text_of(queue, "#queue-where")
-        await pilot.press("k", "space")  # and marks it again
+        await press(pilot, "k", "space")  # and marks it again
         assert row_text(queue, venue, "Tech rehearsal")[0] == MARK
 
-        await pilot.press("y")
-        await settle(pilot)
+        await press(pilot, "y")
         assert listed(queue, venue) == ["Load-in"]
         assert queue.marked == set()
         assert "marked" not in text_of(queue, "#queue-where")
@@ -316,11 +308,10 @@ async def test_marked_rejection_asks_once_for_every_marked_request(venue):
     app = app_for(venue)
     async with app.run_test(size=SIZE) as pilot:
         queue = await open_queue(pilot)
-        await pilot.press("space", "space", "r")
-        await pilot.pause()
+        await press(pilot, "space", "space", "r")
         assert "Reject 2 requests" in app.screen.question
-        await pilot.press(*"venue closed", "enter")
-        await settle(pilot)
+        await pilot.press(*"venue closed")
+        await press(pilot, "enter")
         assert listed(queue, venue) == ["Get-out"]
         assert ("Rejected 2", "information") in notes(app)
     assert [venue.status(t) for t in MINE] == ["rejected", "rejected", "pending"]
@@ -330,13 +321,12 @@ async def test_a_bulk_decision_reports_the_one_decided_elsewhere(venue, other):
     app = app_for(venue)
     async with app.run_test(size=SIZE) as pilot:
         queue = await open_queue(pilot)
-        await pilot.press("space", "space", "space")
+        await press(pilot, "space", "space", "space")
         assert len(queue.marked) == 3
         # Jo rejects the load-in at another desk while sam is deciding: no event reaches this
         # app (it is not listening), so the row is still on screen, still marked.
         approvals.decide_many(other, [venue.ids["Load-in"]], "reject", "truck in for repair")
-        await pilot.press("y")
-        await settle(pilot)
+        await press(pilot, "y")
         messages = notes(app)
         assert ("Approved 2; 1 failed", "warning") in messages
         failures = [message for message, severity in messages if severity == "error"]
@@ -354,10 +344,9 @@ async def test_deciding_one_decided_elsewhere_says_what_happened(venue, other):
     app = app_for(venue)
     async with app.run_test(size=SIZE) as pilot:
         queue = await open_queue(pilot)
-        await pilot.press("j")
+        await press(pilot, "j")
         approvals.decide_many(other, [venue.ids["Load-in"]], "approve", "keys at the desk")
-        await pilot.press("y")
-        await settle(pilot)
+        await press(pilot, "y")
         (failure,) = notes(app)
         assert failure[1] == "error"
         assert "reservation 2 was already approved by jo" in failure[0]
@@ -373,16 +362,14 @@ async def test_a_title_with_brackets_is_shown_as_typed(venue):
     app = app_for(venue)
     async with app.run_test(size=SIZE) as pilot:
         queue = await open_queue(pilot)
-        await pilot.press("s", "s")  # by start time: it starts last
+        await press(pilot, "s", "s")  # by start time: it starts last
         await settle(pilot)
-        await pilot.press("j", "j")
+        await press(pilot, "j", "j")
         assert under_cursor(queue, venue) == bracketed
-        await pilot.press("r")
-        await pilot.pause()
+        await press(pilot, "r")
         question = f"Reject #{booked.id} {bracketed!r} on Main Stage: why?"
         assert text_of(app.screen, "Label") == question
-        await pilot.press("escape")
-        await pilot.pause()
+        await press(pilot, "escape")
         assert repr(bracketed) in text_of(queue, "#queue-detail")
 
 
@@ -420,13 +407,12 @@ async def test_a_series_is_one_row_and_y_approves_all_of_it(venue, evenings):
         assert row[5:] == ["", "sam"]
         assert text_of(home(app), "#awaiting") == "⚑ 4 awaiting you (a)"
 
-        await pilot.press("j", "j", "j")
+        await press(pilot, "j", "j", "j")
         detail = text_of(queue, "#queue-detail")
         assert "3 occurrences of 'Evening tech' · Main Stage · Mon 7 Dec to Wed 9 Dec" in detail
         assert "18:00-20:00 (Europe/London)" in detail
         assert "y/r decide all 3 as one request" in detail
-        await pilot.press("y")
-        await settle(pilot)
+        await press(pilot, "y")
         assert keys(queue) == mine
         message = "Approved 3 occurrences of 'Evening tech' on Main Stage."
         assert (message, "information") in notes(app)
@@ -438,8 +424,7 @@ async def test_enter_opens_a_series_to_decide_its_occurrences_one_by_one(venue, 
     app = app_for(venue)
     async with app.run_test(size=SIZE) as pilot:
         queue = await open_queue(pilot)
-        await pilot.press("j", "j", "j", "enter")
-        await settle(pilot)
+        await press(pilot, "j", "j", "j", "enter")
         header = keys(queue)[3]
         assert keys(queue)[4:] == [str(i) for i in evenings], "its occurrences, under it"
         assert str(table(queue).get_row(header)[0]) == f" {OPEN}"
@@ -447,20 +432,19 @@ async def test_enter_opens_a_series_to_decide_its_occurrences_one_by_one(venue, 
         assert branches == [f" {BRANCH}", f" {BRANCH}", f" {LAST_BRANCH}"]
         assert str(table(queue).get_row(str(evenings[1]))[1]) == "Tue 8 Dec 18:00-20:00"
 
-        await pilot.press("j", "j", "y")  # the second evening only
+        await press(pilot, "j", "j", "y")  # the second evening only
         await settle(pilot)
         assert keys(queue)[3:] == [header, str(evenings[0]), str(evenings[2])], "still open"
         approved = f"Approved #{evenings[1]} 'Evening tech' on Main Stage."
         assert (approved, "information") in notes(app)
         assert str(table(queue).get_row(header)[1]) == "Mon 7 Dec 18:00 ×2"
 
-        await pilot.press("k", "k")  # back on the series: r rejects what is left of it
+        await press(pilot, "k", "k")  # back on the series: r rejects what is left of it
         assert queue.current_row.key == header
-        await pilot.press("r")
-        await pilot.pause()
+        await press(pilot, "r")
         assert app.screen.question == "Reject 2 occurrences of 'Evening tech' on Main Stage: why?"
-        await pilot.press(*"stage is dark that week", "enter")
-        await settle(pilot)
+        await pilot.press(*"stage is dark that week")
+        await press(pilot, "enter")
         assert keys(queue) == [str(venue.ids[title]) for title in MINE]
     assert statuses(venue, evenings) == ["rejected", "confirmed", "rejected"]
     note = reservations.get_reservation(venue.db, evenings[2]).decision_note
@@ -471,14 +455,11 @@ async def test_enter_closes_an_open_series_and_an_occurrence_opens_its_details(v
     app = app_for(venue)
     async with app.run_test(size=SIZE) as pilot:
         queue = await open_queue(pilot)
-        await pilot.press("j", "j", "j", "enter", "j", "enter")
-        await settle(pilot)
+        await press(pilot, "j", "j", "j", "enter", "j", "enter")
         assert isinstance(app.screen, DetailsScreen)
         assert app.screen.item.id == evenings[0]
-        await pilot.press("escape")
-        await settle(pilot)
-        await pilot.press("k", "enter")
-        await settle(pilot)
+        await press(pilot, "escape")
+        await press(pilot, "k", "enter")
         assert len(keys(queue)) == 4, "closed again"
 
 
@@ -486,14 +467,13 @@ async def test_a_marked_series_and_a_marked_request_are_decided_together(venue, 
     app = app_for(venue)
     async with app.run_test(size=SIZE) as pilot:
         queue = await open_queue(pilot)
-        await pilot.press("space", "j", "j", "space")  # Tech rehearsal and the series
+        await press(pilot, "space", "j", "j", "space")  # Tech rehearsal and the series
         assert str(table(queue).get_row(keys(queue)[3])[0]) == f"{MARK}{CLOSED}"
-        await pilot.press("enter", "j", "space")  # open it; mark an occurrence as well
-        await pilot.press("r")
-        await pilot.pause()
+        await press(pilot, "enter", "j", "space")  # open it; mark an occurrence as well
+        await press(pilot, "r")
         assert app.screen.question == "Reject 2 requests: why?", "the occurrence goes with it"
-        await pilot.press(*"double booked crew", "enter")
-        await settle(pilot)
+        await pilot.press(*"double booked crew")
+        await press(pilot, "enter")
         assert ("Rejected 2", "information") in notes(app)
     assert statuses(venue, evenings) == ["rejected"] * 3
     assert venue.status("Tech rehearsal") == "rejected"
@@ -506,18 +486,16 @@ async def test_f_shows_every_pending_request_and_back(venue):
     app = app_for(venue)
     async with app.run_test(size=SIZE) as pilot:
         queue = await open_queue(pilot)
-        await pilot.press("j")  # Load-in
-        await pilot.press("f")
-        await settle(pilot)
+        await press(pilot, "j")  # Load-in
+        await press(pilot, "f")
         assert listed(queue, venue) == EVERYONE
         assert "All pending" in text_of(queue, "#queue-where")
         assert under_cursor(queue, venue) == "Load-in", "the cursor keeps its request"
         assert row_text(queue, venue, "Screening")[5:] == ["! 1", "nobody"]
         assert row_text(queue, venue, "Fight call")[6] == "company-manager"
-        await pilot.press("j")  # Fight call: company-manager's, not sam's
+        await press(pilot, "j")  # Fight call: company-manager's, not sam's
         assert "approvers: company-manager (not you)" in text_of(queue, "#queue-detail")
-        await pilot.press("f")
-        await settle(pilot)
+        await press(pilot, "f")
         assert listed(queue, venue) == MINE
         assert "Awaiting you" in text_of(queue, "#queue-where")
 
@@ -526,12 +504,10 @@ async def test_approving_a_request_that_is_not_yours_says_why_not(venue):
     app = app_for(venue)
     async with app.run_test(size=SIZE) as pilot:
         queue = await open_queue(pilot)
-        await pilot.press("f")
-        await settle(pilot)
-        await pilot.press("j", "j")
+        await press(pilot, "f")
+        await press(pilot, "j", "j")
         assert under_cursor(queue, venue) == "Fight call"
-        await pilot.press("y")
-        await settle(pilot)
+        await press(pilot, "y")
         ((message, severity),) = notes(app)
         assert severity == "error"
         assert message.startswith("#3 'Fight call' on Rehearsal 5: ")
@@ -545,16 +521,13 @@ async def test_s_cycles_oldest_first_by_resource_by_start_time(venue):
     async with app.run_test(size=SIZE) as pilot:
         queue = await open_queue(pilot)
         assert listed(queue, venue) == MINE
-        await pilot.press("s")
-        await settle(pilot)
+        await press(pilot, "s")
         assert "by resource" in text_of(queue, "#queue-where")
         assert listed(queue, venue) == ["Tech rehearsal", "Get-out", "Load-in"]
-        await pilot.press("s")
-        await settle(pilot)
+        await press(pilot, "s")
         assert "by start time" in text_of(queue, "#queue-where")
         assert listed(queue, venue) == ["Get-out", "Tech rehearsal", "Load-in"]
-        await pilot.press("s")
-        await settle(pilot)
+        await press(pilot, "s")
         assert "oldest first" in text_of(queue, "#queue-where")
         assert listed(queue, venue) == MINE
 
@@ -563,7 +536,7 @@ async def test_a_request_made_elsewhere_appears_and_the_cursor_stays(venue):
     app = app_for(venue, listen=True)
     async with app.run_test(size=SIZE) as pilot:
         queue = await open_queue(pilot)
-        await pilot.press("s", "s")  # by start time: the new one goes above the cursor
+        await press(pilot, "s", "s")  # by start time: the new one goes above the cursor
         await settle(pilot)
         assert listed(queue, venue) == ["Get-out", "Tech rehearsal", "Load-in"]
         assert under_cursor(queue, venue) == "Tech rehearsal"
@@ -575,10 +548,9 @@ async def test_a_request_made_elsewhere_appears_and_the_cursor_stays(venue):
                 "   FROM spaces.resources WHERE name = 'Truck 18t' RETURNING id"
             ).fetchone()
         venue.ids["Early van"] = row[0]
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if len(table(queue).ordered_rows) == 4:
-                break
+        await wait_until(
+            pilot, lambda: len(table(queue).ordered_rows) == 4, "the request from psql is listed"
+        )
         assert listed(queue, venue) == ["Early van", "Get-out", "Tech rehearsal", "Load-in"]
         assert under_cursor(queue, venue) == "Tech rehearsal", "the cursor keeps its request"
 
@@ -625,10 +597,8 @@ async def test_the_timeline_counts_what_awaits_you(venue):
         assert text_of(home(app), "#awaiting") == "⚑ 3 awaiting you (a)"
         assert home(app).query_one("#awaiting").display
         queue = await open_queue(pilot)
-        await pilot.press("y")
-        await settle(pilot)
-        await pilot.press("escape")
-        await settle(pilot)
+        await press(pilot, "y")
+        await press(pilot, "escape")
         assert app.screen is home(app)
         assert queue.is_attached is False
         assert text_of(home(app), "#awaiting") == "⚑ 2 awaiting you (a)"
@@ -647,8 +617,7 @@ async def test_help_lists_the_queue_and_its_keys(venue):
     app = app_for(venue)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("question_mark")
-        await pilot.pause()
+        await press(pilot, "question_mark")
         text = str(app.screen.query_one(Static).render())
         section = text.split("Approval queue", 1)[1].split("Anywhere", 1)[0]
         for binding in ApprovalQueue.BINDINGS:
@@ -669,9 +638,8 @@ def test_snapshot_queue(venue, snap_compare):
 def test_snapshot_queue_all_pending_with_marks(venue, snap_compare):
     async def marked(pilot):
         await open_queue(pilot)
-        await pilot.press("f")
-        await settle(pilot)
-        await pilot.press("space", "j", "space")
+        await press(pilot, "f")
+        await press(pilot, "space", "j", "space")
 
     assert snap_compare(app_for(venue), terminal_size=SIZE, run_before=marked)
 
@@ -687,7 +655,6 @@ def test_snapshot_timeline_with_the_awaiting_count(venue, snap_compare):
 def test_snapshot_queue_with_an_open_series(venue, evenings, snap_compare):
     async def opened(pilot):
         await open_queue(pilot)
-        await pilot.press("j", "j", "j", "enter", "j")
-        await settle(pilot)
+        await press(pilot, "j", "j", "j", "enter", "j")
 
     assert snap_compare(app_for(venue), terminal_size=SIZE, run_before=opened)

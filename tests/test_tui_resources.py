@@ -10,7 +10,7 @@ from datetime import timedelta
 import psycopg
 import pytest
 from textual.widgets import DataTable, Input, OptionList, Static
-from tui_helpers import SIZE, ZONE, app_showing, make_app, push, settle
+from tui_helpers import SIZE, ZONE, app_showing, make_app, press, push, settle, wait_until
 
 from spaces_tui.engine import reservations, resources
 from spaces_tui.tui.screens.resources import PROBLEM_MARK, LinePrompt, ResourcesScreen
@@ -82,8 +82,7 @@ def detail(screen: ResourcesScreen) -> str:
 async def answer(pilot, text: str) -> None:
     """Types into the open prompt and presses enter."""
     pilot.app.screen.query_one(Input).value = text
-    await pilot.press("enter")
-    await settle(pilot)
+    await press(pilot, "enter")
 
 
 async def test_the_tree_is_listed_with_areas_indented_under_their_stage(venue):
@@ -112,7 +111,7 @@ async def test_the_tree_is_listed_with_areas_indented_under_their_stage(venue):
         assert row_of(screen, "Old Van")[-1] == "no"
         assert "7 resources" in str(screen.query_one("#resources-where", Static).render())
 
-        await pilot.press("j", "j", "down", "k")
+        await press(pilot, "j", "j", "down", "k")
         assert screen.current is not None and screen.current.name == "Main US"
         assert detail(screen).startswith("Main US (floor_area): bookings are confirmed at once")
 
@@ -122,15 +121,13 @@ async def test_p_toggles_approval_and_says_pending_requests_stay_pending(venue):
     waiting = reservations.book(venue, truck.id, "2026-11-25T08:00", "+4h", title="Load-in")
     async with resources_screen(venue) as (pilot, screen, notes):
         put_cursor(screen, "Rehearsal 1")
-        await pilot.press("p")
-        await settle(pilot)
+        await press(pilot, "p")
         assert resources.get_resource(venue, "Rehearsal 1").requires_approval
         assert row_of(screen, "Rehearsal 1")[4] == "yes"
         assert screen.current is not None and screen.current.name == "Rehearsal 1"
 
         put_cursor(screen, "Truck 18t")
-        await pilot.press("p")
-        await settle(pilot)
+        await press(pilot, "p")
         assert not resources.get_resource(venue, "Truck 18t").requires_approval
         assert reservations.get_reservation(venue, waiting.id).status == "pending"
         assert "the 1 request waiting stays pending until an approver decides" in notes[-1]
@@ -140,8 +137,7 @@ async def test_p_toggles_approval_and_says_pending_requests_stay_pending(venue):
 async def test_approvers_are_added_and_removed(venue):
     async with resources_screen(venue) as (pilot, screen, notes):
         put_cursor(screen, "Main Stage")
-        await pilot.press("plus")
-        await settle(pilot)
+        await press(pilot, "plus")
         assert isinstance(pilot.app.screen, LinePrompt)
         await answer(pilot, "  alice ")
         assert resources.get_resource(venue, "Main Stage").approvers == ("stage-manager", "alice")
@@ -149,14 +145,13 @@ async def test_approvers_are_added_and_removed(venue):
         assert "bookings wait for stage-manager, alice" in detail(screen), "the detail is not"
         assert "alice now approves bookings of Main Stage." in notes
 
-        await pilot.press("minus")
-        await settle(pilot)
+        await press(pilot, "minus")
         picker = pilot.app.screen.query_one(OptionList)
         assert [picker.get_option_at_index(i).id for i in range(picker.option_count)] == [
             "stage-manager",
             "alice",
         ]
-        await pilot.press("enter")  # the first: stage-manager
+        await press(pilot, "enter")  # the first: stage-manager
         await settle(pilot)
         assert resources.get_resource(venue, "Main Stage").approvers == ("alice",)
         assert screen.current is not None and screen.current.name == "Main Stage"
@@ -165,10 +160,8 @@ async def test_approvers_are_added_and_removed(venue):
 async def test_removing_the_last_approver_shows_the_problem(venue):
     async with resources_screen(venue) as (pilot, screen, notes):
         put_cursor(screen, "Truck 18t")
-        await pilot.press("minus")
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "minus")
+        await press(pilot, "enter")
         assert resources.get_resource(venue, "Truck 18t").approvers == ()
         assert row_of(screen, "Truck 18t")[0] == PROBLEM_MARK
         assert NO_APPROVER in notes[-1]
@@ -180,11 +173,10 @@ async def test_a_resource_needing_approval_without_an_approver_is_marked(venue):
         assert marked == [" ", " ", " ", " ", PROBLEM_MARK, " ", " "]
         assert "1 with a problem" in str(screen.query_one("#resources-where", Static).render())
         put_cursor(screen, "Projector")
-        await pilot.pause()
+        await settle(pilot)  # the detail follows the cursor
         assert f"{PROBLEM_MARK} {NO_APPROVER}" in detail(screen)
 
-        await pilot.press("plus")
-        await settle(pilot)
+        await press(pilot, "plus")
         await answer(pilot, "tech-manager")
         assert row_of(screen, "Projector")[0] == " ", "an approver fixes it"
         assert NO_APPROVER not in detail(screen)
@@ -193,8 +185,7 @@ async def test_a_resource_needing_approval_without_an_approver_is_marked(venue):
 async def test_the_stall_threshold_is_set_and_a_bad_duration_is_explained(venue):
     async with resources_screen(venue) as (pilot, screen, _notes):
         put_cursor(screen, "Truck 18t")
-        await pilot.press("t")
-        await settle(pilot)
+        await press(pilot, "t")
         prompt = pilot.app.screen
         assert isinstance(prompt, LinePrompt)
         assert prompt.query_one(Input).value == "2d", "it starts from the current threshold"
@@ -214,14 +205,11 @@ async def test_the_stall_threshold_is_set_and_a_bad_duration_is_explained(venue)
 async def test_escape_backs_out_of_a_prompt_and_closes_the_screen(venue):
     async with resources_screen(venue) as (pilot, screen, _notes):
         put_cursor(screen, "Rehearsal 1")
-        await pilot.press("plus")
-        await settle(pilot)
-        await pilot.press("escape")
-        await settle(pilot)
+        await press(pilot, "plus")
+        await press(pilot, "escape")
         assert pilot.app.screen is screen
         assert resources.get_resource(venue, "Rehearsal 1").approvers == ()
-        await pilot.press("escape")
-        await settle(pilot)
+        await press(pilot, "escape")
         assert not isinstance(pilot.app.screen, ResourcesScreen)
 
 
@@ -238,10 +226,9 @@ async def test_a_change_made_elsewhere_appears_and_the_cursor_stays(venue, datab
                 "INSERT INTO spaces.resources (name, kind, timezone)"
                 " VALUES ('Aerial Rig', 'equipment', 'Europe/London')"
             )
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if "Aerial Rig" in names(screen):
-                break
+        await wait_until(
+            pilot, lambda: "Aerial Rig" in names(screen), "the resource from psql is listed"
+        )
         assert names(screen)[0] == "Aerial Rig"
         assert "bookings wait for company-manager, bob" in detail(screen)
         assert screen.current is not None and screen.current.name == "Truck 18t"

@@ -11,7 +11,19 @@ import psycopg
 import pytest
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
-from tui_helpers import SIZE, ZONE, fill, hint, home, make_app, settle, text_of
+from tui_helpers import (
+    SIZE,
+    ZONE,
+    fill,
+    hint,
+    home,
+    make_app,
+    palette,
+    press,
+    settle,
+    text_of,
+    wait_until,
+)
 
 from spaces_tui.db.connection import Database
 from spaces_tui.engine import blackouts, rehearse, reservations, resources
@@ -63,8 +75,7 @@ pytestmark = pytest.mark.usefixtures("no_bugs")
 
 async def open_sessions(pilot) -> SessionsScreen:
     await settle(pilot)
-    await pilot.press("S")
-    await settle(pilot)
+    await press(pilot, "S")  # settled: its sessions are loaded and shown
     screen = pilot.app.screen
     assert isinstance(screen, SessionsScreen)
     return screen
@@ -110,10 +121,9 @@ async def test_the_timeline_counts_flagged_sessions_and_S_lists_them_first(compa
         detail = text_of(screen, "#sessions-detail")
         assert "'Act 1' · Rehearsal 1 · 2026-11-25 10:00-12:00 (Europe/London)" in detail
         assert "Spaces cancelled its room booking: blackout: flood. n books it again" in detail
-        await pilot.press("j")
+        await press(pilot, "j")
         assert "Its room is booked" in text_of(screen, "#sessions-detail")
-        await pilot.press("escape")
-        await settle(pilot)
+        await press(pilot, "escape")
         assert isinstance(app.screen, TimelineScreen)
 
 
@@ -121,16 +131,13 @@ async def test_f_shows_the_flagged_then_every_session(company):
     app = make_app(company.db)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_sessions(pilot)
-        await pilot.press("f")
-        await settle(pilot)
+        await press(pilot, "f")
         assert listed(screen, company) == ["Act 1"]
-        await pilot.press("f")
-        await settle(pilot)
+        await press(pilot, "f")
         assert listed(screen, company) == ["Read-through", "Act 1", "Act 2", "Cut scene"]
         assert row_text(screen, company, "Cut scene")[0] == CANCELLED
         assert "All sessions · 4 sessions · ⚐ 1 flagged" in text_of(screen, "#sessions-where")
-        await pilot.press("f")
-        await settle(pilot)
+        await press(pilot, "f")
         assert listed(screen, company) == ["Act 1", "Act 2"]
 
 
@@ -141,8 +148,7 @@ async def test_no_count_and_a_plain_word_when_nothing_is_flagged(company):
         await settle(pilot)
         assert not home(app).query_one("#flagged").display
         screen = await open_sessions(pilot)
-        await pilot.press("f")
-        await settle(pilot)
+        await press(pilot, "f")
         assert listed(screen, company) == []
         assert "every session still has its room" in text_of(screen, "#sessions-detail")
 
@@ -150,14 +156,7 @@ async def test_no_count_and_a_plain_word_when_nothing_is_flagged(company):
 async def test_the_palette_opens_the_sessions(company):
     app = make_app(company.db)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("ctrl+p")
-        await pilot.pause(0.2)
-        await pilot.press(*"Rehearsal sessions")
-        for _ in range(40):  # the palette searches as you type
-            await pilot.pause(0.05)
-        await pilot.press("enter")
-        await settle(pilot)
+        await palette(pilot, "Rehearsal sessions")
         assert isinstance(app.screen, SessionsScreen)
 
 
@@ -168,18 +167,16 @@ async def test_x_closes_a_flagged_session_and_the_count_goes(company):
     app = make_app(company.db)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_sessions(pilot)
-        await pilot.press("x")
-        await pilot.pause()
+        await press(pilot, "x")
         assert isinstance(app.screen, ReasonPrompt)
         question = "Close session 'Act 1' (Spaces has released its room): why?"
         assert app.screen.question == question
-        await pilot.press(*"moved to the studio", "enter")
-        await settle(pilot)
+        await pilot.press(*"moved to the studio")
+        await press(pilot, "enter")
         assert app.screen is screen
         assert listed(screen, company) == ["Act 2"]
         assert f"Closed session #{company.ids['Act 1']} 'Act 1'." in notes(app)
-        await pilot.press("escape")
-        await settle(pilot)
+        await press(pilot, "escape")
         assert not home(app).query_one("#flagged").display
     assert company.session("Act 1").status == "cancelled"
 
@@ -188,11 +185,10 @@ async def test_x_cancels_a_scheduled_session_and_releases_its_room(company):
     app = make_app(company.db)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_sessions(pilot)
-        await pilot.press("j", "x")
-        await pilot.pause()
+        await press(pilot, "j", "x")
         assert app.screen.question == "Cancel session 'Act 2' and release Rehearsal 1: why?"
-        await pilot.press(*"director ill", "enter")
-        await settle(pilot)
+        await pilot.press(*"director ill")
+        await press(pilot, "enter")
         assert listed(screen, company) == ["Act 1"]
     act2 = company.session("Act 2")
     assert (act2.status, act2.reservation_status) == ("cancelled", "cancelled")
@@ -203,8 +199,7 @@ async def test_n_on_a_flagged_session_books_it_again_and_closes_it(company):
     app = make_app(company.db)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_sessions(pilot)
-        await pilot.press("n")
-        await settle(pilot)
+        await press(pilot, "n")
         form = app.screen
         assert isinstance(form, SessionForm)
         assert (
@@ -224,8 +219,7 @@ async def test_n_on_a_flagged_session_books_it_again_and_closes_it(company):
 
         await fill(pilot, form, start="2026-11-27 14:00")
         assert "free" in hint(form)[1]
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await press(pilot, "ctrl+s")
         assert app.screen is screen
         assert any("Scheduled 'Act 1' in Rehearsal 1" in note for note in notes(app))
         assert f"{FLAGGED}" not in text_of(screen, "#sessions-where")
@@ -243,13 +237,11 @@ async def test_n_elsewhere_schedules_a_new_session_with_its_room(company):
     app = make_app(company.db)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_sessions(pilot)
-        await pilot.press("j", "n")
-        await settle(pilot)
+        await press(pilot, "j", "n")
         form = app.screen
         assert text_of(form, ".dialog-title") == "New rehearsal session"
         await fill(pilot, form, resource="Rehearsal 2", start="2026-11-26 10:00", title="Songs")
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await press(pilot, "ctrl+s")
         assert app.screen is screen
         table = screen.query_one(DataTable)
         titles = [str(table.get_row_at(row)[3]) for row in range(table.row_count)]
@@ -266,8 +258,7 @@ async def test_enter_shows_the_room_bookings_history(company):
     app = make_app(company.db)
     async with app.run_test(size=SIZE) as pilot:
         await open_sessions(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         assert isinstance(app.screen, DetailsScreen)
         assert app.screen.item.id == company.session("Act 1").reservation_id
 
@@ -284,10 +275,11 @@ async def test_a_blackout_elsewhere_flags_a_session_here_at_once(company):
                 "       'maintenance', true)"
                 "  FROM spaces.resources WHERE name = 'Rehearsal 1'"
             )
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if row_text(screen, company, "Act 2")[0] == FLAGGED:
-                break
+        await wait_until(
+            pilot,
+            lambda: row_text(screen, company, "Act 2")[0] == FLAGGED,
+            "the blackout from psql flags Act 2",
+        )
         assert row_text(screen, company, "Act 2")[4] == "blackout: boiler"
         assert "⚐ 2 flagged" in text_of(screen, "#sessions-where")
 
@@ -296,8 +288,7 @@ async def test_help_lists_the_sessions_screen_and_its_keys(company):
     app = make_app(company.db)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("question_mark")
-        await pilot.pause()
+        await press(pilot, "question_mark")
         text = str(app.screen.query_one(Static).render())
         section = text.split("Rehearsal sessions", 1)[1].split("Anywhere", 1)[0]
         for binding in SessionsScreen.BINDINGS:

@@ -1,22 +1,40 @@
 """What every test of the terminal app shares: a fixed clock, an 80x24 terminal, the app on a
-test database, and waiting for database work in threads to land. conftest.py loads it as a
-plugin, so its fixtures (no_bugs) are there for every test module."""
+test database, and waiting for what the app does by itself (database work in threads, reloads
+the event bus asks for, the booking form's hint) to land. conftest.py loads it as a plugin, so
+its fixtures (no_bugs) are there for every test module.
+
+A test waits for a condition, never for a length of time: settle() returns once the app has
+nothing left to do by itself, wait_until() once something the test names has happened. Both
+give up only after WAIT_LIMIT, far beyond what any step takes on a loaded machine, and then fail
+saying what they were still waiting for.
+
+Neither draws a frame while it waits (Pilot.pause does, at its end): a frame drawn after rows are
+added to a DataTable but before the table's next idle (where it measures its columns) is cached
+with the columns at the width of their labels, and stays so until the table changes again
+(Textual 8.2.8). That is how the queue's and the blackouts' snapshots came out with cut-off
+columns on a loaded machine. The screens draw themselves, and a snapshot draws its own frame once
+the app has settled."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, suppress
 from datetime import date
+from time import monotonic
 from typing import TypeVar
 
 import pendulum
 import pytest
+from textual.command import CommandList, CommandPalette
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import Input, Static
-from textual.worker import WorkerCancelled
+from textual.worker import Worker
 
 from spaces_tui.db.connection import Database
 from spaces_tui.tui.app import Clock, SpacesApp
+from spaces_tui.tui.live import ReloadsOnEvents
 from spaces_tui.tui.screens.booking import BookingForm
 from spaces_tui.tui.screens.home import TimelineScreen
 
@@ -25,6 +43,9 @@ S = TypeVar("S", bound=Screen)
 ZONE = "Europe/London"
 TODAY = date(2026, 11, 24)  # a Tuesday
 SIZE = (80, 24)
+
+WAIT_LIMIT = 60.0
+"""Seconds a wait may last before the test fails: only a hang or a bug comes near it."""
 
 
 def fixed_clock(zone: str) -> pendulum.DateTime:
@@ -35,14 +56,117 @@ def make_app(db: Database, *, listen: bool = False, clock: Clock = fixed_clock) 
     return SpacesApp(db, zone=ZONE, clock=clock, listen=listen)
 
 
-async def settle(pilot) -> None:
-    """Lets database work in threads finish and the screen catch up."""
-    for _ in range(3):
-        # A cancelled worker is an exclusive load replaced by a newer one (the listener's
-        # reload on connect); the newer one is waited for on the next round.
-        with suppress(WorkerCancelled):
-            await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+# --- waiting for the app -----------------------------------------------------------------------
+
+
+def _nodes(app: SpacesApp) -> list[DOMNode]:
+    """The app, every screen on its stack and every widget on them."""
+    nodes: list[DOMNode] = [app]
+    for screen in app.screen_stack:
+        nodes.extend(screen.walk_children(with_self=True))
+    return nodes
+
+
+async def _handled(app: SpacesApp, deadline: float) -> None:
+    """Until every node has handled what was in its queue when this was called: a callback
+    queued behind it on each node has run (or its node has gone)."""
+    waiting: list[tuple[DOMNode, asyncio.Event]] = []
+    for node in _nodes(app):
+        done = asyncio.Event()
+        if node.call_later(done.set):
+            waiting.append((node, done))
+    while monotonic() < deadline and app.is_running:
+        # A node closed meanwhile (a screen dismissed) will never run its callback.
+        waiting = [(node, done) for node, done in waiting if not done.is_set() and node.is_running]
+        if not waiting:
+            return
+        tasks = [asyncio.ensure_future(done.wait()) for _, done in waiting]
+        try:
+            await asyncio.wait(tasks, timeout=0.1, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+
+
+def _running(app: SpacesApp) -> list[Worker]:
+    return [worker for worker in app.workers if not worker.is_finished]
+
+
+def busy(app: SpacesApp) -> list[str]:
+    """What the app is still doing by itself, in words; empty when it has settled."""
+    doing = []
+    if workers := _running(app):
+        doing.append(f"workers running: {', '.join(sorted(w.group for w in workers))}")
+    if calls := app.db_calls_in_threads:
+        doing.append(f"{calls} database call(s) running in threads")
+    if app.listen and not app.listener_ready.is_set():
+        doing.append("the event listener has not connected (and reloaded) yet")
+    for screen in app.screen_stack:
+        if isinstance(screen, ReloadsOnEvents) and screen.reload_scheduled:
+            doing.append(f"{type(screen).__name__}: a reload is scheduled")
+        if isinstance(screen, BookingForm) and not screen.hint_is_current:
+            doing.append(f"{type(screen).__name__}: the hint is not current")
+    if queued := [node for node in _nodes(app) if node.message_queue_size]:
+        doing.append(f"messages queued on {', '.join(sorted({repr(n) for n in queued}))}")
+    return doing
+
+
+async def _finished(worker: Worker) -> None:
+    with suppress(Exception):  # cancelled (replaced by a newer one), failed: finished either way
+        await worker.wait()
+
+
+async def _one_finished(workers: list[Worker], timeout: float) -> None:
+    """Until one of workers has finished, or timeout seconds. The waits are left to end with
+    their workers: cancelling a wait would cancel the worker it awaits."""
+    tasks = [asyncio.ensure_future(_finished(worker)) for worker in workers]
+    await asyncio.wait(tasks, timeout=max(0.0, timeout), return_when=asyncio.FIRST_COMPLETED)
+
+
+async def settle(pilot, *, limit: float = WAIT_LIMIT) -> None:
+    """Waits until the app has nothing left to do by itself: every message handled, no worker
+    and no database call in a thread still running, no reload or hint check scheduled, and a
+    live app's listener connected with its first reload done. The screens show the data by then.
+    Fails after limit seconds saying what is still going on."""
+    app = pilot.app
+    deadline = monotonic() + limit
+    while True:
+        await _handled(app, deadline)
+        doing = busy(app)
+        if not doing or not app.is_running:
+            return
+        if monotonic() >= deadline:
+            raise AssertionError(f"the app was still busy after {limit:.0f}s: {'; '.join(doing)}")
+        started = [worker for worker in _running(app) if worker.is_running]
+        if started:
+            await _one_finished(started, deadline - monotonic())
+        else:
+            await asyncio.sleep(0.02)  # a timer to fire, a thread to hand back: look again soon
+
+
+async def wait_until(
+    pilot, condition: Callable[[], object], what: str, *, limit: float = WAIT_LIMIT
+) -> None:
+    """Settles the app until condition() is true (say, a change made elsewhere has arrived by
+    the event bus); fails after limit seconds saying what never happened."""
+    deadline = monotonic() + limit
+    while True:
+        await settle(pilot, limit=max(1.0, deadline - monotonic()))
+        if condition():
+            return
+        if monotonic() >= deadline:
+            raise AssertionError(f"not within {limit:.0f}s: {what}")
+        await asyncio.sleep(0.05)  # something from outside the app (the event bus) is awaited
+
+
+async def press(pilot, *keys: str) -> None:
+    """Presses each key once the app has settled from the one before: a key that opens a screen
+    or moves the focus has done so before the next one arrives (Pilot.press sends the next key
+    after a short idle pause, which on a loaded machine can come before that). For text typed
+    into the focused field, pilot.press(*text) is enough: every key goes to the same widget."""
+    for key in keys:
+        await pilot.press(key)
+        await settle(pilot)
 
 
 async def push(pilot, screen: S) -> S:
@@ -51,6 +175,28 @@ async def push(pilot, screen: S) -> S:
     await pilot.app.push_screen(screen)
     await settle(pilot)
     return screen
+
+
+async def palette(pilot, command: str) -> None:
+    """Runs a command from the palette (ctrl+p) by typing it: enter is pressed once the
+    search has put that command first."""
+    await settle(pilot)
+    await pilot.press("ctrl+p")
+    await wait_until(
+        pilot, lambda: isinstance(pilot.app.screen, CommandPalette), "the command palette opens"
+    )
+    await pilot.press(*command)
+
+    def first_hit() -> str | None:
+        commands = pilot.app.screen.query_one(CommandList)
+        option = commands.highlighted_option
+        return None if option is None else str(option.hit.text)
+
+    await wait_until(pilot, lambda: first_hit() == command, f"the palette offers {command!r} first")
+    await pilot.press("enter")
+    await wait_until(
+        pilot, lambda: not isinstance(pilot.app.screen, CommandPalette), "the palette closes"
+    )
 
 
 @asynccontextmanager
@@ -88,16 +234,11 @@ def home(app: SpacesApp) -> TimelineScreen:
 
 
 async def fill(pilot, form: BookingForm, **fields: str) -> None:
-    """Types into a booking form's fields and waits for its hint to describe them."""
+    """Types into a booking form's fields and waits for its hint to describe them (its check
+    waits for typing to pause, then asks the database)."""
     for name, value in fields.items():
         form.query_one(f"#{name}", Input).value = value
-    await pilot.pause(0.3)  # past the hint's debounce
-    for _ in range(100):
-        await settle(pilot)
-        if form.hint_is_current:
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the hint never caught up with the form")
+    await wait_until(pilot, lambda: form.hint_is_current, "the hint catches up with the form")
 
 
 def hint(form: BookingForm) -> tuple[str, set[str]]:

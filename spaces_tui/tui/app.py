@@ -66,6 +66,12 @@ class SpacesApp(App[None]):
         self.notice = notice
         self._stop_listening = threading.Event()
         self._failed_reloads: dict[str, str] = {}  # db_call's once: what was told, by key
+        # Conditions a test waits on instead of guessing how long things take (nothing in the
+        # app reads them): how many database calls are running in threads, and whether the
+        # listener has connected and asked every screen to reload.
+        self._calls_lock = threading.Lock()
+        self._calls_in_threads = 0
+        self.listener_ready = threading.Event()
 
     @property
     def actor(self) -> str:
@@ -138,7 +144,25 @@ class SpacesApp(App[None]):
             if outcome is not None:
                 self.call_from_thread(self._safely, outcome)
 
-        self.run_worker(run, thread=True, group=group, exclusive=exclusive, exit_on_error=False)
+        def counted() -> None:
+            self._count_call(1)
+            try:
+                run()
+            finally:
+                self._count_call(-1)
+
+        self.run_worker(counted, thread=True, group=group, exclusive=exclusive, exit_on_error=False)
+
+    def _count_call(self, change: int) -> None:
+        with self._calls_lock:
+            self._calls_in_threads += change
+
+    @property
+    def db_calls_in_threads(self) -> int:
+        """Database calls whose thread is running, its outcome not yet handed to the screen. A
+        worker replaced by a newer one (exclusive) is cancelled, but its thread runs on and still
+        hands its outcome back: a test waits for this to be 0 as well as for the workers."""
+        return self._calls_in_threads
 
     def _tell(
         self, once: str | None, error: Exception, tell: Callable[[Any], Any]
@@ -218,6 +242,7 @@ class SpacesApp(App[None]):
         self._from_listener(self._set_live, LIVE)
         # Whatever committed before the listener was in place is shown by one more reload.
         self._from_listener(self._deliver, None)
+        self.listener_ready.set()
 
     def _disconnected(self, error: Exception, retry_in: float) -> None:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else "lost"

@@ -29,6 +29,11 @@ class ReloadsOnEvents:
 
     _reload_timer: Timer | None = None
 
+    @property
+    def reload_scheduled(self) -> bool:
+        """True while a reload the event bus asked for is still to come (tests wait on it)."""
+        return self._reload_timer is not None
+
     def relevant(self, event: Event | None) -> bool:
         return True
 
