@@ -242,10 +242,12 @@ def _add_blackouts(conn: Connection, ids: dict[str, int], today: date, zone: str
     return count
 
 
-def _planned(today: date, zone: str, actor: str) -> list[tuple[str, str, str, object, object]]:
+def _planned(
+    today: date, zone: str, actor: str
+) -> list[tuple[str, str, str, pendulum.DateTime, pendulum.DateTime]]:
     """(resource, title, booked by, start, end) for every booking the demo tries to make."""
     rng = random.Random(today.toordinal())
-    plans = []
+    plans: list[tuple[str, str, str, pendulum.DateTime, pendulum.DateTime]] = []
     for day_offset in range(-DAYS_AROUND, DAYS_AROUND + 1):
         day = today + pendulum.duration(days=day_offset)
         for name, title, weekdays, hour, hours in PATTERNS:

@@ -115,5 +115,5 @@ class Event:
     reservation_id: int | None
     blackout_id: int | None
     actor: str
+    created_at: pendulum.DateTime
     payload: dict[str, Any] = field(default_factory=dict)
-    created_at: pendulum.DateTime | None = None

@@ -6,18 +6,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 import pendulum
 from textual.app import App
 from textual.binding import Binding
 
 from spaces_tui.db.connection import Database
-from spaces_tui.db.errors import DatabaseUnavailable
 from spaces_tui.engine import events
-from spaces_tui.engine.errors import SpacesError
 from spaces_tui.engine.models import Event
 from spaces_tui.tui.commands import SpacesCommands
+from spaces_tui.tui.db_calls import DatabaseCalls
 from spaces_tui.tui.messages import EventsArrived
 from spaces_tui.tui.screens.blackouts import BlackoutsScreen
 from spaces_tui.tui.screens.help import HelpScreen
@@ -26,7 +25,6 @@ from spaces_tui.tui.screens.queue import ApprovalQueue
 from spaces_tui.tui.screens.resources import ResourcesScreen
 from spaces_tui.tui.screens.sessions import SessionsScreen
 
-T = TypeVar("T")
 Clock = Callable[[str], pendulum.DateTime]
 
 LIVE = "● live"
@@ -65,12 +63,9 @@ class SpacesApp(App[None]):
         self.listen = listen
         self.notice = notice
         self._stop_listening = threading.Event()
-        self._failed_reloads: dict[str, str] = {}  # db_call's once: what was told, by key
-        # Conditions a test waits on instead of guessing how long things take (nothing in the
-        # app reads them): how many database calls are running in threads, and whether the
-        # listener has connected and asked every screen to reload.
-        self._calls_lock = threading.Lock()
-        self._calls_in_threads = 0
+        self.db_calls = DatabaseCalls(self._notify_error, self._notify_bug)
+        # A condition a test waits on instead of guessing how long things take (nothing in the
+        # app reads it): the listener has connected and asked every screen to reload.
         self.listener_ready = threading.Event()
 
     @property
@@ -112,81 +107,10 @@ class SpacesApp(App[None]):
 
     # --- database work, off the UI thread -----------------------------------------------------
 
-    def db_call(
-        self,
-        work: Callable[[], T],
-        done: Callable[[T], Any] | None = None,
-        *,
-        failed: Callable[[SpacesError], Any] | None = None,
-        group: str = "db",
-        exclusive: bool = False,
-        once: str | None = None,
-    ) -> None:
-        """Runs work in a thread; hands its result to done on the UI thread. A domain error goes
-        to failed, or becomes a notification; the app never crashes on one. once: a key for a
-        screen's reload, which the event bus repeats with every change: its failure is told
-        once, not again while the next reloads fail the same way, and nothing stops those
-        next reloads from trying; one that works clears it."""
-
-        def run() -> None:
-            outcome: Callable[[], Any] | None
-            try:
-                result = work()
-                outcome = partial(done, result) if done is not None else None
-                if once is not None:
-                    outcome = partial(self._reloaded, once, outcome)
-            except SpacesError as error:
-                outcome = self._tell(once, error, failed or self._notify_error)
-            except DatabaseUnavailable as error:
-                outcome = self._tell(once, error, self._notify_error)
-            except Exception as error:
-                outcome = self._tell(once, error, self._notify_bug)
-            if outcome is not None:
-                self.call_from_thread(self._safely, outcome)
-
-        def counted() -> None:
-            self._count_call(1)
-            try:
-                run()
-            finally:
-                self._count_call(-1)
-
-        self.run_worker(counted, thread=True, group=group, exclusive=exclusive, exit_on_error=False)
-
-    def _count_call(self, change: int) -> None:
-        with self._calls_lock:
-            self._calls_in_threads += change
-
     @property
     def db_calls_in_threads(self) -> int:
-        """Database calls whose thread is running, its outcome not yet handed to the screen. A
-        worker replaced by a newer one (exclusive) is cancelled, but its thread runs on and still
-        hands its outcome back: a test waits for this to be 0 as well as for the workers."""
-        return self._calls_in_threads
-
-    def _tell(
-        self, once: str | None, error: Exception, tell: Callable[[Any], Any]
-    ) -> Callable[[], Any]:
-        if once is None:
-            return partial(tell, error)
-        return partial(self._tell_once, once, error, tell)
-
-    def _tell_once(self, once: str, error: Exception, tell: Callable[[Any], Any]) -> None:
-        said = f"{type(error).__name__}: {error}"
-        if self._failed_reloads.get(once) != said:
-            self._failed_reloads[once] = said
-            tell(error)
-
-    def _reloaded(self, once: str, outcome: Callable[[], Any] | None) -> None:
-        self._failed_reloads.pop(once, None)
-        if outcome is not None:
-            outcome()
-
-    def _safely(self, outcome: Callable[[], Any]) -> None:
-        try:
-            outcome()
-        except Exception as error:
-            self._notify_bug(error)
+        """Database calls whose thread is still running (tests wait for this to be 0)."""
+        return self.db_calls.running
 
     def _notify_error(self, error: Exception) -> None:
         self.notify(str(error), title="Spaces", severity="error", timeout=8)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -12,10 +13,20 @@ from spaces_tui.engine import resources
 from spaces_tui.engine.models import Resource
 from spaces_tui.tui.screens.home import TimelineScreen
 
+if TYPE_CHECKING:
+    from spaces_tui.tui.app import SpacesApp
+
+Command = tuple[str, Callable[[], object], str]  # what the palette shows, does, and says of it
+
 
 class SpacesCommands(Provider):
+    @property
+    def spaces(self) -> SpacesApp:
+        """The app, typed (a Provider is not a screen: Textual types its app as any App)."""
+        return cast("SpacesApp", self.app)
+
     async def startup(self) -> None:
-        db = self.app.db  # type: ignore[attr-defined]
+        db = self.spaces.db
         self.resources: list[Resource] = await asyncio.to_thread(
             resources.list_resources, db, include_inactive=False
         )
@@ -27,16 +38,16 @@ class SpacesCommands(Provider):
         return None
 
     def _approval_queue(self) -> None:
-        self.app.action_approval_queue()  # type: ignore[attr-defined]
+        self.spaces.action_approval_queue()
 
     def _open(self, name: str) -> None:
-        self.app.action_open_screen(name)  # type: ignore[attr-defined]
+        self.spaces.action_open_screen(name)
 
-    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
+    def _commands(self) -> list[Command]:
         home = self._home()
         if home is None:
             return []
-        fixed = [
+        fixed: list[Command] = [
             ("New booking", home.action_new_booking, "book the resource and time at the cursor"),
             ("Approval queue", self._approval_queue, "decide what waits for you (a)"),
             ("Blackouts", partial(self._open, "blackouts"), "maintenance, holds, breaks (b)"),
@@ -51,7 +62,7 @@ class SpacesCommands(Provider):
             ("Day view", partial(home.action_scale, "day"), "one day, 30-minute columns"),
             ("Week view", partial(home.action_scale, "week"), "seven days, 3-hour columns"),
         ]
-        jumps = [
+        jumps: list[Command] = [
             (f"Jump to {r.name}", partial(home.jump_to_resource, r.id), f"{r.kind} #{r.id}")
             for r in self.resources
         ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from itertools import count
 from typing import Any
 
 from textual.timer import Timer
@@ -11,15 +10,6 @@ from spaces_tui.engine.models import Event
 from spaces_tui.tui.messages import EventsArrived
 
 RELOAD_DELAY = 0.1  # seconds: a burst of events becomes one reload
-_screens = count()
-
-
-def reload_key(screen: Any, part: str = "load") -> str:
-    """A key for db_call(once=...) that is this screen's own: a failing reload is told once per
-    screen, and a screen opened again tells its first failure afresh."""
-    if not hasattr(screen, "_reload_token"):
-        screen._reload_token = next(_screens)
-    return f"{type(screen).__name__}.{part}#{screen._reload_token}"
 
 
 class ReloadsOnEvents:

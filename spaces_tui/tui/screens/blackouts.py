@@ -14,7 +14,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
@@ -23,7 +22,8 @@ from spaces_tui.engine.blackouts import KINDS, STATUSES
 from spaces_tui.engine.errors import BadInput, Conflict, PermissionDenied, SpacesError
 from spaces_tui.engine.models import Blackout, Obstacle, Reservation, Resource
 from spaces_tui.engine.times import format_duration, format_moment, parse_period
-from spaces_tui.tui.live import ReloadsOnEvents, reload_key
+from spaces_tui.tui.live import ReloadsOnEvents
+from spaces_tui.tui.screen_base import SpacesModal, SpacesScreen
 from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.table_screen import TableKeys, row_after_reload, shortened
 
@@ -124,7 +124,7 @@ class Filters:
 # --- the list ----------------------------------------------------------------------------------
 
 
-class BlackoutsScreen(TableKeys, ReloadsOnEvents, Screen[None]):
+class BlackoutsScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
     """Every blackout, filtered; n adds one, l lifts the selected one, enter shows it in full."""
 
     DEFAULT_CSS = """
@@ -198,17 +198,15 @@ class BlackoutsScreen(TableKeys, ReloadsOnEvents, Screen[None]):
     def load(self) -> None:
         asked = self.filters
         db = self.app.db
-        self.app.db_call(
+        self.db_call(
             lambda: blackouts.list_blackouts(db, statuses=asked.statuses, kinds=asked.kinds),
-            lambda listed: self._loaded(asked, listed),
+            self._loaded,
             group="blackouts",
             exclusive=True,
-            once=reload_key(self),
+            reload=True,
         )
 
-    def _loaded(self, asked: Filters, listed: list[Blackout]) -> None:
-        if (asked.status, asked.kind) != (self.filters.status, self.filters.kind):
-            return  # the filters changed while this was loading; their own answer is coming
+    def _loaded(self, listed: list[Blackout]) -> None:
         self.listed = listed
         self._show()
 
@@ -324,7 +322,7 @@ class BlackoutsScreen(TableKeys, ReloadsOnEvents, Screen[None]):
 
     def _lift(self, chosen: Blackout) -> None:
         db = self.app.db
-        self.app.db_call(lambda: blackouts.lift_blackout(db, chosen.id), self._lifted)
+        self.db_call(lambda: blackouts.lift_blackout(db, chosen.id), self._lifted)
 
     def _lifted(self, lifted: Blackout) -> None:
         self.notify(f"Lifted #{lifted.id} {lifted.reason!r} on {lifted.resource}.")
@@ -334,7 +332,7 @@ class BlackoutsScreen(TableKeys, ReloadsOnEvents, Screen[None]):
 # --- a yes or no -------------------------------------------------------------------------------
 
 
-class YesNoPrompt(ModalScreen[bool]):
+class YesNoPrompt(SpacesModal[bool]):
     """Asks before doing something that is not undone by a key: y does it, n or escape not."""
 
     BINDINGS = [
@@ -400,7 +398,7 @@ def cancelled_text(cancelled: list[Reservation]) -> str:
     return f" Cancelled {count} booking{'' if count == 1 else 's'} in its way."
 
 
-class BlackoutForm(ModalScreen[Blackout | None]):
+class BlackoutForm(SpacesModal[Blackout | None]):
     """A new blackout. Active bookings in its way are listed; pressing again (or the button that
     names them) cancels them with it, in one transaction, if this actor may cancel them all."""
 
@@ -472,7 +470,7 @@ class BlackoutForm(ModalScreen[Blackout | None]):
     def on_mount(self) -> None:
         self.query_one("#override").display = False
         self.query_one("#resource", Input).focus()
-        self.app.db_call(lambda: resources.list_resources(self.app.db), self._got_resources)
+        self.db_call(lambda: resources.list_resources(self.app.db), self._got_resources)
 
     def _got_resources(self, listed: list[Resource]) -> None:
         self.known = {resource.name: resource for resource in listed if resource.active}
@@ -568,7 +566,7 @@ class BlackoutForm(ModalScreen[Blackout | None]):
             return
         self.saving = True
         db = self.app.db
-        self.app.db_call(
+        self.db_call(
             lambda: blackouts.add_blackout(
                 db,
                 wanted.resource,

@@ -13,7 +13,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.timer import Timer
 from textual.widgets import Button, Input, Label, Static
@@ -23,6 +22,7 @@ from spaces_tui.engine.errors import BadInput, Conflict, SpacesError
 from spaces_tui.engine.models import Blocked, Obstacle, Reservation, Resource
 from spaces_tui.engine.recurrence import REPEATS, build_rule
 from spaces_tui.engine.times import format_period, parse_period
+from spaces_tui.tui.screen_base import SpacesModal
 
 HINT_DELAY = 0.25  # seconds of quiet typing before the database is asked
 PREVIEW_LINES = 6  # occurrences listed in the hint; the rest are counted
@@ -63,7 +63,7 @@ def obstacle_text(obstacle: Obstacle) -> str:
     )
 
 
-class BookingForm(ModalScreen[Reservation | None]):
+class BookingForm(SpacesModal[Reservation | None]):
     HEADING = "New booking"
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Close"),
@@ -86,8 +86,6 @@ class BookingForm(ModalScreen[Reservation | None]):
         self.initial_end = end
         self.known: dict[str, Resource] = {}
         self._timer: Timer | None = None
-        self._asked = 0  # the newest hint request; older answers are dropped
-        self._answered = 0
 
     def compose(self) -> ComposeResult:
         start = self.initial_start
@@ -139,7 +137,7 @@ class BookingForm(ModalScreen[Reservation | None]):
     def on_mount(self) -> None:
         self.query_one("#book-free").display = False
         self.query_one(self.first_field(), Input).focus()
-        self.app.db_call(lambda: resources.list_resources(self.app.db), self._got_resources)
+        self.db_call(lambda: resources.list_resources(self.app.db), self._got_resources)
 
     def first_field(self) -> str:
         """Where typing starts: the title when the resource is known, else the resource."""
@@ -204,7 +202,10 @@ class BookingForm(ModalScreen[Reservation | None]):
     @property
     def hint_is_current(self) -> bool:
         """True when the hint describes the fields as they are now (nothing waiting)."""
-        return self._timer is None and self._answered == self._asked
+        return self._timer is None and not any(
+            worker.node is self and worker.group == "hint" and not worker.is_finished
+            for worker in self.workers
+        )
 
     def _ask_soon(self) -> None:
         if self._timer is not None:
@@ -218,44 +219,38 @@ class BookingForm(ModalScreen[Reservation | None]):
             start, end = self._period(resource)
             repeat = self._repeat(start)
         except BadInput as problem:
+            self.workers.cancel_group(self, "hint")  # an answer about the fields as they were
             self._hint(f"[dim]{escape(str(problem))}[/]", "incomplete")
             return
-        self._asked += 1
-        asked = self._asked
         db = self.app.db
         if repeat is not None:
             rule, until = repeat
-            self.app.db_call(
+            self.db_call(
                 lambda: series.preview(db, resource.id, start, end, rule, until=until),
-                lambda occurrences: self._answer_preview(asked, resource, occurrences),
-                failed=lambda error: self._failed_check(asked, error),
+                lambda occurrences: self._show_occurrences(resource, occurrences),
+                failed=self._failed_check,
                 group="hint",
                 exclusive=True,
             )
             return
-        self.app.db_call(
+        self.db_call(
             lambda: reservations.check(db, resource.id, start, end),
-            lambda obstacles: self._answer(asked, resource, start, end, obstacles),
-            failed=lambda error: self._failed_check(asked, error),
+            lambda obstacles: self._answer(resource, start, end, obstacles),
+            failed=self._failed_check,
             group="hint",
             exclusive=True,
         )
 
-    def _failed_check(self, asked: int, error: SpacesError) -> None:
-        self._answered = max(self._answered, asked)
+    def _failed_check(self, error: SpacesError) -> None:
         self._hint(escape(str(error)), "problem")
 
     def _answer(
         self,
-        asked: int,
         resource: Resource,
         start: pendulum.DateTime,
         end: pendulum.DateTime,
         obstacles: list[Obstacle],
     ) -> None:
-        if asked != self._asked:
-            return  # the form changed since; a newer answer is on its way
-        self._answered = asked
         if obstacles:
             self._show_obstacles(resource, obstacles)
             return
@@ -265,12 +260,6 @@ class BookingForm(ModalScreen[Reservation | None]):
             approvers = ", ".join(resource.approvers) or "an approver"
             text += f"\n[yellow]Needs approval[/]: it stays pending until {approvers} decides."
         self._hint(text, "free")
-
-    def _answer_preview(self, asked: int, resource: Resource, occurrences: list[Blocked]) -> None:
-        if asked != self._asked:
-            return
-        self._answered = asked
-        self._show_occurrences(resource, occurrences)
 
     def _show_occurrences(self, resource: Resource, occurrences: list[Blocked]) -> None:
         """Every occurrence's fate, blocked ones first, so the ones in the way are never cut off."""
@@ -326,7 +315,7 @@ class BookingForm(ModalScreen[Reservation | None]):
         db = self.app.db
         if wanted.repeat is not None:
             rule, until = wanted.repeat
-            self.app.db_call(
+            self.db_call(
                 lambda: series.book_series(
                     db,
                     wanted.resource.id,
@@ -343,7 +332,7 @@ class BookingForm(ModalScreen[Reservation | None]):
                 group="book",
             )
             return
-        self.app.db_call(
+        self.db_call(
             lambda: reservations.book(
                 db, wanted.resource.id, wanted.start, wanted.end, wanted.title, wanted.headcount
             ),

@@ -10,19 +10,19 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
+from textual.widgets.button import ButtonVariant
 
 from spaces_tui.engine import blackouts, events, reservations, resources
 from spaces_tui.engine.approvals import describe_event
 from spaces_tui.engine.models import Blackout, Event, Reservation, Resource
 from spaces_tui.engine.times import format_period, in_zone
-from spaces_tui.tui.live import reload_key
 from spaces_tui.tui.messages import EventsArrived
+from spaces_tui.tui.screen_base import SpacesModal
 from spaces_tui.tui.screens.prompts import ask_why_then
 
 ACTIONS = ("approve", "reject", "cancel", "lift")
-VARIANT = {"approve": "success", "lift": "warning"}
+VARIANT: dict[str, ButtonVariant] = {"approve": "success", "lift": "warning"}
 PAST = {"approve": "Approved", "reject": "Rejected", "cancel": "Cancelled", "lift": "Lifted"}
 
 
@@ -78,7 +78,7 @@ def allowed_actions(item: Reservation | Blackout, resource: Resource, actor: str
     return actions
 
 
-class DetailsScreen(ModalScreen[None]):
+class DetailsScreen(SpacesModal[None]):
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Back"),
         Binding("a", "act('approve')", "Approve", show=False),
@@ -133,7 +133,7 @@ class DetailsScreen(ModalScreen[None]):
                 history = events.history(db, reservation_id=item.id)
             return Loaded(fresh, resources.get_resource(db, fresh.resource_id), history)
 
-        self.app.db_call(work, self._show, group="details", exclusive=True, once=reload_key(self))
+        self.db_call(work, self._show, group="details", exclusive=True, reload=True)
 
     def _show(self, loaded: Loaded) -> None:
         self.loaded = loaded
@@ -167,14 +167,14 @@ class DetailsScreen(ModalScreen[None]):
             return
         db, item_id = self.app.db, self.item.id
         if action == "approve":
-            self.app.db_call(lambda: reservations.approve(db, item_id), self._done(action))
+            self.db_call(lambda: reservations.approve(db, item_id), self._done(action))
         elif action == "lift":
-            self.app.db_call(lambda: blackouts.lift_blackout(db, item_id), self._done(action))
+            self.db_call(lambda: blackouts.lift_blackout(db, item_id), self._done(action))
         else:
             verb = {"reject": reservations.reject, "cancel": reservations.cancel}[action]
             label = f"{action.capitalize()} booking"
             ask_why_then(
-                self.app,
+                self,
                 f"{label} #{item_id}: why?",
                 label,
                 lambda reason: verb(db, item_id, reason),

@@ -5,8 +5,9 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from spaces_tui.tui.screen_base import SpacesModal
 
 KEYS = """\
 [b]Timeline[/b]
@@ -70,7 +71,7 @@ KEYS = """\
 """
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(SpacesModal[None]):
     BINDINGS = [
         Binding("escape,question_mark,q", "dismiss(None)", "Close"),
     ]

@@ -9,14 +9,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
 from spaces_tui.engine import approvals, rehearse, reservations
 from spaces_tui.engine.calendar import Window, load_window
 from spaces_tui.engine.models import Blackout, Reservation
 from spaces_tui.tui.grid import DAY, WEEK, ZOOMED, Grid, Scale
-from spaces_tui.tui.live import ReloadsOnEvents, reload_key
+from spaces_tui.tui.live import ReloadsOnEvents
+from spaces_tui.tui.screen_base import SpacesScreen
 from spaces_tui.tui.screens.booking import BookingForm
 from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.screens.prompts import DatePrompt, ask_why_then
@@ -28,7 +28,7 @@ LEGEND = (
 )
 
 
-class TimelineScreen(ReloadsOnEvents, Screen[None]):
+class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
     BINDINGS = [
         Binding("left_square_bracket,comma", "shift(-1)", "Prev", show=False),
         Binding("right_square_bracket,full_stop", "shift(1)", "Next", show=False),
@@ -50,7 +50,6 @@ class TimelineScreen(ReloadsOnEvents, Screen[None]):
         self.day: date = date.today()
         self.window: Window | None = None
         self._placed = False  # the cursor is put at "now" once, on the first load
-        self._counts = 0  # a count's ticket: only the newest one is shown
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -83,34 +82,32 @@ class TimelineScreen(ReloadsOnEvents, Screen[None]):
     def load(self) -> None:
         origin = self.origin
         end = origin.add(days=self.scale.days)
-        self.app.db_call(
+        self.db_call(
             lambda: load_window(self.app.db, origin, end),
             self._loaded,
             group="timeline",
             exclusive=True,
-            once=reload_key(self),
+            reload=True,
         )
         self.count_awaiting()
 
     def count_awaiting(self) -> None:
         """What waits for someone: requests this actor may decide ('⚑ 3 awaiting you (a)')
         and rehearsal sessions that lost their room ('⚐ 1 flagged (S)')."""
-        self._counts += 1
-        ticket, db = self._counts, self.app.db
+        db = self.app.db
 
         def count() -> tuple[int, int]:
             return approvals.awaiting_count(db), rehearse.count_flagged(db)
 
-        self.app.db_call(
+        self.db_call(
             count,
-            lambda counts: self._show_counts(ticket, *counts),
+            lambda counts: self._show_counts(*counts),
             group="awaiting",
-            once=reload_key(self, "counts"),
+            exclusive=True,
+            reload=True,
         )
 
-    def _show_counts(self, ticket: int, awaiting: int, flagged: int) -> None:
-        if ticket != self._counts:
-            return  # a newer count is on its way
+    def _show_counts(self, awaiting: int, flagged: int) -> None:
         shown = (
             ("#awaiting", awaiting, "⚑ {} awaiting you (a)"),
             ("#flagged", flagged, "⚐ {} flagged (S)"),
@@ -269,7 +266,7 @@ class TimelineScreen(ReloadsOnEvents, Screen[None]):
             return
         booking = span.item
         ask_why_then(
-            self.app,
+            self,
             f"Cancel {booking.title!r} on {booking.resource}?",
             "Cancel booking",
             lambda reason: reservations.cancel(self.app.db, booking.id, reason),

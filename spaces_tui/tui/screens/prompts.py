@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pendulum
 from pendulum.parsing.exceptions import ParserError
 from textual import on
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
+
+from spaces_tui.tui.screen_base import SpacesModal, SpacesScreen
 
 T = TypeVar("T")
 
 
-class ReasonPrompt(ModalScreen[str | None]):
+class ReasonPrompt(SpacesModal[str | None]):
     """Asks why; dismisses with the reason, or None when the user backs out."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Back")]
@@ -53,23 +54,23 @@ class ReasonPrompt(ModalScreen[str | None]):
 
 
 def ask_why_then(
-    app: App[object],
+    asker: SpacesScreen[Any] | SpacesModal[Any],
     question: str,
     action: str,
     work: Callable[[str], T],
     done: Callable[[T], object],
 ) -> None:
     """Asks for a reason; given one, runs work(reason) off the UI thread and hands its result
-    to done. Backing out does nothing."""
+    to done, while the asking screen is still there. Backing out does nothing."""
 
     def answered(reason: str | None) -> None:
         if reason:
-            app.db_call(lambda: work(reason), done)  # type: ignore[attr-defined]
+            asker.db_call(lambda: work(reason), done)
 
-    app.push_screen(ReasonPrompt(question, action), answered)
+    asker.app.push_screen(ReasonPrompt(question, action), answered)
 
 
-class DatePrompt(ModalScreen[date | None]):
+class DatePrompt(SpacesModal[date | None]):
     """Asks for a date: 2026-12-01, or +3 / -2 days from the day shown."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Back")]

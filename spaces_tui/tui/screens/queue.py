@@ -15,14 +15,15 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.notifications import SeverityLevel
 from textual.widgets import DataTable, Footer, Header, Static
 
 from spaces_tui.engine import approvals
 from spaces_tui.engine.approvals import Outcome, QueueItem, SeriesRequest
 from spaces_tui.engine.models import Reservation
 from spaces_tui.engine.times import format_duration, format_period
-from spaces_tui.tui.live import ReloadsOnEvents, reload_key
+from spaces_tui.tui.live import ReloadsOnEvents
+from spaces_tui.tui.screen_base import SpacesScreen
 from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.screens.prompts import ask_why_then
 from spaces_tui.tui.table_screen import TableKeys, row_after_reload, shortened
@@ -248,7 +249,7 @@ class QueueTable(DataTable[Text]):
     }
 
 
-class ApprovalQueue(TableKeys, ReloadsOnEvents, Screen[None]):
+class ApprovalQueue(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
     """Pending requests, one row each (a series is one row until opened). Every database call
     goes through app.db_call, off the UI thread; every change anywhere reloads it, keeping the
     cursor on the same row."""
@@ -273,7 +274,6 @@ class ApprovalQueue(TableKeys, ReloadsOnEvents, Screen[None]):
         self.rows: list[Row] = []
         self.opened: set[int] = set()  # series ids shown occurrence by occurrence
         self.marked: set[str] = set()  # row keys
-        self._loads = 0  # a load's ticket: only the newest one is shown
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -306,21 +306,19 @@ class ApprovalQueue(TableKeys, ReloadsOnEvents, Screen[None]):
     # --- loading -------------------------------------------------------------------------------
 
     def load(self) -> None:
-        self._loads += 1
-        ticket, db, now = self._loads, self.app.db, self.app.now()
+        db, now = self.app.db, self.app.now()
         mine_only, sort = self.mine_only, self.sort
-        self.app.db_call(
+        self.db_call(
             lambda: approvals.group_series(
                 approvals.pending_requests(db, now=now, mine_only=mine_only, sort=sort)
             ),
-            lambda requests: self._loaded(ticket, requests),
+            self._loaded,
             group="queue",
-            once=reload_key(self),
+            exclusive=True,
+            reload=True,
         )
 
-    def _loaded(self, ticket: int, requests: list[QueueItem]) -> None:
-        if ticket != self._loads or not self.is_attached:
-            return  # a newer load is on its way, or the screen has been closed
+    def _loaded(self, requests: list[QueueItem]) -> None:
         keep = self.current_row.key if self.current_row else None
         row = self.table.cursor_row
         self.requests = requests
@@ -449,16 +447,16 @@ class ApprovalQueue(TableKeys, ReloadsOnEvents, Screen[None]):
             self._report(decision, outcomes, asked)
 
         if decision == "approve":
-            self.app.db_call(decide, done)
+            self.db_call(decide, done)
             return
         # A rejection always needs a reason: the prompt refuses an empty one.
         what = describe_request(ids[0], asked) if len(ids) == 1 else f"{len(ids)} requests"
-        ask_why_then(self.app, f"Reject {what}: why?", "Reject", decide, done)
+        ask_why_then(self, f"Reject {what}: why?", "Reject", decide, done)
 
     def _report(self, decision: str, outcomes: list[Outcome], asked: dict[int, QueueItem]) -> None:
         failures = failure_messages(outcomes, asked)
         if len(outcomes) > 1 or not failures:
-            severity = "warning" if failures else "information"
+            severity: SeverityLevel = "warning" if failures else "information"
             summary = outcome_summary(decision, outcomes, asked)
             self.notify(summary, severity=severity, markup=False)
         for failure in failures:

@@ -13,7 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -21,7 +21,8 @@ from spaces_tui.engine import reservations, resources
 from spaces_tui.engine.errors import BadInput, SpacesError
 from spaces_tui.engine.models import Event, Resource
 from spaces_tui.engine.times import format_duration, parse_duration
-from spaces_tui.tui.live import ReloadsOnEvents, reload_key
+from spaces_tui.tui.live import ReloadsOnEvents
+from spaces_tui.tui.screen_base import SpacesModal, SpacesScreen
 from spaces_tui.tui.table_screen import TableKeys, row_after_reload, shortened
 
 T = TypeVar("T")
@@ -129,7 +130,7 @@ def problems_suffix(resource: Resource) -> str:
 # --- small dialogs -----------------------------------------------------------------------------
 
 
-class LinePrompt(ModalScreen[T | None]):
+class LinePrompt(SpacesModal[T | None]):
     """Asks for one line. read turns it into a value or raises SpacesError; the error's message
     is shown in the dialog, so a typo is explained and can be fixed, not raised."""
 
@@ -174,7 +175,7 @@ class LinePrompt(ModalScreen[T | None]):
         self.dismiss(answer)
 
 
-class ApproverPicker(ModalScreen[str | None]):
+class ApproverPicker(SpacesModal[str | None]):
     """Picks one of a resource's approvers (to remove): arrows and enter, or escape."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Back")]
@@ -216,7 +217,7 @@ def read_stall_after(value: str) -> timedelta:
 # --- the screen --------------------------------------------------------------------------------
 
 
-class ResourcesScreen(TableKeys, ReloadsOnEvents, Screen[None]):
+class ResourcesScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
     """The resource tree, one row each, with the approval settings of the row under the cursor
     changed by key. Every database call goes through app.db_call, off the UI thread."""
 
@@ -253,7 +254,6 @@ class ResourcesScreen(TableKeys, ReloadsOnEvents, Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.listed: list[Resource] = []
-        self._loads = 0  # a load's ticket: only the newest one is shown
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -281,18 +281,16 @@ class ResourcesScreen(TableKeys, ReloadsOnEvents, Screen[None]):
     # --- loading -------------------------------------------------------------------------------
 
     def load(self) -> None:
-        self._loads += 1
-        ticket, db = self._loads, self.app.db
-        self.app.db_call(
+        db = self.app.db
+        self.db_call(
             lambda: resources.list_resources(db),
-            lambda listed: self._loaded(ticket, listed),
+            self._loaded,
             group="resources",
-            once=reload_key(self),
+            exclusive=True,
+            reload=True,
         )
 
-    def _loaded(self, ticket: int, listed: list[Resource]) -> None:
-        if ticket != self._loads:
-            return  # a newer load is on its way; this one may already be out of date
+    def _loaded(self, listed: list[Resource]) -> None:
         keep = self.current.id if self.current else None
         self.listed = listed
         table = self.table
@@ -338,7 +336,7 @@ class ResourcesScreen(TableKeys, ReloadsOnEvents, Screen[None]):
         def done(changed: Changed) -> None:
             self._changed(approval_message(changed), problem=bool(changed.resource.problems))
 
-        self.app.db_call(work, done)
+        self.db_call(work, done)
 
     def action_add_approver(self) -> None:
         resource = self.current
@@ -432,7 +430,7 @@ class ResourcesScreen(TableKeys, ReloadsOnEvents, Screen[None]):
         def answered(answer: T | None) -> None:
             if answer is None:
                 return
-            self.app.db_call(lambda: work(answer), lambda result: done(result, answer))
+            self.db_call(lambda: work(answer), lambda result: done(result, answer))
 
         self.app.push_screen(prompt, answered)
 

@@ -54,7 +54,7 @@ class SessionForm(BookingForm):
                 return rehearse.add_session(db, room, start, end, title)
             return rehearse.replace_session(db, replacing.id, start, end, room=room, title=title)
 
-        self.app.db_call(
+        self.db_call(
             work,
             self._scheduled,
             failed=lambda error: self._refused(wanted.resource, error),

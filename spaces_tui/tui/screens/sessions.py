@@ -9,13 +9,13 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from spaces_tui.engine import rehearse, reservations, resources
 from spaces_tui.engine.rehearse import VIEWS, Session
 from spaces_tui.engine.times import format_period
-from spaces_tui.tui.live import ReloadsOnEvents, reload_key
+from spaces_tui.tui.live import ReloadsOnEvents
+from spaces_tui.tui.screen_base import SpacesScreen
 from spaces_tui.tui.screens.blackouts import when_text
 from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.screens.prompts import ask_why_then
@@ -99,7 +99,7 @@ def where_text(view: str, shown: int, flagged: int) -> str:
 # --- the screen --------------------------------------------------------------------------------
 
 
-class SessionsScreen(TableKeys, ReloadsOnEvents, Screen[None]):
+class SessionsScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
     """Every database call goes through app.db_call, off the UI thread; any change anywhere
     reloads it (a blackout that flags a session shows here at once), keeping the cursor."""
 
@@ -120,7 +120,6 @@ class SessionsScreen(TableKeys, ReloadsOnEvents, Screen[None]):
         self.view = VIEWS[0]
         self.sessions: list[Session] = []
         self.flagged = 0
-        self._loads = 0  # a load's ticket: only the newest one is shown
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -148,21 +147,19 @@ class SessionsScreen(TableKeys, ReloadsOnEvents, Screen[None]):
     # --- loading -------------------------------------------------------------------------------
 
     def load(self) -> None:
-        self._loads += 1
-        ticket, db, now, view = self._loads, self.app.db, self.app.now(), self.view
-        self.app.db_call(
+        db, now, view = self.app.db, self.app.now(), self.view
+        self.db_call(
             lambda: (
                 rehearse.list_sessions(db, view=view, now=now),
                 rehearse.count_flagged(db),
             ),
-            lambda loaded: self._loaded(ticket, *loaded),
+            lambda loaded: self._loaded(*loaded),
             group="sessions",
-            once=reload_key(self),
+            exclusive=True,
+            reload=True,
         )
 
-    def _loaded(self, ticket: int, sessions: list[Session], flagged: int) -> None:
-        if ticket != self._loads or not self.is_attached:
-            return  # a newer load is on its way, or the screen has been closed
+    def _loaded(self, sessions: list[Session], flagged: int) -> None:
         keep = self.current.id if self.current else None
         row = self.table.cursor_row
         self.sessions, self.flagged = sessions, flagged
@@ -199,7 +196,7 @@ class SessionsScreen(TableKeys, ReloadsOnEvents, Screen[None]):
         if session is None:
             return
         db = self.app.db
-        self.app.db_call(
+        self.db_call(
             lambda: reservations.get_reservation(db, session.reservation_id),
             lambda booking: self.app.push_screen(DetailsScreen(booking), lambda _: self.load()),
         )
@@ -212,7 +209,7 @@ class SessionsScreen(TableKeys, ReloadsOnEvents, Screen[None]):
             self.app.push_screen(SessionForm(None, start), lambda _: self.load())
             return
         db = self.app.db
-        self.app.db_call(
+        self.db_call(
             lambda: resources.get_resource(db, session.room_id),
             lambda room: self.app.push_screen(
                 SessionForm(room, session.start, replacing=session), lambda _: self.load()
@@ -232,7 +229,7 @@ class SessionsScreen(TableKeys, ReloadsOnEvents, Screen[None]):
             verb = "Cancel"
         db = self.app.db
         ask_why_then(
-            self.app,
+            self,
             question,
             f"{verb} session",
             lambda reason: rehearse.cancel_session(db, session.id, reason),
