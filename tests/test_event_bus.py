@@ -185,10 +185,12 @@ def test_follow_survives_a_dropped_connection_and_catches_up(venue, setup, datab
     received: list[str] = []
     connects = threading.Semaphore(0)
     drops: list[Exception] = []
-    stop = threading.Event()
+    stop, both = threading.Event(), threading.Event()
     follower_db = Database(database_url, "follower")
 
     def follow() -> None:
+        # It runs on until the test has seen it reconnect: its poll may read the second change
+        # before it notices the drop, and stopping then would leave nothing to reconnect.
         for event in events.follow(
             follower_db,
             setup,
@@ -199,7 +201,7 @@ def test_follow_survives_a_dropped_connection_and_catches_up(venue, setup, datab
         ):
             received.append(event.payload["title"])
             if len(received) == 2:
-                stop.set()
+                both.set()
 
     thread = threading.Thread(target=follow)
     thread.start()
@@ -212,8 +214,10 @@ def test_follow_survives_a_dropped_connection_and_catches_up(venue, setup, datab
     )
     later = DAY + timedelta(hours=2)
     reservations.book(venue, "Room", later, later + timedelta(hours=1), "during the outage")
-    assert connects.acquire(timeout=10), "it reconnects"
-    thread.join(timeout=10)
+    assert connects.acquire(timeout=60), "it reconnects"
+    assert both.wait(timeout=60), "it catches up"
+    stop.set()
+    thread.join(timeout=60)
     follower_db.dispose()
     assert drops, "the drop was reported"
     assert received == ["before", "during the outage"]
