@@ -205,7 +205,7 @@ def test_follow_survives_a_dropped_connection_and_catches_up(venue, setup, datab
 
     thread = threading.Thread(target=follow)
     thread.start()
-    assert connects.acquire(timeout=10)
+    assert connects.acquire(timeout=60)
     reservations.book(venue, "Room", DAY, DAY + timedelta(hours=1), "before")
     # The server drops the listener (a restart, a network cut), and a change lands meanwhile.
     sql.execute(
