@@ -180,7 +180,7 @@ class Timeline(ScrollView, can_focus=True):
         names = self.name_width
         scroll_x, scroll_y = self.scroll_offset
         if self.grid is None:
-            return Strip.blank(width)
+            return Strip.blank(width, self.rich_style)
         if y < HEADER_HEIGHT:
             if self._header_cache is None:
                 self._header_cache = self._header()
