@@ -93,7 +93,7 @@ def start(
     status = tmp_path / f"{name}.status"
     program = program or f"{shlex.quote(sys.executable)} -m spaces_tui"
     command = (
-        f"env {env} {program} --db {shlex.quote(database_url)} --as tester;"
+        f"env -u SPACES_ASCII {env} {program} --db {shlex.quote(database_url)} --as tester;"
         f" echo $? > {shlex.quote(str(status))}"
     )
     outer = {**os.environ, "SPACES_DATA_DIR": str(tmp_path), "TERM": "xterm-256color"}
