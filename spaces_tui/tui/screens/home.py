@@ -222,7 +222,7 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
             return
         if grid.row_of(resource_id) is None and self.query_one("#filter", Input).value:
             self.action_clear_filter()
-            grid = self.timeline.grid
+            grid = self.timeline.grid or grid
         row = grid.row_of(resource_id)
         if row is not None:
             self.timeline.cursor = Cell(row, self.timeline.cursor.col)
