@@ -184,6 +184,9 @@ def test_a_plain_pipe_gets_help_not_a_calendar(database_url):
 # Glyphs outside what the Linux console's built-in font holds (the kernel's CP437 map): they
 # would be boxes there, so the console's set must not draw them.
 NOT_ON_THE_CONSOLE = "⭘┄╱⚐⚑✓✗✕●▸▾⚠"
+# What Textual itself draws whatever the app's glyphs (the header's dash, the footer's bar, the
+# scrollbar's eighths, the blocks of a dialog's thick border): not from glyphs.py.
+TEXTUALS_OWN = set("—▏▁▂▃▄▅▆▇█▀▔▊▎▌▐")
 TRACEBACK = ("Traceback", "Error:", "unexpected")
 
 
@@ -191,7 +194,10 @@ TRACEBACK = ("Traceback", "Error:", "unexpected")
     ("env", "size"),
     [
         pytest.param("TERM=xterm-256color NO_COLOR=1", (80, 24), id="no-color"),
+        pytest.param("TERM=xterm", (80, 24), id="xterm"),
         pytest.param("TERM=linux", (80, 24), id="linux-console"),
+        pytest.param("TERM=vt100", (80, 24), id="vt100"),
+        pytest.param("TERM=dumb", (80, 24), id="dumb"),
         pytest.param("TERM=xterm-256color", (60, 20), id="60x20"),
     ],
 )
@@ -212,6 +218,8 @@ def test_the_calendar_runs_and_quits_cleanly(demo, tmp_path, env, size):
             assert sign not in screen
         if "TERM=linux" in env:
             assert not set(NOT_ON_THE_CONSOLE) & set(screen), screen
+        if "TERM=vt100" in env or "TERM=dumb" in env:
+            assert {char for char in screen if not char.isascii()} <= TEXTUALS_OWN, screen
         terminal.keys("q")
         assert terminal.exit_status() == 0
     finally:
