@@ -41,9 +41,8 @@ MINE_MARK, SESSION_MARK = "*", "@"
 
 def fill(kind: str, g: Glyphs) -> str:
     """What fills the rest of a cell of this kind after its marks and label."""
-    return {"confirmed": " ", "pending": g.pending, "blackout": g.blackout, "blocked": g.blocked}[
-        kind
-    ]
+    fills = {"confirmed": " ", "pending": g.pending, "blackout": g.blackout, "blocked": g.blocked}
+    return fills[kind]
 
 
 def cell_text(span: Span, width: int, g: Glyphs) -> str:
