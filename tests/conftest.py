@@ -29,6 +29,12 @@ from spaces_tui.db.connection import Database
 
 pytest_plugins = ["tui_helpers"]  # the terminal app's shared fixtures
 
+# The app picks its glyphs from the environment when its modules are first imported (glyphs.py,
+# after this file): the suite draws the Unicode set on any runner (CI's TERM may be dumb), so
+# its snapshots and texts do not depend on the terminal. test_terminal gives the real program
+# its own environment, and tests of the other sets ask for them by name.
+os.environ["SPACES_ASCII"] = "0"
+
 TEST_URL_ENV = "SPACES_TEST_DATABASE_URL"
 
 

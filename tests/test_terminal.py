@@ -1,15 +1,19 @@
 """The real `spaces` program in a real terminal (tmux, 80x24): it opens the calendar, books a
-room through the form with its live hint, and shows a booking made elsewhere."""
+room through the form with its live hint, and shows a booking made elsewhere; it runs without
+colour (NO_COLOR), on the Linux console's TERM and on 60x20; and a crash reaches the shell as a
+non-zero exit status."""
 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pendulum
 import psycopg
@@ -31,8 +35,9 @@ PATIENCE = 60.0
 
 
 class Terminal:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, status: Path | None = None) -> None:
         self.name = name
+        self.status = status
 
     def keys(self, *keys: str) -> None:
         subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
@@ -71,22 +76,53 @@ class Terminal:
             time.sleep(0.1)
         raise AssertionError(f"still running after {timeout}s:\n{self.screen()}")
 
+    def exit_status(self) -> int:
+        """The program's exit status, as its shell saw it, once it has ended."""
+        self.wait_for_exit()
+        assert self.status is not None and self.status.exists(), "the shell wrote no status"
+        return int(self.status.read_text())
+
+
+def start(
+    database_url: str, tmp_path: Path, *, env: str = "", size=(80, 24), program: str = ""
+) -> Terminal:
+    """The program in a new tmux session. env: variables for the program itself (tmux sets
+    TERM in the pane, so a TERM to test is set here); program: what to run instead of
+    `python -m spaces_tui`. Its exit status is written to a file when it ends."""
+    name = f"spaces-{uuid.uuid4().hex[:8]}"
+    status = tmp_path / f"{name}.status"
+    program = program or f"{shlex.quote(sys.executable)} -m spaces_tui"
+    command = (
+        f"env -u SPACES_ASCII {env} {program} --db {shlex.quote(database_url)} --as tester;"
+        f" echo $? > {shlex.quote(str(status))}"
+    )
+    outer = {**os.environ, "SPACES_DATA_DIR": str(tmp_path), "TERM": "xterm-256color"}
+    width, height = size
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command],
+        check=True,
+        env=outer,
+    )
+    return Terminal(name, status)
+
+
+def stop(terminal: Terminal) -> None:
+    subprocess.run(["tmux", "kill-session", "-t", terminal.name], check=False, capture_output=True)
+
 
 @pytest.fixture
-def terminal(database_url: str, db, tmp_path) -> Iterator[Terminal]:
+def demo(database_url: str, db) -> str:
     load_demo(db, today=pendulum.today(local_zone()).date(), zone=local_zone())
-    name = f"spaces-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "SPACES_DATA_DIR": str(tmp_path), "TERM": "xterm-256color"}
-    command = f"{sys.executable} -m spaces_tui --db '{database_url}' --as tester"
-    subprocess.run(
-        ["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", "24", command],
-        check=True,
-        env=env,
-    )
+    return database_url
+
+
+@pytest.fixture
+def terminal(demo: str, tmp_path) -> Iterator[Terminal]:
+    terminal = start(demo, tmp_path, env="TERM=xterm-256color")
     try:
-        yield Terminal(name)
+        yield terminal
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", name], check=False, capture_output=True)
+        stop(terminal)
 
 
 def test_the_calendar_books_with_a_hint_and_shows_other_peoples_bookings(terminal, db, sql):
@@ -143,3 +179,64 @@ def test_a_plain_pipe_gets_help_not_a_calendar(database_url):
     assert "open the calendar" in done.stdout
     with psycopg.connect(database_url) as conn:
         assert conn.execute("SELECT count(*) FROM spaces.resources").fetchone() == (0,)
+
+
+# Glyphs outside what the Linux console's built-in font holds (the kernel's CP437 map): they
+# would be boxes there, so the console's set must not draw them.
+NOT_ON_THE_CONSOLE = "⭘┄╱⚐⚑✓✗✕●▸▾⚠"
+# What Textual itself draws whatever the app's glyphs (the header's dash, the footer's bar, the
+# scrollbar's eighths, the blocks of a dialog's thick border): not from glyphs.py.
+TEXTUALS_OWN = set("—▏▁▂▃▄▅▆▇█▀▔▊▎▌▐")
+TRACEBACK = ("Traceback", "Error:", "unexpected")
+
+
+@pytest.mark.parametrize(
+    ("env", "size"),
+    [
+        pytest.param("TERM=xterm-256color NO_COLOR=1", (80, 24), id="no-color"),
+        pytest.param("TERM=xterm", (80, 24), id="xterm"),
+        pytest.param("TERM=linux", (80, 24), id="linux-console"),
+        pytest.param("TERM=vt100", (80, 24), id="vt100"),
+        pytest.param("TERM=dumb", (80, 24), id="dumb"),
+        pytest.param("TERM=xterm-256color", (60, 20), id="60x20"),
+    ],
+)
+def test_the_calendar_runs_and_quits_cleanly(demo, tmp_path, env, size):
+    terminal = start(demo, tmp_path, env=env, size=size)
+    try:
+        terminal.wait_for("resources")
+        terminal.wait_for("live")
+        terminal.keys("Right", "Down", "Down", "w")
+        terminal.wait_for(lambda screen: " – " in screen or " - " in screen)  # a week's span
+        terminal.keys("d", "?")
+        terminal.wait_for("move ten resources")
+        screen = terminal.screen()
+        terminal.keys("Escape")
+        terminal.wait_for(lambda screen: "move ten resources" not in screen)
+        screen += terminal.screen()
+        for sign in TRACEBACK:
+            assert sign not in screen
+        if "TERM=linux" in env:
+            assert not set(NOT_ON_THE_CONSOLE) & set(screen), screen
+        if "TERM=vt100" in env or "TERM=dumb" in env:
+            assert {char for char in screen if not char.isascii()} <= TEXTUALS_OWN, screen
+        terminal.keys("q")
+        assert terminal.exit_status() == 0
+    finally:
+        stop(terminal)
+
+
+def test_a_crash_reaches_the_shell_as_a_failure(demo, tmp_path):
+    # The real program, with the timeline's drawing broken: Textual prints the error and ends
+    # the app, and the shell must not be told all went well.
+    crashing = (
+        "import sys, spaces_tui.tui.timeline as t;"
+        " t.Timeline.render_line = lambda self, y: 1 / 0;"
+        " from spaces_tui.cli import main; sys.exit(main())"
+    )
+    program = f"{shlex.quote(sys.executable)} -c {shlex.quote(crashing)}"
+    terminal = start(demo, tmp_path, env="TERM=xterm-256color", program=program)
+    try:
+        assert terminal.exit_status() == 1
+    finally:
+        stop(terminal)

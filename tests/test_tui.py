@@ -95,7 +95,7 @@ async def test_the_day_opens_at_now_and_the_keys_move_through_time(venue):
         assert "Mon 23 Nov 2026" in where_text(app)
 
         await press(pilot, "w")
-        assert "Mon 23 Nov – Sun 29 Nov 2026" in where_text(app)
+        assert "23 – 29 Nov 2026" in where_text(app)
         assert timeline.grid.columns == 56
         await press(pilot, "d", "t")
         assert "Tue 24 Nov 2026" in where_text(app)

@@ -567,8 +567,7 @@ def demo(ctx: Context, args: argparse.Namespace) -> int:
 def calendar(ctx: Context, args: argparse.Namespace) -> int:
     from spaces_tui.tui.launch import open_calendar  # Textual loads only when it is wanted
 
-    open_calendar(ctx.settings, ctx.announce)
-    return EXIT_OK
+    return open_calendar(ctx.settings, ctx.announce)
 
 
 COMMANDS: dict[tuple[str | None, str | None], Command] = {

@@ -17,6 +17,7 @@ from spaces_tui.engine import events
 from spaces_tui.engine.models import Event
 from spaces_tui.tui.commands import SpacesCommands
 from spaces_tui.tui.db_calls import DatabaseCalls
+from spaces_tui.tui.glyphs import GLYPHS as G
 from spaces_tui.tui.messages import EventsArrived
 from spaces_tui.tui.screens.blackouts import BlackoutsScreen
 from spaces_tui.tui.screens.help import HelpScreen
@@ -27,7 +28,7 @@ from spaces_tui.tui.screens.sessions import SessionsScreen
 
 Clock = Callable[[str], pendulum.DateTime]
 
-LIVE = "● live"
+LIVE = f"{G.live} live"
 RETRY_SECONDS = 1.0  # the listener's first pause after a failure; it doubles up to the max
 MAX_RETRY_SECONDS = 30.0
 
@@ -170,8 +171,8 @@ class SpacesApp(App[None]):
 
     def _disconnected(self, error: Exception, retry_in: float) -> None:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else "lost"
-        state = f"○ offline, retrying in {retry_in:.0f}s ({first_line[:40]})"
+        state = f"{G.offline} offline, retrying in {retry_in:.0f}s ({first_line[:40]})"
         self._from_listener(self._set_live, state)
 
     def _set_live(self, state: str) -> None:
-        self.sub_title = f"{self.db.actor} · {state}"
+        self.sub_title = f"{self.db.actor} {G.dot} {state}"

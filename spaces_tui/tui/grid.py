@@ -135,7 +135,9 @@ class Grid:
         )
 
     def column_end(self, col: int) -> pendulum.DateTime:
-        return pendulum.from_timestamp(self._edges[col + 1], tz=self.origin.timezone)
+        # (The origin is always in a zone; its type allows None.)
+        zone = self.origin.timezone or "UTC"
+        return pendulum.from_timestamp(self._edges[col + 1]).in_timezone(zone)
 
     def column_at(self, moment: datetime) -> int | None:
         """The column holding moment, or None outside the window."""

@@ -15,7 +15,9 @@ from spaces_tui.engine.times import local_zone
 from spaces_tui.tui.app import SpacesApp
 
 
-def open_calendar(settings: Settings, announce: Callable[[str], None]) -> None:
+def open_calendar(settings: Settings, announce: Callable[[str], None]) -> int:
+    """Runs the calendar until it is quit; returns the exit status for the shell: 0 when the
+    user quit, non-zero when the app ended by an error (Textual has printed it by then)."""
     zone = settings.timezone or local_zone()
     db = open_database(settings, announce)
     notice = None
@@ -28,6 +30,9 @@ def open_calendar(settings: Settings, announce: Callable[[str], None]) -> None:
                 f"This is a demo venue ({summary.resources} resources, {summary.reservations}"
                 " bookings): try it freely. `spaces demo --reset` starts it over."
             )
-        SpacesApp(db, zone=zone, notice=notice).run()
+        app = SpacesApp(db, zone=zone, notice=notice)
+        app.run()
+        # Textual sets 1 when an exception ended the app; None if it never got going.
+        return 1 if app.return_code is None else app.return_code
     finally:
         db.dispose()

@@ -22,6 +22,7 @@ from spaces_tui.engine.blackouts import KINDS, STATUSES
 from spaces_tui.engine.errors import BadInput, Conflict, PermissionDenied, SpacesError
 from spaces_tui.engine.models import Blackout, Obstacle, Reservation, Resource
 from spaces_tui.engine.times import format_duration, format_moment, parse_period
+from spaces_tui.tui.glyphs import GLYPHS as G
 from spaces_tui.tui.live import ReloadsOnEvents
 from spaces_tui.tui.screen_base import SpacesModal, SpacesScreen
 from spaces_tui.tui.screens.details import DetailsScreen
@@ -168,7 +169,7 @@ class BlackoutsScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
         self._wanted: int | None = None  # a blackout just added: the cursor goes to it
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon=G.icon)
         yield Static(id="blackout-filters")
         yield Input(
             placeholder="resource name (enter keeps it, escape clears)", id="resource-filter"
@@ -377,7 +378,7 @@ def booking_line(obstacle: Obstacle, this_year: int) -> str:
     when = when_text(obstacle.start, obstacle.end, this_year)
     pending = " (pending)" if obstacle.status == "pending" else ""
     return (
-        f"[yellow]×[/] #{obstacle.id} [b]{escape(obstacle.title)}[/b]{pending}"
+        f"[yellow]{G.obstacle}[/] #{obstacle.id} [b]{escape(obstacle.title)}[/b]{pending}"
         f" · {escape(obstacle.resource)} · {when} · by {escape(obstacle.who)}"
     )
 
@@ -606,7 +607,7 @@ class BlackoutForm(SpacesModal[Blackout | None]):
         self.in_the_way = list(obstacles)
         count = len(obstacles)
         plural = "" if count == 1 else "s"
-        lines = [f"[red]✗ {count} active booking{plural} in the way[/]:"]
+        lines = [f"[red]{G.taken} {count} active booking{plural} in the way[/]:"]
         lines += booking_lines(obstacles, self.now.year)
         lines.append(f"ctrl+s again cancels {'it' if count == 1 else 'them'} with the blackout.")
         self._hint("\n".join(lines), "conflict")
@@ -618,7 +619,7 @@ class BlackoutForm(SpacesModal[Blackout | None]):
 
     def _show_refusal(self, error: SpacesError) -> None:
         """The database would not cancel one of them for this actor; nothing was written."""
-        lines = [f"[red]✗ Not allowed: {escape(str(error))}[/]", "Nothing was changed."]
+        lines = [f"[red]{G.taken} Not allowed: {escape(str(error))}[/]", "Nothing was changed."]
         lines += booking_lines(self.in_the_way, self.now.year)
         self._forget_conflict()
         self._hint("\n".join(lines), "problem")

@@ -22,6 +22,7 @@ from spaces_tui.engine.errors import BadInput, Conflict, SpacesError
 from spaces_tui.engine.models import Blocked, Obstacle, Reservation, Resource
 from spaces_tui.engine.recurrence import REPEATS, build_rule
 from spaces_tui.engine.times import format_period, parse_period
+from spaces_tui.tui.glyphs import GLYPHS as G
 from spaces_tui.tui.screen_base import SpacesModal
 
 HINT_DELAY = 0.25  # seconds of quiet typing before the database is asked
@@ -44,10 +45,10 @@ def occurrence_text(occurrence: Blocked) -> str:
     """One line of a repeat's preview: free, or what is in its way."""
     when = f"{occurrence.start:%a %d %b %H:%M}-{occurrence.end:%H:%M}"
     if not occurrence.obstacles:
-        return f"[green]✓[/] {when}"
+        return f"[green]{G.free}[/] {when}"
     first = occurrence.obstacles[0]
     more = f" (+{len(occurrence.obstacles) - 1})" if len(occurrence.obstacles) > 1 else ""
-    return f"[red]✗[/] {when}: {escape(first.title)}, {escape(first.who)}{more}"
+    return f"[red]{G.taken}[/] {when}: {escape(first.title)}, {escape(first.who)}{more}"
 
 
 def obstacle_text(obstacle: Obstacle) -> str:
@@ -58,8 +59,8 @@ def obstacle_text(obstacle: Obstacle) -> str:
         return f"[red]![/] blackout [b]{what}[/b] on {where}, {when} (set by {obstacle.who})"
     turnover = " [dim](its turnover time)[/]" if obstacle.turnover_only else ""
     return (
-        f"[yellow]×[/] {obstacle.status} booking #{obstacle.id} [b]{what}[/b] on {where},"
-        f" {when}, by {escape(obstacle.who)}{turnover}"
+        f"[yellow]{G.obstacle}[/] {obstacle.status} booking #{obstacle.id} [b]{what}[/b]"
+        f" on {where}, {when}, by {escape(obstacle.who)}{turnover}"
     )
 
 
@@ -255,7 +256,7 @@ class BookingForm(SpacesModal[Reservation | None]):
             self._show_obstacles(resource, obstacles)
             return
         when = format_period(start, end)
-        text = f"[green]✓ free[/]: {escape(resource.name)}, {when} ({resource.timezone})"
+        text = f"[green]{G.free} free[/]: {escape(resource.name)}, {when} ({resource.timezone})"
         if resource.requires_approval:
             approvers = ", ".join(resource.approvers) or "an approver"
             text += f"\n[yellow]Needs approval[/]: it stays pending until {approvers} decides."
@@ -267,9 +268,9 @@ class BookingForm(SpacesModal[Reservation | None]):
         total = len(occurrences)
         where = escape(resource.name)
         if blocked:
-            head = f"[red]✗ {len(blocked)} of {total} occurrences in the way[/] on {where}"
+            head = f"[red]{G.taken} {len(blocked)} of {total} occurrences in the way[/] on {where}"
         else:
-            head = f"[green]✓ all {total} occurrences free[/] on {where}"
+            head = f"[green]{G.free} all {total} occurrences free[/] on {where}"
         if resource.requires_approval:
             head += " [yellow](each waits for approval)[/]"
         shown = (blocked + [o for o in occurrences if not o.obstacles])[:PREVIEW_LINES]
@@ -280,7 +281,7 @@ class BookingForm(SpacesModal[Reservation | None]):
         self.query_one("#book-free").display = bool(blocked) and len(blocked) < total
 
     def _show_obstacles(self, resource: Resource, obstacles: list[Obstacle]) -> None:
-        lines = [f"[red]✗ not free[/]: in the way on {escape(resource.name)}:"]
+        lines = [f"[red]{G.taken} not free[/]: in the way on {escape(resource.name)}:"]
         lines += [obstacle_text(obstacle) for obstacle in obstacles]
         self._hint("\n".join(lines), "conflict")
 

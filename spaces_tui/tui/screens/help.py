@@ -7,11 +7,13 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from spaces_tui.tui.glyphs import GLYPHS as G
 from spaces_tui.tui.screen_base import SpacesModal
+from spaces_tui.tui.timeline import legend_help
 
-KEYS = """\
+KEYS = f"""\
 [b]Timeline[/b]
-  ←↓↑→  h j k l   move the cursor (a resource and a stretch of time)
+  {G.arrows}  h j k l   move the cursor (a resource and a stretch of time)
   pgup / pgdn     move ten resources up or down
   home / end      first or last column of the day or week
   [ ]  or  , .    previous / next day (or week)
@@ -34,25 +36,25 @@ KEYS = """\
   a approve  r reject  c cancel  l lift a blackout  escape back
 
 [b]Approval queue[/b] (a)
-  ↑↓  j k         move between requests
+  {G.updown}  j k         move between requests
   y               approve the request (or every marked one)
   r               reject it (or every marked one): asks why
   space           mark / unmark the request and move on
-  enter           open its details and history; on a series (▸ ×N) list its
-                  occurrences, to decide them one by one (y/r on ▸ decide all)
+  enter           open its details and history; on a series ({G.closed} {G.times}N) list its
+                  occurrences, to decide them one by one (y/r on {G.closed} decide all)
   f               filter: awaiting you / all pending
   s               sort: oldest first, by resource, by start time
   escape          back to the timeline
-  ⚠ stalled: waited longer than its resource allows; ! what to check first
+  {G.stalled} stalled: waited longer than its resource allows; ! what to check first
 
 [b]Rehearsal sessions[/b] (S)
-  ↑↓  j k         move between sessions
-  n               new session; on a flagged one (⚐), book it again (new time)
+  {G.updown}  j k         move between sessions
+  n               new session; on a flagged one ({G.flagged}), book it again (new time)
   x               cancel the session and release its room; closes a flagged one
   enter           its room booking's details and history
   f               view: flagged and upcoming / flagged / all
   escape          back to the timeline
-  ⚐ flagged: Spaces cancelled its room (a cancel, a blackout); ✕ cancelled
+  {G.flagged} flagged: Spaces cancelled its room (a cancel, a blackout); {G.cancelled} cancelled
 
 [b]Anywhere[/b]
   a               the approval queue (the timeline says how many await you)
@@ -63,12 +65,7 @@ KEYS = """\
                   the approval queue and the other screens
   ?               this help        q  quit
 
-[b]Cells[/b]
-  solid (reverse)  confirmed       ?░░░  pending (waits for an approver)
-  !╱╱╱  blackout (maintenance, hold, break)
-  *     your own booking           │  now            ·  free
-  @     a rehearsal session's room (S lists the sessions)
-"""
+""" + legend_help(G)
 
 
 class HelpScreen(SpacesModal[None]):

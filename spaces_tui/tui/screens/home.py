@@ -9,11 +9,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.markup import escape
 from textual.widgets import Footer, Header, Input, Static
 
 from spaces_tui.engine import approvals, rehearse, reservations
 from spaces_tui.engine.calendar import Window, load_window
 from spaces_tui.engine.models import Blackout, Reservation
+from spaces_tui.tui.glyphs import GLYPHS
 from spaces_tui.tui.grid import DAY, WEEK, ZOOMED, Grid, Scale
 from spaces_tui.tui.live import ReloadsOnEvents
 from spaces_tui.tui.screen_base import SpacesScreen
@@ -21,11 +23,6 @@ from spaces_tui.tui.screens.booking import BookingForm
 from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.screens.prompts import DatePrompt, ask_why_then
 from spaces_tui.tui.timeline import Cell, Timeline
-
-LEGEND = (
-    "[reverse green]Title[/] booked [yellow]?Title░[/] pending [red]!Why╱[/] blackout "
-    "[dim]┄┄[/] stage/area in use [reverse cyan]*[/] yours [magenta]│[/] now"
-)
 
 
 class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
@@ -52,14 +49,14 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
         self._placed = False  # the cursor is put at "now" once, on the first load
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon=GLYPHS.icon)
         with Horizontal(id="where-bar"):
             yield Static(id="where")
             yield Static(id="awaiting")
             yield Static(id="flagged")
         yield Input(placeholder="filter: name or kind (enter keeps it, escape clears)", id="filter")
         yield Timeline(id="timeline")
-        yield Static(LEGEND, id="legend")
+        yield Static(id="legend")
         yield Footer()
 
     @property
@@ -70,7 +67,13 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
         self.day = self.app.now().date()
         self.query_one("#filter").display = False
         self.timeline.focus()
+        self._show_legend()
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._show_legend())
         self.load()
+
+    def _show_legend(self) -> None:
+        # Drawn by the timeline, in its own glyphs and theme colours: it says what the cells do.
+        self.query_one("#legend", Static).update(self.timeline.legend())
 
     # --- the window of time --------------------------------------------------------------------
 
@@ -109,8 +112,8 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
 
     def _show_counts(self, awaiting: int, flagged: int) -> None:
         shown = (
-            ("#awaiting", awaiting, "⚑ {} awaiting you (a)"),
-            ("#flagged", flagged, "⚐ {} flagged (S)"),
+            ("#awaiting", awaiting, GLYPHS.awaiting + " {} awaiting you (a)"),
+            ("#flagged", flagged, GLYPHS.flagged + " {} flagged (S)"),
         )
         for selector, count, text in shown:
             label = self.query_one(selector, Static)
@@ -157,18 +160,27 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
         return Cell(cursor.row if row is None else row, cursor.col if col is None else col)
 
     def _describe(self) -> None:
-        origin = self.origin
+        self.query_one("#where", Static).update(self.where())
+
+    def where(self) -> str:
+        """The line above the timeline: what it shows, most telling first, as its tail gives
+        way on a narrow terminal (the counts beside it take what they need): the dates, how many
+        resources, the scale, the zone."""
+        origin, dot = self.origin, GLYPHS.dot
         if self.scale.is_week:
-            span = f"{origin.format('ddd D MMM')} – {origin.add(days=6).format('ddd D MMM YYYY')}"
+            # A week starts on Monday, and the timeline names the days: the dates are enough.
+            last = origin.add(days=6)
+            first = origin.format("D" if last.month == origin.month else "D MMM")
+            if last.year != origin.year:
+                first = origin.format("D MMM YYYY")
+            span = f"{first} {GLYPHS.dash} {last.format('D MMM YYYY')}"
         else:
             span = origin.format("ddd D MMM YYYY")
         shown = len(self.timeline.grid.rows) if self.timeline.grid else 0
         filtered = self.query_one("#filter", Input).value.strip()
         rows = f"{shown} resource{'' if shown == 1 else 's'}"
-        rows += f" matching {filtered!r}" if filtered else ""
-        self.query_one("#where", Static).update(
-            f"[b]{span}[/b] · {self.scale.label} · {self.app.zone} · {rows}"
-        )
+        rows += f" matching {escape(repr(filtered))}" if filtered else ""
+        return f"[b]{span}[/b] {dot} {rows} {dot} {self.scale.label} {dot} {self.app.zone}"
 
     # --- live refresh ----------------------------------------------------------------------
 
@@ -210,7 +222,7 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
             return
         if grid.row_of(resource_id) is None and self.query_one("#filter", Input).value:
             self.action_clear_filter()
-            grid = self.timeline.grid
+            grid = self.timeline.grid or grid
         row = grid.row_of(resource_id)
         if row is not None:
             self.timeline.cursor = Cell(row, self.timeline.cursor.col)

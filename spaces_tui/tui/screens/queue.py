@@ -22,17 +22,18 @@ from spaces_tui.engine import approvals
 from spaces_tui.engine.approvals import Outcome, QueueItem, SeriesRequest
 from spaces_tui.engine.models import Reservation
 from spaces_tui.engine.times import format_duration, format_period
+from spaces_tui.tui.glyphs import GLYPHS as G
 from spaces_tui.tui.live import ReloadsOnEvents
 from spaces_tui.tui.screen_base import SpacesScreen
 from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.screens.prompts import ask_why_then
 from spaces_tui.tui.table_screen import TableKeys, row_after_reload, shortened
 
-MARK = "●"  # a marked row: y and r act on every marked row
-STALLED = "⚠"  # waited longer than its resource allows; a glyph, so it shows without colour
+MARK = G.marked  # a marked row: y and r act on every marked row
+STALLED = G.stalled  # waited longer than its resource allows; a glyph, so it shows without colour
 RISK = "!"
-CLOSED, OPEN = "▸", "▾"  # a series' row: enter opens it to show its occurrences one by one
-BRANCH, LAST_BRANCH = "├", "└"  # an occurrence under its open series
+CLOSED, OPEN = G.closed, G.open  # a series' row: enter opens it to show its occurrences one by one
+BRANCH, LAST_BRANCH = G.branch, G.last_branch  # an occurrence under its open series
 
 SORT_LABELS = {"oldest": "oldest first", "resource": "by resource", "start": "by start time"}
 FILTER_LABELS = {True: "Awaiting you", False: "All pending"}
@@ -99,7 +100,7 @@ def short_when(reservation: Reservation) -> str:
 def series_when(item: SeriesRequest) -> str:
     """'Tue 1 Dec 10:00', a times sign and how many: the first occurrence still pending, and
     the count of them."""
-    return f"{item.reservation.start.format('ddd D MMM HH:mm')} ×{len(item.occurrences)}"
+    return f"{item.reservation.start.format('ddd D MMM HH:mm')} {G.times}{len(item.occurrences)}"
 
 
 def waited_text(request: QueueItem) -> str:
@@ -276,7 +277,7 @@ class ApprovalQueue(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
         self.marked: set[str] = set()  # row keys
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon=G.icon)
         yield Static("loading…", id="queue-where")
         yield QueueTable(id="queue", cursor_type="row", zebra_stripes=False)
         yield Static("", id="queue-detail")

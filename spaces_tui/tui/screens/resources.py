@@ -21,6 +21,7 @@ from spaces_tui.engine import reservations, resources
 from spaces_tui.engine.errors import BadInput, SpacesError
 from spaces_tui.engine.models import Event, Resource
 from spaces_tui.engine.times import format_duration, parse_duration
+from spaces_tui.tui.glyphs import GLYPHS as G
 from spaces_tui.tui.live import ReloadsOnEvents
 from spaces_tui.tui.screen_base import SpacesModal, SpacesScreen
 from spaces_tui.tui.table_screen import TableKeys, row_after_reload, shortened
@@ -256,7 +257,7 @@ class ResourcesScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
         self.listed: list[Resource] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon=G.icon)
         yield Static("Resources · loading…", id="resources-where")
         yield DataTable(id="resources", cursor_type="row", zebra_stripes=False)
         yield Static("", id="resource-detail")

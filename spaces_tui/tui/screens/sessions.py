@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from spaces_tui.engine import rehearse, reservations, resources
 from spaces_tui.engine.rehearse import VIEWS, Session
 from spaces_tui.engine.times import format_period
+from spaces_tui.tui.glyphs import GLYPHS as G
 from spaces_tui.tui.live import ReloadsOnEvents
 from spaces_tui.tui.screen_base import SpacesScreen
 from spaces_tui.tui.screens.blackouts import when_text
@@ -22,8 +23,8 @@ from spaces_tui.tui.screens.prompts import ask_why_then
 from spaces_tui.tui.screens.session_form import SessionForm
 from spaces_tui.tui.table_screen import TableKeys, row_after_reload, shortened
 
-FLAGGED = "⚐"  # a glyph, so a monochrome terminal shows it too
-CANCELLED = "✕"
+FLAGGED = G.flagged  # a glyph, so a monochrome terminal shows it too
+CANCELLED = G.cancelled
 VIEW_LABELS = {"open": "Flagged and upcoming", "flagged": "Flagged", "all": "All sessions"}
 
 # Widths that keep the table inside 80 columns; the lines under it say it all.
@@ -122,7 +123,7 @@ class SessionsScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
         self.flagged = 0
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon=G.icon)
         yield Static("loading…", id="sessions-where")
         yield DataTable(id="sessions", cursor_type="row", zebra_stripes=False)
         yield Static("", id="sessions-detail")
