@@ -92,7 +92,8 @@ def test_check_exits_0_when_free_and_3_when_not(venue):
         (("book", "Room", "2027-01-10T10:00", "+1h", "--title", "x", "--headcount", "11"),
          "more than Room holds"),
         (("resource", "add", "Moon", "--kind", "room", "--tz", "Mars/Olympus"), "time zone"),
-        (("resource", "add", "Room", "--kind", "room"), "already exists"),
+        (("resource", "add", "Room", "--kind", "room"),
+         "there is already a resource called 'Room'"),
         (("approve", "999"), "no reservation with id 999"),
         (("blackout", "lift", "999"), "no blackout with id 999"),
     ],
@@ -279,3 +280,17 @@ def test_events_follow_prints_each_event_as_it_happens(venue, database_url, tmp_
 def test_no_command_outside_a_terminal_prints_help(spaces):
     done = spaces()
     assert done.code == 0 and "usage: spaces" in done.out
+
+
+def test_a_name_already_taken_is_bad_input_in_plain_words(venue, sql):
+    before = counts(sql)
+    again = venue("resource", "add", "Room", "--kind", "room")
+    assert (again.code, again.err) == (2, "spaces: there is already a resource called 'Room'\n")
+    assert counts(sql) == before
+    as_json = venue("resource", "add", "Room", "--kind", "room", "--json")
+    assert as_json.json == {
+        "error": "bad_input",
+        "message": "there is already a resource called 'Room'",
+    }
+    renamed = venue("resource", "set", "Hall", "--rename", "Room")
+    assert (renamed.code, renamed.err) == (2, "spaces: there is already a resource called 'Room'\n")

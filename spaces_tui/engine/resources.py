@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
 
 from spaces_tui.db.connection import Database
 from spaces_tui.engine.errors import (
@@ -44,6 +47,25 @@ _TREE = """
 """
 
 _KIND = re.compile(r"[a-z][a-z0-9_]*")
+
+# The UNIQUE (name) of sql/002_resources.sql, as PostgreSQL names it.
+NAME_CONSTRAINT = "resources_name_key"
+
+
+@contextmanager
+def _name_free(name: str) -> Iterator[None]:
+    """Turns the unique violation of a resource's name into a message about the name, not
+    PostgreSQL's "Key (name)=(...) already exists"."""
+    try:
+        yield
+    except DBAPIError as error:
+        original = error.orig
+        if (
+            isinstance(original, psycopg.errors.UniqueViolation)
+            and original.diag.constraint_name == NAME_CONSTRAINT
+        ):
+            raise BadInput(f"there is already a resource called {quoted(name)}") from error
+        raise
 
 
 def _resource(row: Any, depth: int = 0) -> Resource:
@@ -129,9 +151,11 @@ def add_resource(
         params = ", ".join(
             f"CAST(:{key} AS jsonb)" if key == "attributes" else f":{key}" for key in columns
         )
-        new_id = conn.execute(
-            text(f"INSERT INTO spaces.resources ({names}) VALUES ({params}) RETURNING id"), columns
-        ).scalar_one()
+        with _name_free(values["name"]):
+            new_id = conn.execute(
+                text(f"INSERT INTO spaces.resources ({names}) VALUES ({params}) RETURNING id"),
+                columns,
+            ).scalar_one()
         return _resource(conn.execute(text(_SELECT + " WHERE r.id = :id"), {"id": new_id}).one())
 
 
@@ -181,10 +205,11 @@ def _update(db: Database, ref: str | int, columns: dict[str, Any]) -> Resource:
                 f"{key} = CAST(:{key} AS jsonb)" if key == "attributes" else f"{key} = :{key}"
                 for key in columns
             )
-            conn.execute(
-                text(f"UPDATE spaces.resources SET {assignments} WHERE id = :resource_id"),
-                {**columns, "resource_id": resource.id},
-            )
+            with _name_free(columns.get("name", "")):
+                conn.execute(
+                    text(f"UPDATE spaces.resources SET {assignments} WHERE id = :resource_id"),
+                    {**columns, "resource_id": resource.id},
+                )
         return _resource(
             conn.execute(text(_SELECT + " WHERE r.id = :id"), {"id": resource.id}).one()
         )
