@@ -129,7 +129,7 @@ def resource_add(ctx: Context, args: argparse.Namespace) -> int:
         args.kind,
         parent=args.parent,
         capacity=args.capacity,
-        requires_approval=args.approval or bool(args.approver),
+        requires_approval=args.approval,  # any --approver too: the engine's rule
         approvers=args.approver,
         buffer_minutes=args.buffer,
         timezone=args.tz,
@@ -152,9 +152,10 @@ def resource_set(ctx: Context, args: argparse.Namespace) -> int:
         changes["capacity"] = args.capacity
     if args.approval is not None:
         changes["requires_approval"] = args.approval
-    if args.approver or args.remove_approver:
-        kept = [a for a in current.approvers if a not in args.remove_approver]
-        changes["approvers"] = kept + [a for a in args.approver if a not in kept]
+    if args.approver:
+        changes["add_approvers"] = args.approver  # and approval on: the engine's rule
+    if args.remove_approver:
+        changes["remove_approvers"] = args.remove_approver
     if args.buffer is not None:
         changes["buffer_minutes"] = args.buffer
     if args.tz is not None:
@@ -174,14 +175,10 @@ def resource_set(ctx: Context, args: argparse.Namespace) -> int:
 
 def _still_pending(ctx: Context, resource: Resource) -> None:
     """Turning approval off confirms nothing by itself: say what is still waiting."""
-    waiting = [
-        request
-        for request in approvals.pending_requests(ctx.db)
-        if request.reservation.resource_id == resource.id
-    ]
+    waiting = resources.pending_count(ctx.db, resource.id)
     if waiting:
         ctx.err.write(
-            f"note: {len(waiting)} request{'s stay' if len(waiting) != 1 else ' stays'} pending"
+            f"note: {waiting} request{'s stay' if waiting != 1 else ' stays'} pending"
             f" on {resource.name} until an approver decides (spaces pending)\n"
         )
 
