@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,8 +27,27 @@ from spaces_tui.engine.errors import BadInput, quoted
 
 Moment = str | datetime
 _DURATION = re.compile(
-    r"^\+?\s*(?:(?P<days>\d+)d)?\s*(?:(?P<hours>\d+)h)?\s*(?:(?P<minutes>\d+)m)?$"
+    r"^\+?\s*(?:(?P<days>\d+)d)?\s*(?:(?P<hours>\d+)h)?\s*(?:(?P<minutes>\d+)m)?"
+    r"\s*(?:(?P<seconds>\d+)s)?$"
 )
+# An ISO 8601 duration: PT30S, PT1H30M, P1D, P2W, P1DT12H (a decimal fraction, PT1.5H, too).
+# Read here, not by pendulum.parse: pendulum 3.3 keeps each number in 32 bits and wraps without
+# a word, so PT4294967296S reads as no time at all and PT9999999999S as 16 days.
+_NUMBER = r"\d+(?:[.,]\d+)?"
+_ISO_DURATION = re.compile(
+    rf"^\+?\s*P(?:(?P<years>{_NUMBER})Y)?(?:(?P<months>{_NUMBER})M)?(?:(?P<weeks>{_NUMBER})W)?"
+    rf"(?:(?P<days>{_NUMBER})D)?(?:T(?=\d)(?:(?P<hours>{_NUMBER})H)?(?:(?P<minutes>{_NUMBER})M)?"
+    rf"(?:(?P<seconds>{_NUMBER})S)?)?$",
+    re.IGNORECASE,
+)
+_MICROSECONDS = {
+    "weeks": 7 * 86_400_000_000,
+    "days": 86_400_000_000,
+    "hours": 3_600_000_000,
+    "minutes": 60_000_000,
+    "seconds": 1_000_000,
+}
+DURATION_FORMS = "90m, 2h, 1h30m, 2d or 45s, or ISO 8601 such as PT30S, PT1H30M or P1D"
 
 # The window every bookable period lies in, [BOOKABLE_FROM, BOOKABLE_UNTIL): the database holds
 # the same bounds by CHECK (reservations_during_in_window, blackouts_during_in_window), so the
@@ -138,17 +158,27 @@ def parse_end(value: Moment, start: pendulum.DateTime, zone: str) -> pendulum.Da
 
 
 def parse_duration(value: str, what: str = "duration") -> timedelta:
-    """A positive length of time written as 90m, 2h, 1h30m, 2d or 1d12h (a leading + is fine),
-    at most MAX_DURATION."""
-    match = _DURATION.match(value.strip())
-    if match is None or not any(match.groupdict().values()):
-        raise BadInput(f"{what} {quoted(value)} is not a duration like 90m, 2h, 1h30m or 2d")
+    """A positive length of time written as 90m, 2h, 1h30m, 2d, 45s or 1d12h (a leading + is
+    fine), or as an ISO 8601 duration (PT30S, PT1H30M, P1D, P2W), at most MAX_DURATION. Months
+    and years are refused: they have no fixed length."""
+    text = value.strip()
+    unreadable = BadInput(
+        f"{what} {quoted(value)} is not a duration like 90m, 2h, 1h30m or 2d"
+        " (also 45s, or ISO 8601: PT30S, PT1H30M, P1D)"
+    )
     too_long = BadInput(
         f"{what} {quoted(value)} is too long: nothing in Spaces lasts more than"
         f" {MAX_DURATION.days}d"
     )
     try:
-        length = timedelta(**{u: int(n or 0) for u, n in match.groupdict().items()})
+        iso = _ISO_DURATION.match(text)
+        if iso is not None and any(iso.groupdict().values()):
+            length = _iso_duration(iso, value, what)
+        else:
+            match = _DURATION.match(text)
+            if match is None or not any(match.groupdict().values()):
+                raise unreadable
+            length = timedelta(**{u: int(n or 0) for u, n in match.groupdict().items()})
     except (OverflowError, ValueError):  # past timedelta's days, or too many digits for int()
         raise too_long from None
     if length <= timedelta(0):
@@ -156,6 +186,20 @@ def parse_duration(value: str, what: str = "duration") -> timedelta:
     if length > MAX_DURATION:
         raise too_long
     return length
+
+
+def _iso_duration(match: re.Match[str], value: str, what: str) -> timedelta:
+    if match["years"] or match["months"]:
+        raise BadInput(
+            f"{what} {quoted(value)}: months and years have no fixed length; give days"
+            " (P30D) or weeks (P4W)"
+        )
+    microseconds = sum(
+        Decimal(match[unit].replace(",", ".")) * size
+        for unit, size in _MICROSECONDS.items()
+        if match[unit]
+    )
+    return timedelta(microseconds=int(microseconds))
 
 
 def format_duration(length: timedelta) -> str:
