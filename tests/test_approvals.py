@@ -453,3 +453,30 @@ def test_approvers_added_at_the_same_moment_are_both_kept(venue, database_url, s
                 future.result(timeout=60)
     approvers = resources.get_resource(venue, "Truck").approvers
     assert sorted(approvers) == ["carol", "dave", "jo", "sam"]
+
+
+def test_pending_older_than_takes_seconds_and_iso_8601(cli_venue):
+    cli_venue("book", "Truck", f"{DAY}T09:00", "+1h", "--title", "Get-in")
+    for duration in ("30s", "PT30S", "PT1H30M", "P1D"):
+        listed = cli_venue("pending", "--older-than", duration, "--json")
+        assert (listed.code, listed.json) == (0, []), (duration, listed.err)
+    assert len(cli_venue("pending", "--older-than", "PT0.001S", "--json").json) == 1
+    set_ = cli_venue("resource", "set", "Truck", "--stall-after", "PT45S", "--json")
+    assert set_.json["stall_after_seconds"] == 45
+
+
+def test_pending_requested_lists_my_own_requests_and_mine_what_i_may_approve(cli_venue):
+    cli_venue("book", "Truck", f"{DAY}T09:00", "+1h", "--title", "Get-in", actor="maria")
+    cli_venue("book", "Stage", f"{DAY}T09:00", "+1h", "--title", "Tech", actor="jo")
+
+    def titles(*args: str, actor: str) -> list[str]:
+        listed = cli_venue("pending", *args, "--json", actor=actor)
+        assert listed.code == 0, listed.err
+        return [item["title"] for item in listed.json]
+
+    assert titles("--requested", actor="maria") == ["Get-in"]
+    assert titles("--requested", actor="jo") == ["Tech"]
+    assert titles("--mine", actor="jo") == ["Get-in"], "jo approves the Truck, not the Stage"
+    assert titles("--mine", "--requested", actor="jo") == []
+    empty = cli_venue("pending", "--requested", actor="nobody")
+    assert empty.out == "Nothing you asked for is waiting for a decision.\n"

@@ -326,6 +326,7 @@ def pending(ctx: Context, args: argparse.Namespace) -> int:
     waiting = approvals.pending_requests(
         ctx.db,
         mine_only=args.mine,
+        requested_only=args.requested,
         stalled_only=args.stalled,
         older_than=args.older_than,
         sort=args.sort,
@@ -336,9 +337,11 @@ def pending(ctx: Context, args: argparse.Namespace) -> int:
         ctx.say(render.requests_table(waiting))
     else:
         ctx.say(
-            "Nothing is waiting for a decision."
-            if not (args.stalled or args.older_than)
-            else "Nothing has been waiting that long."
+            "Nothing has been waiting that long."
+            if args.stalled or args.older_than
+            else "Nothing you asked for is waiting for a decision."
+            if args.requested
+            else "Nothing is waiting for a decision."
         )
     return EXIT_OK
 
