@@ -12,6 +12,8 @@ import threading
 
 import pytest
 
+from spaces_tui.cli import main
+
 TABLES = ("resources", "reservations", "blackouts", "events")
 
 
@@ -294,3 +296,26 @@ def test_a_name_already_taken_is_bad_input_in_plain_words(venue, sql):
     }
     renamed = venue("resource", "set", "Hall", "--rename", "Room")
     assert (renamed.code, renamed.err) == (2, "spaces: there is already a resource called 'Room'\n")
+
+
+def test_a_new_kind_is_made_with_a_warning_naming_the_known_ones(venue, sql):
+    made = venue("resource", "add", "Broom cupboard", "--kind", "closet")
+    assert made.code == 0, made.err
+    assert made.err == (
+        "warning: 'closet' is a new kind: no resource is one yet. Known kinds: equipment,"
+        " floor_area, room, stage, vehicle.\n"
+    )
+    assert sql.execute(
+        "SELECT kind FROM spaces.resources WHERE name = 'Broom cupboard'"
+    ).fetchone() == ("closet",)
+    typo = venue("resource", "add", "Annex", "--kind", "rooms")
+    assert "Did you mean 'room'?" in typo.err and "closet, equipment" in typo.err
+    assert venue("resource", "add", "Cupboard 2", "--kind", "closet").err == "", "known now"
+    assert venue("resource", "add", "Kit store", "--kind", "equipment").err == "", "a usual one"
+
+
+def test_resource_add_help_lists_the_usual_kinds(capsys):
+    with pytest.raises(SystemExit):
+        main(["resource", "add", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "stage, floor_area, room, vehicle, equipment" in shown

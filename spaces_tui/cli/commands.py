@@ -123,6 +123,7 @@ def db_stop(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def resource_add(ctx: Context, args: argparse.Namespace) -> int:
+    unfamiliar = resources.new_kind_warning(ctx.db, args.kind)  # asked before it is in use
     resource = resources.add_resource(
         ctx.db,
         args.name,
@@ -136,6 +137,8 @@ def resource_add(ctx: Context, args: argparse.Namespace) -> int:
         stall_after=args.stall_after,
     )
     _print_resource(ctx, args, resource, "Added")
+    if unfamiliar is not None:
+        ctx.err.write(f"warning: {unfamiliar}\n")
     return EXIT_OK
 
 

@@ -13,6 +13,7 @@ from spaces_tui.engine.approvals import SORTS
 from spaces_tui.engine.blackouts import KINDS as BLACKOUT_KINDS
 from spaces_tui.engine.errors import QUOTED_LIMIT, BadInput, quoted
 from spaces_tui.engine.reservations import STATUSES
+from spaces_tui.engine.resources import COMMON_KINDS
 from spaces_tui.engine.times import DURATION_FORMS, parse_duration
 
 EPILOG = """\
@@ -286,7 +287,8 @@ def _resource_commands(commands: argparse._SubParsersAction) -> None:
     add.add_argument(
         "--kind",
         required=True,
-        help="room, stage, floor_area, vehicle, equipment, or any other word",
+        help=f"what it is: {', '.join(COMMON_KINDS)}, or a kind another resource has; any"
+        " other lower-case word makes a new kind (with a warning, in case it is a typo)",
     )
     add.add_argument("--parent", metavar="NAME", help="the resource it sits inside")
     add.add_argument("--capacity", type=_count("--capacity"), metavar="N")

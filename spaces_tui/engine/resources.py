@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -47,6 +48,32 @@ _TREE = """
 """
 
 _KIND = re.compile(r"[a-z][a-z0-9_]*")
+
+# The kinds a venue usually has (DESIGN.md, the demo venue). Any other lower-case word is
+# allowed too; a new one is worth a word of warning, since a typo makes a kind of its own.
+COMMON_KINDS = ("stage", "floor_area", "room", "vehicle", "equipment")
+
+
+def known_kinds(db: Database) -> list[str]:
+    """COMMON_KINDS and every kind a resource has, sorted."""
+    with domain_errors(), db.snapshot() as conn:
+        used = conn.execute(text("SELECT DISTINCT kind FROM spaces.resources")).scalars().all()
+    return sorted({*COMMON_KINDS, *used})
+
+
+def new_kind_warning(db: Database, kind: str) -> str | None:
+    """A warning for people when kind is neither a common kind nor one any resource has (a typo
+    of room makes a kind of its own): which kinds are known, and the closest when one is close.
+    None when kind is known. Ask before adding the resource: after, the kind is in use."""
+    known = known_kinds(db)
+    if kind in known:
+        return None
+    close = difflib.get_close_matches(kind, known, n=1)
+    guess = f" Did you mean {close[0]!r}?" if close else ""
+    return (
+        f"{kind!r} is a new kind: no resource is one yet.{guess} Known kinds: {', '.join(known)}."
+    )
+
 
 # The UNIQUE (name) of sql/002_resources.sql, as PostgreSQL names it.
 NAME_CONSTRAINT = "resources_name_key"
