@@ -3,6 +3,7 @@ JSON shapes, time zones, approvals, blackouts, and events as they happen."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import queue
@@ -13,6 +14,9 @@ import threading
 import pytest
 
 from spaces_tui.cli import main
+from spaces_tui.db.connection import Database
+from spaces_tui.db.errors import DatabaseUnavailable
+from spaces_tui.engine import resources
 
 TABLES = ("resources", "reservations", "blackouts", "events")
 
@@ -319,3 +323,18 @@ def test_resource_add_help_lists_the_usual_kinds(capsys):
         main(["resource", "add", "--help"])
     shown = " ".join(capsys.readouterr().out.split())
     assert "stage, floor_area, room, vehicle, equipment" in shown
+
+
+def test_a_server_named_by_url_that_is_down_is_unreachable_not_an_unknown_resource(tmp_path):
+    nowhere = f"postgresql://postgres@/spaces?host={tmp_path / 'no-server'}"
+    err = io.StringIO()
+    code = main(
+        ["--db", nowhere, "book", "Black Box", "2027-01-10T10:00", "+1h", "--title", "x"],
+        out=io.StringIO(),
+        err=err,
+    )
+    assert code == 1
+    assert err.getvalue().startswith("spaces: the database is unreachable: ")
+    assert list(tmp_path.iterdir()) == [], "nothing was started"
+    with pytest.raises(DatabaseUnavailable, match="the database is unreachable"):
+        resources.get_resource(Database(nowhere, "tester"), "Black Box")

@@ -114,6 +114,10 @@ def db_stop(ctx: Context, args: argparse.Namespace) -> int:
         )
     if embedded.stop(ctx.settings.data_dir):
         ctx.say(f"Stopped the embedded server in {embedded.pgdata_path(ctx.settings.data_dir)}.")
+        ctx.err.write(
+            "note: a calendar or `spaces events --follow` still open starts it again when it"
+            " next connects, as any spaces command does\n"
+        )
     else:
         ctx.say("The embedded server was not running.")
     return EXIT_OK
@@ -535,11 +539,23 @@ def show_events(ctx: Context, args: argparse.Namespace) -> int:
 
     since = args.since if args.since is not None else events.latest_event_id(ctx.db)
 
+    lost = False
+
     def disconnected(error: Exception, retry_in: float) -> None:
-        ctx.err.write(f"lost the database ({error}); retrying in {retry_in:.1f}s\n")
+        nonlocal lost
+        lost = True
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        ctx.err.write(f"lost the database ({reason}); retrying in {retry_in:.1f}s\n")
         ctx.err.flush()
 
-    for event in events.follow(ctx.db, since, on_disconnect=disconnected):
+    def connected() -> None:
+        nonlocal lost
+        if lost:
+            lost = False
+            ctx.err.write("connected again; catching up\n")
+            ctx.err.flush()
+
+    for event in events.follow(ctx.db, since, on_disconnect=disconnected, on_connect=connected):
         emit(event)
     return EXIT_OK  # not reached: follow runs until interrupted
 
