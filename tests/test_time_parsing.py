@@ -47,6 +47,8 @@ def test_an_end_may_be_a_time_of_day_or_a_duration():
         ("soon", "+1h", "cannot read start"),
         ("2027-01-12T10:00", "+an hour", "not a duration"),
         ("10:00", "+1h", "needs a date"),
+        ("P1D", "+1h", "cannot read start 'P1D': that is a length of time"),
+        ("2027-01-12T10:00", "PT1H", r"an END may be a length after a \+ \(\+PT1H\)"),
     ],
 )
 def test_unreadable_or_empty_periods_say_what_is_wrong(start, end, message):

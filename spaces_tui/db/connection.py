@@ -42,7 +42,10 @@ class _ClampedTimestamptz(Loader):
 
     def __init__(self, oid: int, context: AdaptContext | None = None) -> None:
         super().__init__(oid, context)
-        self._load = psycopg.adapters.get_loader(oid, self.format)(oid, context).load
+        loader = psycopg.adapters.get_loader(oid, self.format)
+        if loader is None:  # psycopg has one in either format; this is not reached
+            raise RuntimeError(f"psycopg has no loader for type {oid}")
+        self._load = loader(oid, context).load
 
     def load(self, data: Buffer) -> datetime:
         try:

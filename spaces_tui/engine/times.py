@@ -18,6 +18,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pendulum
@@ -120,7 +121,10 @@ def exact_length(start: datetime, end: datetime) -> timedelta:
     return end.astimezone(UTC) - start.astimezone(UTC)
 
 
-def check_window(moment: datetime, what: str = "time") -> datetime:
+Instant = TypeVar("Instant", bound=datetime)
+
+
+def check_window(moment: Instant, what: str = "time") -> Instant:
     """moment, if it lies in the bookable window (its end included: a period may end there)."""
     if not BOOKABLE_FROM <= moment <= BOOKABLE_UNTIL:
         raise BadInput(f"{what} {format_moment(moment)} must lie {WINDOW}")
@@ -230,13 +234,20 @@ def parse_period(
 def _parse(text: str, what: str) -> datetime | date | time:
     """ISO 8601 as written: a datetime without an offset stays naive (wall-clock time, read by
     at_wall_clock), one with an offset is exact."""
+    unreadable = BadInput(
+        f"cannot read {what} {quoted(text)}: use ISO 8601, "
+        "e.g. 2026-12-01T14:00 or 2026-12-01T14:00+01:00"
+    )
     try:
-        return pendulum.parse(text.strip(), tz=None, exact=True)
+        parsed = pendulum.parse(text.strip(), tz=None, exact=True)
     except (ParserError, ValueError, OverflowError) as error:
+        raise unreadable from error
+    if isinstance(parsed, pendulum.Duration):  # P1D is ISO 8601 too, but a length, not a time
         raise BadInput(
-            f"cannot read {what} {quoted(text)}: use ISO 8601, "
-            "e.g. 2026-12-01T14:00 or 2026-12-01T14:00+01:00"
-        ) from error
+            f"cannot read {what} {quoted(text)}: that is a length of time; a time is"
+            " ISO 8601 like 2026-12-01T14:00, and an END may be a length after a + (+PT1H)"
+        )
+    return parsed
 
 
 def format_moment(moment: datetime) -> str:
