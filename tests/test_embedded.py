@@ -341,7 +341,8 @@ def test_a_database_in_use_starts_its_killed_server_again_from_several_threads(s
         pid = postmaster_pid(data_dir)
         assert pid is not None
         os.kill(pid, signal.SIGQUIT)  # an immediate shutdown: as if it had crashed
-        wait_for(lambda: not connects(db.url), "the server to go")
+        wait_for(lambda: not connects(db.url), "the server to stop taking connections")
+        # Whether or not it has quite gone yet: a server still shutting down is waited for.
 
         with ThreadPoolExecutor(4) as pool:
             listed = list(pool.map(lambda _: resources.list_resources(db), range(4)))

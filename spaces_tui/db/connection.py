@@ -9,6 +9,7 @@ themselves). A server named by URL is never started: it is only said to be unrea
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -108,6 +109,11 @@ def libpq_url(url: str) -> str:
     return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+# How long a connection attempt waits for the embedded server to come back (it may still be
+# shutting down when it is found gone) before saying it is unreachable.
+RESTART_PATIENCE = 10.0
+
+
 def unreachable(error: psycopg.OperationalError) -> DatabaseUnavailable:
     """What a failed connection attempt means to a person: the database cannot be reached."""
     reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -145,12 +151,19 @@ class Database:
         except psycopg.OperationalError as error:
             if self.start_server is None:
                 raise unreachable(error) from error
-        # EmbeddedServerError (a DatabaseUnavailable) when it cannot be started.
-        self.url = libpq_url(self.start_server())
-        try:
-            return psycopg.connect(self.url, autocommit=autocommit)
-        except psycopg.OperationalError as error:
-            raise unreachable(error) from error
+        # A server that is shutting down (db stop from elsewhere, a crash) still looks like it
+        # is running until its last process has gone: try again for a moment, starting it as
+        # soon as it has stopped. EmbeddedServerError (a DatabaseUnavailable) when it cannot be
+        # started.
+        deadline = time.monotonic() + RESTART_PATIENCE
+        while True:
+            self.url = libpq_url(self.start_server())
+            try:
+                return psycopg.connect(self.url, autocommit=autocommit)
+            except psycopg.OperationalError as error:
+                if time.monotonic() >= deadline:
+                    raise unreachable(error) from error
+            time.sleep(0.2)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
