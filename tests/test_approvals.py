@@ -480,3 +480,11 @@ def test_pending_requested_lists_my_own_requests_and_mine_what_i_may_approve(cli
     assert titles("--mine", "--requested", actor="jo") == []
     empty = cli_venue("pending", "--requested", actor="nobody")
     assert empty.out == "Nothing you asked for is waiting for a decision.\n"
+
+
+def test_a_whole_list_of_approvers_turns_approval_on_only_for_a_new_name(venue):
+    named = resources.update_resource(venue, "Room", approvers=["carol"])
+    assert (named.approvers, named.requires_approval) == (("carol",), True)
+    resources.update_resource(venue, "Truck", requires_approval=False)
+    fewer = resources.update_resource(venue, "Truck", approvers=["sam"])
+    assert (fewer.approvers, fewer.requires_approval) == (("sam",), False), "nobody new named"

@@ -318,16 +318,7 @@ def add_approver(db: Database, ref: str | int, approver: str) -> Resource:
     the same moment (both changes stay). Returns the resource as changed. BadInput when the
     name is empty or is already an approver of a resource that requires approval; NotFound
     for an unknown resource."""
-    [name] = _approver_names([approver])
-
-    def attempt() -> Resource:
-        with domain_errors(), db.transaction() as conn:
-            resource = find_resource(conn, ref)
-            if not _change_approver(conn, _ADD_APPROVER, resource.id, name):
-                raise BadInput(f"{name} already approves bookings of {resource.name}")
-            return _fresh(conn, resource.id)
-
-    return retrying_races(attempt)
+    return _one_approver(db, ref, approver, _ADD_APPROVER, "{name} already approves bookings of")
 
 
 def remove_approver(db: Database, ref: str | int, approver: str) -> Resource:
@@ -336,13 +327,19 @@ def remove_approver(db: Database, ref: str | int, approver: str) -> Resource:
     resource that requires approval leaves it with a problem (Resource.problems), its pending
     requests waiting. BadInput when the name is not one of its approvers; NotFound for an
     unknown resource."""
+    return _one_approver(db, ref, approver, _REMOVE_APPROVER, "{name} is not an approver of")
+
+
+def _one_approver(
+    db: Database, ref: str | int, approver: str, statement: str, refusal: str
+) -> Resource:
     [name] = _approver_names([approver])
 
     def attempt() -> Resource:
         with domain_errors(), db.transaction() as conn:
             resource = find_resource(conn, ref)
-            if not _change_approver(conn, _REMOVE_APPROVER, resource.id, name):
-                raise BadInput(f"{name} is not an approver of {resource.name}")
+            if not _change_approver(conn, statement, resource.id, name):
+                raise BadInput(f"{refusal.format(name=name)} {resource.name}")
             return _fresh(conn, resource.id)
 
     return retrying_races(attempt)
