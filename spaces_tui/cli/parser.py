@@ -298,7 +298,7 @@ def _resource_commands(commands: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="ACTOR",
-        help="may approve bookings (repeat for more)",
+        help="may approve bookings (repeat for more); bookings then need approval",
     )
     add.add_argument(
         "--buffer",
@@ -328,10 +328,18 @@ def _resource_commands(commands: argparse._SubParsersAction) -> None:
     approval.add_argument("--approval", dest="approval", action="store_const", const=True)
     approval.add_argument("--no-approval", dest="approval", action="store_const", const=False)
     change.add_argument(
-        "--approver", action="append", default=[], metavar="ACTOR", help="add an approver"
+        "--approver",
+        action="append",
+        default=[],
+        metavar="ACTOR",
+        help="add an approver (repeat for more); bookings then need approval",
     )
     change.add_argument(
-        "--remove-approver", action="append", default=[], metavar="ACTOR", help="remove one"
+        "--remove-approver",
+        action="append",
+        default=[],
+        metavar="ACTOR",
+        help="remove an approver; approval stays as it is",
     )
     change.add_argument("--buffer", type=_minutes, metavar="MINUTES")
     change.add_argument("--tz", metavar="ZONE")
