@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import queue
 import subprocess
 import sys
-import threading
 
 import pytest
+from following import following
 
 from spaces_tui.cli import main
 from spaces_tui.db.connection import Database
@@ -256,31 +254,14 @@ def test_events_as_json(venue):
 
 @pytest.mark.slow
 def test_events_follow_prints_each_event_as_it_happens(venue, database_url, tmp_path):
-    env = {**os.environ, "SPACES_DATA_DIR": str(tmp_path)}
-    follower = subprocess.Popen(
-        [sys.executable, "-m", "spaces_tui", "--db", database_url, "events", "--follow", "--json"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(x) for x in follower.stdout], daemon=True).start()
-    try:
-        # It starts from the newest event: book until it has surely started listening.
-        seen = None
-        for attempt in range(30):
-            venue("book", "Room", f"2027-02-{attempt + 1:02d}T10:00", "+1h", "--title", "F")
-            try:
-                seen = json.loads(lines.get(timeout=1))
-                break
-            except queue.Empty:
-                continue
-        assert seen is not None, follower.stderr.read() if follower.poll() is not None else ""
-        assert seen["topic"] == "spaces.reservation.created"
-    finally:
-        follower.terminate()
-        follower.wait(timeout=10)
+    with following(["--db", database_url, "events", "--follow", "--json"], tmp_path) as follower:
+        seen = follower.first_line_while(
+            lambda attempt: venue(
+                "book", "Room", f"2027-02-{attempt + 1:02d}T10:00", "+1h", "--title", "F"
+            )
+        )
+        assert seen is not None, "events --follow printed nothing"
+        assert json.loads(seen)["topic"] == "spaces.reservation.created"
 
 
 def test_no_command_outside_a_terminal_prints_help(spaces):

@@ -26,19 +26,14 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import queue
 import re
 import shlex
-import subprocess
-import sys
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
+from following import following
 
 from spaces_tui.cli import main
 
@@ -152,36 +147,16 @@ def run_psql(url: str, words: list[str]) -> None:
 
 def follows(url: str, args: list[str], tmp_path: Path) -> None:
     """`spaces events --follow`: still running, and prints what happens after it started."""
-    follower = subprocess.Popen(
-        [sys.executable, "-m", "spaces_tui", "--db", url, *args],
-        env={**os.environ, "SPACES_DATA_DIR": str(tmp_path / "unused")},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(x) for x in follower.stdout], daemon=True).start()
-    try:
-        deadline = time.monotonic() + 60
-        seen = ""
-        attempt = 0
-        while not seen:  # it starts from the newest event: act until it has surely started
-            assert follower.poll() is None, follower.stderr.read()
-            assert time.monotonic() < deadline, "events --follow printed nothing"
-            attempt += 1
-            done = run_in_process(
-                url, ["resource", "add", f"Follow probe {attempt}", "--kind", "room"]
-            )
-            assert done[0] == 0, done
-            try:
-                seen = lines.get(timeout=1)
-            except queue.Empty:
-                continue
+
+    def probe(attempt: int) -> None:
+        done = run_in_process(url, ["resource", "add", f"Follow probe {attempt}", "--kind", "room"])
+        assert done[0] == 0, done
+
+    with following(["--db", url, *args], tmp_path / "unused") as follower:
+        seen = follower.first_line_while(probe)
+        assert seen is not None, "events --follow printed nothing"
         assert "spaces.resource.created" in seen
-        assert follower.poll() is None, "it keeps following"
-    finally:
-        follower.terminate()
-        follower.wait(timeout=10)
+        assert follower.process.poll() is None, "it keeps following"
 
 
 def roles_named_in(lines: list[Line]) -> list[str]:
