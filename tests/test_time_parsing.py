@@ -9,7 +9,13 @@ import pendulum
 import pytest
 
 from spaces_tui.engine.errors import BadInput
-from spaces_tui.engine.times import parse_duration, parse_end, parse_moment, parse_period
+from spaces_tui.engine.times import (
+    duration_text,
+    parse_duration,
+    parse_end,
+    parse_moment,
+    parse_period,
+)
 
 
 def utc(moment: pendulum.DateTime) -> str:
@@ -103,3 +109,18 @@ def test_an_end_may_be_an_iso_8601_duration():
     start = parse_moment("2027-01-12T10:00", "Europe/London")
     assert utc(parse_end("+PT1H30M", start, "Europe/London")) == "2027-01-12 11:30"
     assert utc(parse_end("+45s", start, "Europe/London")) == "2027-01-12 10:00"
+
+
+@pytest.mark.parametrize(
+    "length",
+    [
+        timedelta(seconds=45),
+        timedelta(minutes=90),
+        timedelta(days=2),
+        timedelta(days=1, hours=2, minutes=3, seconds=4),
+        timedelta(days=3652),
+    ],
+)
+def test_duration_text_reads_back_as_the_same_length(length):
+    assert parse_duration(duration_text(length)) == length
+    assert duration_text(timedelta(seconds=45)) == "45s"

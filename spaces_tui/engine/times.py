@@ -218,6 +218,18 @@ def format_duration(length: timedelta) -> str:
     return f"{minutes}m"
 
 
+def duration_text(length: timedelta) -> str:
+    """A length as parse_duration reads it back, to the second: 2d, 1h30m, 45s, 1d2h3m4s. For a
+    field that starts from the current value (format_duration rounds to minutes, so a 45 s
+    threshold would read back as 0m, which is refused)."""
+    seconds = max(0, int(length.total_seconds()))
+    days, seconds = divmod(seconds, 86_400)
+    hours, seconds = divmod(seconds, 3_600)
+    minutes, seconds = divmod(seconds, 60)
+    parts = [(days, "d"), (hours, "h"), (minutes, "m"), (seconds, "s")]
+    return "".join(f"{n}{unit}" for n, unit in parts if n) or "0s"
+
+
 def parse_period(
     start: Moment, end: Moment, zone: str
 ) -> tuple[pendulum.DateTime, pendulum.DateTime]:
