@@ -4,6 +4,8 @@ scripts use for all of it."""
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pendulum
@@ -347,3 +349,142 @@ def test_stall_threshold_and_approval_off_from_the_command_line(cli_venue):
     assert "1 request stays pending on Truck" in off.err
     nothing = cli_venue("resource", "set", "Truck", "--stall-after", "0m")
     assert nothing.code == 2 and "must be longer than nothing" in nothing.err
+
+
+# --- approvers: one rule, one statement each --------------------------------------------------
+
+
+def test_naming_an_approver_on_set_turns_approval_on_and_the_list_shows_them(cli_venue, venue):
+    changed = cli_venue("resource", "set", "Room", "--approver", "carol", "--json")
+    assert changed.code == 0, changed.err
+    assert (changed.json["requires_approval"], changed.json["approvers"]) == (True, ["carol"])
+    assert "carol" in next(
+        line for line in cli_venue("resource", "list").out.splitlines() if "Room" in line
+    )
+    booked = reservations.book(venue, "Room", f"{DAY}T09:00", "+1h", "Band call")
+    assert booked.status == "pending", "bookings now wait for carol"
+
+
+def test_approval_turned_off_keeps_and_shows_its_approvers(cli_venue):
+    assert cli_venue("resource", "set", "Truck", "--no-approval").code == 0
+    line = next(line for line in cli_venue("resource", "list").out.splitlines() if "Truck" in line)
+    assert "off (jo, sam)" in line
+
+
+def test_an_approver_and_no_approval_together_are_a_contradiction(cli_venue, venue):
+    both = cli_venue("resource", "set", "Room", "--approver", "carol", "--no-approval")
+    assert both.code == 2 and "naming an approver means bookings need approval" in both.err
+    assert resources.get_resource(venue, "Room").approvers == ()
+
+
+def test_removing_approvers_from_the_command_line(cli_venue, venue):
+    removed = cli_venue(
+        "resource", "set", "Truck", "--remove-approver", "jo", "--approver", "ana", "--json"
+    )
+    assert removed.code == 0, removed.err
+    assert removed.json["approvers"] == ["sam", "ana"]
+    unknown = cli_venue("resource", "set", "Truck", "--remove-approver", "nobody")
+    assert unknown.code == 2 and "nobody is not an approver of Truck" in unknown.err
+    assert resources.get_resource(venue, "Truck").approvers == ("sam", "ana"), "nothing written"
+
+
+def test_the_engine_adds_and_removes_one_approver(venue):
+    added = resources.add_approver(venue, "Room", "  carol ")
+    assert (added.approvers, added.requires_approval) == (("carol",), True)
+    with pytest.raises(BadInput, match="carol already approves bookings of Room"):
+        resources.add_approver(venue, "Room", "carol")
+    removed = resources.remove_approver(venue, "Room", "carol")
+    assert (removed.approvers, removed.requires_approval) == ((), True)
+    assert removed.problems, "needing approval with nobody to give it is reported"
+    with pytest.raises(BadInput, match="carol is not an approver of Room"):
+        resources.remove_approver(venue, "Room", "carol")
+    with pytest.raises(BadInput, match="an approver needs a name"):
+        resources.add_approver(venue, "Room", " ")
+
+
+def test_an_approver_already_named_turns_approval_back_on(venue):
+    resources.update_resource(venue, "Truck", requires_approval=False)
+    again = resources.add_approver(venue, "Truck", "jo")
+    assert (again.approvers, again.requires_approval) == (("jo", "sam"), True)
+
+
+def test_pending_count_counts_what_still_waits_on_one_resource(venue):
+    request(venue, "Truck", 9)
+    request(venue, "Truck", 11)
+    request(venue, "Stage", 9)
+    resources.update_resource(venue, "Truck", requires_approval=False)
+    assert resources.pending_count(venue, "Truck") == 2
+    assert resources.pending_count(venue, "Room") == 0
+
+
+def _waiting_for_a_lock(sql, count: int) -> None:
+    deadline = time.monotonic() + 30
+    while (
+        sql.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        ).fetchone()[0]
+        < count
+    ):
+        assert time.monotonic() < deadline, "the writers never got to wait for the row"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("way", ["engine", "command line"])
+def test_approvers_added_at_the_same_moment_are_both_kept(venue, database_url, spaces, way):
+    """Two people add different approvers while a third transaction holds the row: both have
+    read the approvers (jo, sam) before either writes. A read-then-write keeps only one."""
+    with psycopg.connect(database_url) as holder:
+        holder.execute("SELECT 1 FROM spaces.resources WHERE name = 'Truck' FOR UPDATE")
+
+        def add(name: str) -> None:
+            if way == "engine":
+                resources.add_approver(Database(database_url, "admin"), "Truck", name)
+            else:
+                done = spaces("resource", "set", "Truck", "--approver", name)
+                assert done.code == 0, done.err
+
+        with ThreadPoolExecutor(2) as pool:
+            adding = [pool.submit(add, name) for name in ("carol", "dave")]
+            with psycopg.connect(database_url, autocommit=True) as watcher:
+                _waiting_for_a_lock(watcher, 2)
+            holder.rollback()
+            for future in adding:
+                future.result(timeout=60)
+    approvers = resources.get_resource(venue, "Truck").approvers
+    assert sorted(approvers) == ["carol", "dave", "jo", "sam"]
+
+
+def test_pending_older_than_takes_seconds_and_iso_8601(cli_venue):
+    cli_venue("book", "Truck", f"{DAY}T09:00", "+1h", "--title", "Get-in")
+    for duration in ("30s", "PT30S", "PT1H30M", "P1D"):
+        listed = cli_venue("pending", "--older-than", duration, "--json")
+        assert (listed.code, listed.json) == (0, []), (duration, listed.err)
+    assert len(cli_venue("pending", "--older-than", "PT0.001S", "--json").json) == 1
+    set_ = cli_venue("resource", "set", "Truck", "--stall-after", "PT45S", "--json")
+    assert set_.json["stall_after_seconds"] == 45
+
+
+def test_pending_requested_lists_my_own_requests_and_mine_what_i_may_approve(cli_venue):
+    cli_venue("book", "Truck", f"{DAY}T09:00", "+1h", "--title", "Get-in", actor="maria")
+    cli_venue("book", "Stage", f"{DAY}T09:00", "+1h", "--title", "Tech", actor="jo")
+
+    def titles(*args: str, actor: str) -> list[str]:
+        listed = cli_venue("pending", *args, "--json", actor=actor)
+        assert listed.code == 0, listed.err
+        return [item["title"] for item in listed.json]
+
+    assert titles("--requested", actor="maria") == ["Get-in"]
+    assert titles("--requested", actor="jo") == ["Tech"]
+    assert titles("--mine", actor="jo") == ["Get-in"], "jo approves the Truck, not the Stage"
+    assert titles("--mine", "--requested", actor="jo") == []
+    empty = cli_venue("pending", "--requested", actor="nobody")
+    assert empty.out == "Nothing you asked for is waiting for a decision.\n"
+
+
+def test_a_whole_list_of_approvers_turns_approval_on_only_for_a_new_name(venue):
+    named = resources.update_resource(venue, "Room", approvers=["carol"])
+    assert (named.approvers, named.requires_approval) == (("carol",), True)
+    resources.update_resource(venue, "Truck", requires_approval=False)
+    fewer = resources.update_resource(venue, "Truck", approvers=["sam"])
+    assert (fewer.approvers, fewer.requires_approval) == (("sam",), False), "nobody new named"

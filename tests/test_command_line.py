@@ -3,14 +3,18 @@ JSON shapes, time zones, approvals, blackouts, and events as they happen."""
 
 from __future__ import annotations
 
+import io
 import json
-import os
-import queue
 import subprocess
 import sys
-import threading
 
 import pytest
+from following import following
+
+from spaces_tui.cli import main
+from spaces_tui.db.connection import Database
+from spaces_tui.db.errors import DatabaseUnavailable
+from spaces_tui.engine import resources
 
 TABLES = ("resources", "reservations", "blackouts", "events")
 
@@ -92,7 +96,8 @@ def test_check_exits_0_when_free_and_3_when_not(venue):
         (("book", "Room", "2027-01-10T10:00", "+1h", "--title", "x", "--headcount", "11"),
          "more than Room holds"),
         (("resource", "add", "Moon", "--kind", "room", "--tz", "Mars/Olympus"), "time zone"),
-        (("resource", "add", "Room", "--kind", "room"), "already exists"),
+        (("resource", "add", "Room", "--kind", "room"),
+         "there is already a resource called 'Room'"),
         (("approve", "999"), "no reservation with id 999"),
         (("blackout", "lift", "999"), "no blackout with id 999"),
     ],
@@ -249,33 +254,68 @@ def test_events_as_json(venue):
 
 @pytest.mark.slow
 def test_events_follow_prints_each_event_as_it_happens(venue, database_url, tmp_path):
-    env = {**os.environ, "SPACES_DATA_DIR": str(tmp_path)}
-    follower = subprocess.Popen(
-        [sys.executable, "-m", "spaces_tui", "--db", database_url, "events", "--follow", "--json"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(x) for x in follower.stdout], daemon=True).start()
-    try:
-        # It starts from the newest event: book until it has surely started listening.
-        seen = None
-        for attempt in range(30):
-            venue("book", "Room", f"2027-02-{attempt + 1:02d}T10:00", "+1h", "--title", "F")
-            try:
-                seen = json.loads(lines.get(timeout=1))
-                break
-            except queue.Empty:
-                continue
-        assert seen is not None, follower.stderr.read() if follower.poll() is not None else ""
-        assert seen["topic"] == "spaces.reservation.created"
-    finally:
-        follower.terminate()
-        follower.wait(timeout=10)
+    with following(["--db", database_url, "events", "--follow", "--json"], tmp_path) as follower:
+        seen = follower.first_line_while(
+            lambda attempt: venue(
+                "book", "Room", f"2027-02-{attempt + 1:02d}T10:00", "+1h", "--title", "F"
+            )
+        )
+        assert seen is not None, "events --follow printed nothing"
+        assert json.loads(seen)["topic"] == "spaces.reservation.created"
 
 
 def test_no_command_outside_a_terminal_prints_help(spaces):
     done = spaces()
     assert done.code == 0 and "usage: spaces" in done.out
+
+
+def test_a_name_already_taken_is_bad_input_in_plain_words(venue, sql):
+    before = counts(sql)
+    again = venue("resource", "add", "Room", "--kind", "room")
+    assert (again.code, again.err) == (2, "spaces: there is already a resource called 'Room'\n")
+    assert counts(sql) == before
+    as_json = venue("resource", "add", "Room", "--kind", "room", "--json")
+    assert as_json.json == {
+        "error": "bad_input",
+        "message": "there is already a resource called 'Room'",
+    }
+    renamed = venue("resource", "set", "Hall", "--rename", "Room")
+    assert (renamed.code, renamed.err) == (2, "spaces: there is already a resource called 'Room'\n")
+
+
+def test_a_new_kind_is_made_with_a_warning_naming_the_known_ones(venue, sql):
+    made = venue("resource", "add", "Broom cupboard", "--kind", "closet")
+    assert made.code == 0, made.err
+    assert made.err == (
+        "warning: 'closet' is a new kind: no resource is one yet. Known kinds: equipment,"
+        " floor_area, room, stage, vehicle.\n"
+    )
+    assert sql.execute(
+        "SELECT kind FROM spaces.resources WHERE name = 'Broom cupboard'"
+    ).fetchone() == ("closet",)
+    typo = venue("resource", "add", "Annex", "--kind", "rooms")
+    assert "Did you mean 'room'?" in typo.err and "closet, equipment" in typo.err
+    assert venue("resource", "add", "Cupboard 2", "--kind", "closet").err == "", "known now"
+    assert venue("resource", "add", "Kit store", "--kind", "equipment").err == "", "a usual one"
+
+
+def test_resource_add_help_lists_the_usual_kinds(capsys):
+    with pytest.raises(SystemExit):
+        main(["resource", "add", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "stage, floor_area, room, vehicle, equipment" in shown
+
+
+def test_a_server_named_by_url_that_is_down_is_unreachable_not_an_unknown_resource(tmp_path):
+    nowhere = f"postgresql://postgres@/spaces?host={tmp_path / 'no-server'}"
+    err = io.StringIO()
+    code = main(
+        ["--db", nowhere, "book", "Black Box", "2027-01-10T10:00", "+1h", "--title", "x"],
+        out=io.StringIO(),
+        err=err,
+    )
+    assert code == 1
+    assert err.getvalue().startswith("spaces: the database is unreachable: ")
+    assert list(tmp_path.iterdir()) == [], "nothing was started"
+    with pytest.raises(DatabaseUnavailable, match="the database is unreachable"):
+        resources.get_resource(Database(nowhere, "tester"), "Black Box")

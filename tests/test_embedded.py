@@ -6,17 +6,24 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from spaces_tui.config import load_settings
 from spaces_tui.db import migrations
+from spaces_tui.db.open import open_database
+from spaces_tui.engine import resources
 
 pytestmark = [pytest.mark.embedded, pytest.mark.slow]
 
@@ -264,3 +271,87 @@ def test_db_stop_with_a_server_url_is_bad_input(server_url, tmp_path):
         assert "nothing to stop" in done.stderr
         assert list(data_dir.iterdir()) == [], "no embedded server was made"
         assert connects(server_url), "the server named by URL still runs"
+
+
+# --- a server that stops under a running program ----------------------------------------------
+
+
+def listening(url: str) -> bool:
+    """Whether some session of the server is listening for events (a follower is in place)."""
+    try:
+        with psycopg.connect(url, connect_timeout=5) as conn:
+            row = conn.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE query ILIKE 'LISTEN %'"
+            ).fetchone()
+    except psycopg.OperationalError:
+        return False
+    return row is not None
+
+
+def wait_for(condition, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting: {what}"
+        time.sleep(0.1)
+
+
+def test_events_follow_starts_the_stopped_server_again_and_goes_on(shared):
+    data_dir = shared.data_dir
+    url = url_of(data_dir)
+    follower = subprocess.Popen(
+        command("events", "--follow"),
+        env=environment(data_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    out: queue.Queue[str] = queue.Queue()
+    err: list[str] = []
+    threading.Thread(
+        target=lambda: [out.put(line) for line in follower.stdout], daemon=True
+    ).start()
+    threading.Thread(target=lambda: err.extend(follower.stderr), daemon=True).start()
+    try:
+        wait_for(lambda: listening(url), "the follower to listen")
+        stopped = spaces(data_dir, "db", "stop")
+        assert stopped.returncode == 0, stopped.stderr
+        assert "still open starts it again" in stopped.stderr
+
+        # Nothing but the follower runs: it is what starts the server again.
+        wait_for(lambda: "connected again; catching up\n" in err, f"the follower: {err}")
+        assert connects(url), "the follower started the server again"
+        assert follower.poll() is None, err
+        assert err[0].startswith("lost the database (") and len(err) == 2, err
+
+        added = spaces(data_dir, "resource", "add", "Truck 9", "--kind", "vehicle")
+        assert added.returncode == 0, added.stderr
+        line = out.get(timeout=30)
+        assert "spaces.resource.created" in line
+    finally:
+        follower.terminate()
+        follower.wait(timeout=10)
+
+
+def test_a_database_in_use_starts_its_killed_server_again_from_several_threads(shared, monkeypatch):
+    data_dir = shared.data_dir
+    monkeypatch.setenv("SPACES_DATA_DIR", str(data_dir))
+    db = open_database(load_settings(actor="tester"))
+    try:
+        assert resources.list_resources(db) is not None
+        pid = postmaster_pid(data_dir)
+        assert pid is not None
+        os.kill(pid, signal.SIGQUIT)  # an immediate shutdown: as if it had crashed
+        wait_for(lambda: not connects(db.url), "the server to stop taking connections")
+        # Whether or not it has quite gone yet: a server still shutting down is waited for.
+
+        with ThreadPoolExecutor(4) as pool:
+            listed = list(pool.map(lambda _: resources.list_resources(db), range(4)))
+        assert all(names == listed[0] for names in listed)
+        new_pid = postmaster_pid(data_dir)
+        assert new_pid not in (None, pid), "started again"
+        assert [path.name for path in data_dir.rglob("postmaster.pid")] == ["postmaster.pid"]
+        with db.listen_connection() as listener:
+            assert listener.execute("SELECT 1").fetchone() == (1,)
+        assert postmaster_pid(data_dir) == new_pid, "one server for every thread"
+    finally:
+        db.dispose()

@@ -114,6 +114,10 @@ def db_stop(ctx: Context, args: argparse.Namespace) -> int:
         )
     if embedded.stop(ctx.settings.data_dir):
         ctx.say(f"Stopped the embedded server in {embedded.pgdata_path(ctx.settings.data_dir)}.")
+        ctx.err.write(
+            "note: a calendar or `spaces events --follow` still open starts it again when it"
+            " next connects, as any spaces command does\n"
+        )
     else:
         ctx.say("The embedded server was not running.")
     return EXIT_OK
@@ -123,19 +127,22 @@ def db_stop(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def resource_add(ctx: Context, args: argparse.Namespace) -> int:
+    unfamiliar = resources.new_kind_warning(ctx.db, args.kind)  # asked before it is in use
     resource = resources.add_resource(
         ctx.db,
         args.name,
         args.kind,
         parent=args.parent,
         capacity=args.capacity,
-        requires_approval=args.approval or bool(args.approver),
+        requires_approval=args.approval,  # any --approver too: the engine's rule
         approvers=args.approver,
         buffer_minutes=args.buffer,
         timezone=args.tz,
         stall_after=args.stall_after,
     )
     _print_resource(ctx, args, resource, "Added")
+    if unfamiliar is not None:
+        ctx.err.write(f"warning: {unfamiliar}\n")
     return EXIT_OK
 
 
@@ -152,9 +159,10 @@ def resource_set(ctx: Context, args: argparse.Namespace) -> int:
         changes["capacity"] = args.capacity
     if args.approval is not None:
         changes["requires_approval"] = args.approval
-    if args.approver or args.remove_approver:
-        kept = [a for a in current.approvers if a not in args.remove_approver]
-        changes["approvers"] = kept + [a for a in args.approver if a not in kept]
+    if args.approver:
+        changes["add_approvers"] = args.approver  # and approval on: the engine's rule
+    if args.remove_approver:
+        changes["remove_approvers"] = args.remove_approver
     if args.buffer is not None:
         changes["buffer_minutes"] = args.buffer
     if args.tz is not None:
@@ -174,14 +182,10 @@ def resource_set(ctx: Context, args: argparse.Namespace) -> int:
 
 def _still_pending(ctx: Context, resource: Resource) -> None:
     """Turning approval off confirms nothing by itself: say what is still waiting."""
-    waiting = [
-        request
-        for request in approvals.pending_requests(ctx.db)
-        if request.reservation.resource_id == resource.id
-    ]
+    waiting = resources.pending_count(ctx.db, resource.id)
     if waiting:
         ctx.err.write(
-            f"note: {len(waiting)} request{'s stay' if len(waiting) != 1 else ' stays'} pending"
+            f"note: {waiting} request{'s stay' if waiting != 1 else ' stays'} pending"
             f" on {resource.name} until an approver decides (spaces pending)\n"
         )
 
@@ -329,6 +333,7 @@ def pending(ctx: Context, args: argparse.Namespace) -> int:
     waiting = approvals.pending_requests(
         ctx.db,
         mine_only=args.mine,
+        requested_only=args.requested,
         stalled_only=args.stalled,
         older_than=args.older_than,
         sort=args.sort,
@@ -339,9 +344,11 @@ def pending(ctx: Context, args: argparse.Namespace) -> int:
         ctx.say(render.requests_table(waiting))
     else:
         ctx.say(
-            "Nothing is waiting for a decision."
-            if not (args.stalled or args.older_than)
-            else "Nothing has been waiting that long."
+            "Nothing has been waiting that long."
+            if args.stalled or args.older_than
+            else "Nothing you asked for is waiting for a decision."
+            if args.requested
+            else "Nothing is waiting for a decision."
         )
     return EXIT_OK
 
@@ -532,11 +539,23 @@ def show_events(ctx: Context, args: argparse.Namespace) -> int:
 
     since = args.since if args.since is not None else events.latest_event_id(ctx.db)
 
+    lost = False
+
     def disconnected(error: Exception, retry_in: float) -> None:
-        ctx.err.write(f"lost the database ({error}); retrying in {retry_in:.1f}s\n")
+        nonlocal lost
+        lost = True
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        ctx.err.write(f"lost the database ({reason}); retrying in {retry_in:.1f}s\n")
         ctx.err.flush()
 
-    for event in events.follow(ctx.db, since, on_disconnect=disconnected):
+    def connected() -> None:
+        nonlocal lost
+        if lost:
+            lost = False
+            ctx.err.write("connected again; catching up\n")
+            ctx.err.flush()
+
+    for event in events.follow(ctx.db, since, on_disconnect=disconnected, on_connect=connected):
         emit(event)
     return EXIT_OK  # not reached: follow runs until interrupted
 

@@ -13,12 +13,14 @@ from spaces_tui.engine.approvals import SORTS
 from spaces_tui.engine.blackouts import KINDS as BLACKOUT_KINDS
 from spaces_tui.engine.errors import QUOTED_LIMIT, BadInput, quoted
 from spaces_tui.engine.reservations import STATUSES
-from spaces_tui.engine.times import parse_duration
+from spaces_tui.engine.resources import COMMON_KINDS
+from spaces_tui.engine.times import DURATION_FORMS, parse_duration
 
 EPILOG = """\
 times: ISO 8601. Without an offset a time is wall-clock time in the resource's
 time zone (2026-12-01T14:00); with one it is exact (2026-12-01T14:00+01:00).
 END may also be a time of day on START's date (16:30) or a duration (+90m, +2h).
+durations: 90m, 2h, 1h30m, 2d, 45s, or ISO 8601 (PT30S, PT1H30M, P1D).
 
 exit codes: 0 done, 2 bad input (nothing written), 3 conflict,
 4 not allowed (not an approver, illegal status change), 1 anything else.
@@ -225,9 +227,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--older-than",
         type=_duration("--older-than"),
         metavar="DURATION",
-        help="only those waiting this long",
+        help=f"only those waiting at least this long: {DURATION_FORMS}",
     )
     pending.add_argument("--mine", action="store_true", help="only those you may approve")
+    pending.add_argument(
+        "--requested",
+        action="store_true",
+        help="only those you asked for (booked), still waiting for an approver",
+    )
     pending.add_argument("--sort", choices=SORTS, default="oldest", help="default: oldest first")
     _json_flag(pending)
 
@@ -280,7 +287,8 @@ def _resource_commands(commands: argparse._SubParsersAction) -> None:
     add.add_argument(
         "--kind",
         required=True,
-        help="room, stage, floor_area, vehicle, equipment, or any other word",
+        help=f"what it is: {', '.join(COMMON_KINDS)}, or a kind another resource has; any"
+        " other lower-case word makes a new kind (with a warning, in case it is a typo)",
     )
     add.add_argument("--parent", metavar="NAME", help="the resource it sits inside")
     add.add_argument("--capacity", type=_count("--capacity"), metavar="N")
@@ -290,7 +298,7 @@ def _resource_commands(commands: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="ACTOR",
-        help="may approve bookings (repeat for more)",
+        help="may approve bookings (repeat for more); bookings then need approval",
     )
     add.add_argument(
         "--buffer",
@@ -304,7 +312,7 @@ def _resource_commands(commands: argparse._SubParsersAction) -> None:
         "--stall-after",
         type=_duration("--stall-after"),
         metavar="DURATION",
-        help="a request waiting longer is stalled (default 24h)",
+        help=f"a request waiting longer is stalled (default 24h): {DURATION_FORMS}",
     )
     _json_flag(add)
 
@@ -320,14 +328,27 @@ def _resource_commands(commands: argparse._SubParsersAction) -> None:
     approval.add_argument("--approval", dest="approval", action="store_const", const=True)
     approval.add_argument("--no-approval", dest="approval", action="store_const", const=False)
     change.add_argument(
-        "--approver", action="append", default=[], metavar="ACTOR", help="add an approver"
+        "--approver",
+        action="append",
+        default=[],
+        metavar="ACTOR",
+        help="add an approver (repeat for more); bookings then need approval",
     )
     change.add_argument(
-        "--remove-approver", action="append", default=[], metavar="ACTOR", help="remove one"
+        "--remove-approver",
+        action="append",
+        default=[],
+        metavar="ACTOR",
+        help="remove an approver; approval stays as it is",
     )
     change.add_argument("--buffer", type=_minutes, metavar="MINUTES")
     change.add_argument("--tz", metavar="ZONE")
-    change.add_argument("--stall-after", type=_duration("--stall-after"), metavar="DURATION")
+    change.add_argument(
+        "--stall-after",
+        type=_duration("--stall-after"),
+        metavar="DURATION",
+        help=f"a request waiting longer is stalled: {DURATION_FORMS}",
+    )
     active = change.add_mutually_exclusive_group()
     active.add_argument("--active", dest="active", action="store_const", const=True)
     active.add_argument(

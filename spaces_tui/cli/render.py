@@ -186,6 +186,8 @@ def resources_table(resources: Sequence[Resource]) -> str:
         approval = "-"
         if resource.requires_approval:
             approval = ", ".join(resource.approvers) or "NO APPROVER"
+        elif resource.approvers:  # approval turned off: its approvers are kept, and shown
+            approval = f"off ({', '.join(resource.approvers)})"
         rows.append(
             [
                 "  " * resource.depth + resource.name,

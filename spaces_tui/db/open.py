@@ -4,6 +4,7 @@ bring the schema up to date on first use."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import psycopg
 from sqlalchemy import text
@@ -36,7 +37,13 @@ def open_database(
     settings: Settings, announce: Announce | None = None, *, migrate: bool = True
 ) -> Database:
     """A Database for settings.actor, its schema migrated to the newest revision."""
-    db = Database(database_url(settings, announce), settings.actor)
+    db = Database(
+        database_url(settings, announce),
+        settings.actor,
+        # The embedded server may be stopped later (db stop in another terminal, a kill):
+        # the next connection attempt starts it again. A server named by URL is never started.
+        start_server=partial(embedded.start, settings.data_dir) if settings.embedded else None,
+    )
     if migrate:
         ensure_schema(db, announce)
     return db

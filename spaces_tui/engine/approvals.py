@@ -147,12 +147,14 @@ def pending_requests(
     *,
     now: datetime | None = None,
     mine_only: bool = False,
+    requested_only: bool = False,
     stalled_only: bool = False,
     older_than: timedelta | None = None,
     sort: str = "oldest",
 ) -> list[Request]:
     """Pending reservations with how long each has waited (as of now), whether the actor may
-    decide it, and what is worth a look. mine_only: those db.actor may approve."""
+    decide it, and what is worth a look. mine_only: those db.actor may approve;
+    requested_only: those db.actor asked for (booked), still waiting for someone else."""
     if sort not in SORTS:
         raise BadInput(f"unknown order {sort!r}: use {', '.join(SORTS)}")
     moment = now or pendulum.now("UTC")
@@ -162,6 +164,7 @@ def pending_requests(
         request
         for request in requests
         if (request.may_decide or not mine_only)
+        and (request.reservation.booked_by == db.actor or not requested_only)
         and (request.stalled or not stalled_only)
         and (older_than is None or request.waited >= older_than)
     ]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
 
 from spaces_tui.db.connection import Database
 from spaces_tui.engine.errors import (
@@ -44,6 +48,51 @@ _TREE = """
 """
 
 _KIND = re.compile(r"[a-z][a-z0-9_]*")
+
+# The kinds a venue usually has (DESIGN.md, the demo venue). Any other lower-case word is
+# allowed too; a new one is worth a word of warning, since a typo makes a kind of its own.
+COMMON_KINDS = ("stage", "floor_area", "room", "vehicle", "equipment")
+
+
+def known_kinds(db: Database) -> list[str]:
+    """COMMON_KINDS and every kind a resource has, sorted."""
+    with domain_errors(), db.snapshot() as conn:
+        used = conn.execute(text("SELECT DISTINCT kind FROM spaces.resources")).scalars().all()
+    return sorted({*COMMON_KINDS, *used})
+
+
+def new_kind_warning(db: Database, kind: str) -> str | None:
+    """A warning for people when kind is neither a common kind nor one any resource has (a typo
+    of room makes a kind of its own): which kinds are known, and the closest when one is close.
+    None when kind is known. Ask before adding the resource: after, the kind is in use."""
+    known = known_kinds(db)
+    if kind in known:
+        return None
+    close = difflib.get_close_matches(kind, known, n=1)
+    guess = f" Did you mean {close[0]!r}?" if close else ""
+    return (
+        f"{kind!r} is a new kind: no resource is one yet.{guess} Known kinds: {', '.join(known)}."
+    )
+
+
+# The UNIQUE (name) of sql/002_resources.sql, as PostgreSQL names it.
+NAME_CONSTRAINT = "resources_name_key"
+
+
+@contextmanager
+def _name_free(name: str) -> Iterator[None]:
+    """Turns the unique violation of a resource's name into a message about the name, not
+    PostgreSQL's "Key (name)=(...) already exists"."""
+    try:
+        yield
+    except DBAPIError as error:
+        original = error.orig
+        if (
+            isinstance(original, psycopg.errors.UniqueViolation)
+            and original.diag.constraint_name == NAME_CONSTRAINT
+        ):
+            raise BadInput(f"there is already a resource called {quoted(name)}") from error
+        raise
 
 
 def _resource(row: Any, depth: int = 0) -> Resource:
@@ -99,6 +148,8 @@ def add_resource(
     module: str = "spaces",
     external_ref: str | None = None,
 ) -> Resource:
+    """Adds a resource. Naming an approver means its bookings need approval: approvers given
+    make requires_approval true whatever it says. BadInput for a name already taken."""
     values = _checked(
         name=name,
         kind=kind,
@@ -116,7 +167,7 @@ def add_resource(
         columns = {
             **values,
             "parent_id": parent_resource.id if parent_resource else None,
-            "requires_approval": requires_approval,
+            "requires_approval": requires_approval or bool(values["approvers"]),
             "external_ref": external_ref,
             "attributes": _json(attributes or {}),
         }
@@ -129,10 +180,12 @@ def add_resource(
         params = ", ".join(
             f"CAST(:{key} AS jsonb)" if key == "attributes" else f":{key}" for key in columns
         )
-        new_id = conn.execute(
-            text(f"INSERT INTO spaces.resources ({names}) VALUES ({params}) RETURNING id"), columns
-        ).scalar_one()
-        return _resource(conn.execute(text(_SELECT + " WHERE r.id = :id"), {"id": new_id}).one())
+        with _name_free(values["name"]):
+            new_id = conn.execute(
+                text(f"INSERT INTO spaces.resources ({names}) VALUES ({params}) RETURNING id"),
+                columns,
+            ).scalar_one()
+        return _fresh(conn, new_id)
 
 
 # As sql/014_guards.sql's resources_stall_after_sane.
@@ -156,17 +209,35 @@ _UPDATABLE = {
 
 
 def update_resource(db: Database, ref: str | int, **changes: Any) -> Resource:
-    """Changes the given fields; parent=None moves it to the top level. Moving a resource in
-    the tree or changing its buffer is refused (BadInput, naming them) if its bookings would
-    then collide."""
-    unknown = set(changes) - _UPDATABLE
+    """Changes the given fields, in one transaction; parent=None moves it to the top level.
+    add_approvers and remove_approvers (lists of names) change the approvers as add_approver
+    and remove_approver do, against the row as it is then (never a list read earlier); a name
+    already there is not added twice. approvers replaces the whole list. Naming an approver
+    means bookings need approval: adding one (or a new name in approvers) turns approval on,
+    and requires_approval=False alongside add_approvers is refused as a contradiction. Moving
+    a resource in the tree or changing its buffer is refused (BadInput, naming them) if its
+    bookings would then collide; a name already taken is BadInput."""
+    unknown = set(changes) - _UPDATABLE - {"add_approvers", "remove_approvers"}
     if unknown:
         raise BadInput(f"cannot change {', '.join(sorted(unknown))} of a resource")
+    added = _approver_names(changes.pop("add_approvers", ()))
+    removed = _approver_names(changes.pop("remove_approvers", ()))
+    if added and changes.get("requires_approval") is False:
+        raise BadInput(
+            "naming an approver means bookings need approval: give --approver or --no-approval,"
+            " not both"
+        )
     columns = _checked(**changes)
-    return retrying_races(lambda: _update(db, ref, dict(columns)))
+    return retrying_races(lambda: _update(db, ref, dict(columns), added, removed))
 
 
-def _update(db: Database, ref: str | int, columns: dict[str, Any]) -> Resource:
+def _update(
+    db: Database,
+    ref: str | int,
+    columns: dict[str, Any],
+    added: Sequence[str] = (),
+    removed: Sequence[str] = (),
+) -> Resource:
     # A move can meet a booking that took its tree's turns in the other order (the booking's
     # tree changed while it waited): PostgreSQL ends one of them, and the move is tried again.
     with domain_errors(), db.transaction() as conn:
@@ -177,17 +248,116 @@ def _update(db: Database, ref: str | int, columns: dict[str, Any]) -> Resource:
         if "attributes" in columns:
             columns["attributes"] = _json(columns["attributes"])
         if columns:
-            assignments = ", ".join(
+            assignments = [
                 f"{key} = CAST(:{key} AS jsonb)" if key == "attributes" else f"{key} = :{key}"
                 for key in columns
-            )
-            conn.execute(
-                text(f"UPDATE spaces.resources SET {assignments} WHERE id = :resource_id"),
-                {**columns, "resource_id": resource.id},
-            )
-        return _resource(
-            conn.execute(text(_SELECT + " WHERE r.id = :id"), {"id": resource.id}).one()
-        )
+            ]
+            if "approvers" in columns and "requires_approval" not in columns:
+                # A name that was not an approver before is an approver named: approval on.
+                assignments.append(
+                    "requires_approval = requires_approval OR EXISTS (SELECT 1 FROM"
+                    " unnest(CAST(:approvers AS text[])) AS named WHERE named <> ALL (approvers))"
+                )
+            with _name_free(columns.get("name", "")):
+                conn.execute(
+                    text(
+                        f"UPDATE spaces.resources SET {', '.join(assignments)}"
+                        " WHERE id = :resource_id"
+                    ),
+                    {**columns, "resource_id": resource.id},
+                )
+        for name in removed:
+            if not _change_approver(conn, _REMOVE_APPROVER, resource.id, name):
+                raise BadInput(f"{name} is not an approver of {resource.name}")
+        for name in added:
+            _change_approver(conn, _ADD_APPROVER, resource.id, name)
+        return _fresh(conn, resource.id)
+
+
+# Approvers change by one statement each, against the row as it is when the statement runs
+# (READ COMMITTED re-reads a row another transaction changed meanwhile), so two people adding
+# different approvers at the same moment both end up in the list: no list read earlier is
+# written back over somebody else's change.
+#
+# Adding one turns approval on (naming an approver means bookings need approval). It changes
+# nothing, and so matches no row, when the name is an approver already and approval is on.
+_ADD_APPROVER = """
+    UPDATE spaces.resources
+       SET approvers = CASE WHEN :approver = ANY (approvers) THEN approvers
+                            ELSE array_append(approvers, :approver) END,
+           requires_approval = true
+     WHERE id = :resource_id AND NOT (:approver = ANY (approvers) AND requires_approval)
+ RETURNING id
+"""
+# Removing one leaves approval as it was: a resource that needs approval and has no approver
+# left is reported as a problem (Resource.problems), never quietly made to confirm at once.
+_REMOVE_APPROVER = """
+    UPDATE spaces.resources SET approvers = array_remove(approvers, :approver)
+     WHERE id = :resource_id AND :approver = ANY (approvers)
+ RETURNING id
+"""
+
+
+def _change_approver(conn: Connection, statement: str, resource_id: int, name: str) -> bool:
+    """Runs _ADD_APPROVER or _REMOVE_APPROVER; False when it matched no row (nothing to do)."""
+    row = conn.execute(text(statement), {"resource_id": resource_id, "approver": name}).first()
+    return row is not None
+
+
+def _approver_names(names: Iterable[str]) -> list[str]:
+    return _checked(approvers=list(names))["approvers"]
+
+
+def _fresh(conn: Connection, resource_id: int) -> Resource:
+    return _resource(conn.execute(text(_SELECT + " WHERE r.id = :id"), {"id": resource_id}).one())
+
+
+def add_approver(db: Database, ref: str | int, approver: str) -> Resource:
+    """Makes approver (an actor's name, trimmed) an approver of the resource (by name or id)
+    and turns approval on, in one UPDATE: safe against anyone else changing its approvers at
+    the same moment (both changes stay). Returns the resource as changed. BadInput when the
+    name is empty or is already an approver of a resource that requires approval; NotFound
+    for an unknown resource."""
+    return _one_approver(db, ref, approver, _ADD_APPROVER, "{name} already approves bookings of")
+
+
+def remove_approver(db: Database, ref: str | int, approver: str) -> Resource:
+    """Takes approver off the resource's approvers in one UPDATE (safe against concurrent
+    changes, as add_approver). Approval stays as it was: removing the last approver of a
+    resource that requires approval leaves it with a problem (Resource.problems), its pending
+    requests waiting. BadInput when the name is not one of its approvers; NotFound for an
+    unknown resource."""
+    return _one_approver(db, ref, approver, _REMOVE_APPROVER, "{name} is not an approver of")
+
+
+def _one_approver(
+    db: Database, ref: str | int, approver: str, statement: str, refusal: str
+) -> Resource:
+    [name] = _approver_names([approver])
+
+    def attempt() -> Resource:
+        with domain_errors(), db.transaction() as conn:
+            resource = find_resource(conn, ref)
+            if not _change_approver(conn, statement, resource.id, name):
+                raise BadInput(f"{refusal.format(name=name)} {resource.name}")
+            return _fresh(conn, resource.id)
+
+    return retrying_races(attempt)
+
+
+def pending_count(db: Database, ref: str | int) -> int:
+    """How many reservations of the resource (by name or id; not those inside it) are still
+    pending, each occurrence of a series counted: what stays waiting for an approver when
+    approval is turned off, which confirms nothing by itself."""
+    with domain_errors(), db.snapshot() as conn:
+        resource = find_resource(conn, ref)
+        return conn.execute(
+            text(
+                "SELECT count(*) FROM spaces.reservations"
+                " WHERE resource_id = :id AND status = 'pending'"
+            ),
+            {"id": resource.id},
+        ).scalar_one()
 
 
 def _checked(**values: Any) -> dict[str, Any]:

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from functools import lru_cache
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pendulum
@@ -26,8 +28,27 @@ from spaces_tui.engine.errors import BadInput, quoted
 
 Moment = str | datetime
 _DURATION = re.compile(
-    r"^\+?\s*(?:(?P<days>\d+)d)?\s*(?:(?P<hours>\d+)h)?\s*(?:(?P<minutes>\d+)m)?$"
+    r"^\+?\s*(?:(?P<days>\d+)d)?\s*(?:(?P<hours>\d+)h)?\s*(?:(?P<minutes>\d+)m)?"
+    r"\s*(?:(?P<seconds>\d+)s)?$"
 )
+# An ISO 8601 duration: PT30S, PT1H30M, P1D, P2W, P1DT12H (a decimal fraction, PT1.5H, too).
+# Read here, not by pendulum.parse: pendulum 3.3 keeps each number in 32 bits and wraps without
+# a word, so PT4294967296S reads as no time at all and PT9999999999S as 16 days.
+_NUMBER = r"\d+(?:[.,]\d+)?"
+_ISO_DURATION = re.compile(
+    rf"^\+?\s*P(?:(?P<years>{_NUMBER})Y)?(?:(?P<months>{_NUMBER})M)?(?:(?P<weeks>{_NUMBER})W)?"
+    rf"(?:(?P<days>{_NUMBER})D)?(?:T(?=\d)(?:(?P<hours>{_NUMBER})H)?(?:(?P<minutes>{_NUMBER})M)?"
+    rf"(?:(?P<seconds>{_NUMBER})S)?)?$",
+    re.IGNORECASE,
+)
+_MICROSECONDS = {
+    "weeks": 7 * 86_400_000_000,
+    "days": 86_400_000_000,
+    "hours": 3_600_000_000,
+    "minutes": 60_000_000,
+    "seconds": 1_000_000,
+}
+DURATION_FORMS = "90m, 2h, 1h30m, 2d or 45s, or ISO 8601 such as PT30S, PT1H30M or P1D"
 
 # The window every bookable period lies in, [BOOKABLE_FROM, BOOKABLE_UNTIL): the database holds
 # the same bounds by CHECK (reservations_during_in_window, blackouts_during_in_window), so the
@@ -100,7 +121,10 @@ def exact_length(start: datetime, end: datetime) -> timedelta:
     return end.astimezone(UTC) - start.astimezone(UTC)
 
 
-def check_window(moment: datetime, what: str = "time") -> datetime:
+Instant = TypeVar("Instant", bound=datetime)
+
+
+def check_window(moment: Instant, what: str = "time") -> Instant:
     """moment, if it lies in the bookable window (its end included: a period may end there)."""
     if not BOOKABLE_FROM <= moment <= BOOKABLE_UNTIL:
         raise BadInput(f"{what} {format_moment(moment)} must lie {WINDOW}")
@@ -138,17 +162,27 @@ def parse_end(value: Moment, start: pendulum.DateTime, zone: str) -> pendulum.Da
 
 
 def parse_duration(value: str, what: str = "duration") -> timedelta:
-    """A positive length of time written as 90m, 2h, 1h30m, 2d or 1d12h (a leading + is fine),
-    at most MAX_DURATION."""
-    match = _DURATION.match(value.strip())
-    if match is None or not any(match.groupdict().values()):
-        raise BadInput(f"{what} {quoted(value)} is not a duration like 90m, 2h, 1h30m or 2d")
+    """A positive length of time written as 90m, 2h, 1h30m, 2d, 45s or 1d12h (a leading + is
+    fine), or as an ISO 8601 duration (PT30S, PT1H30M, P1D, P2W), at most MAX_DURATION. Months
+    and years are refused: they have no fixed length."""
+    text = value.strip()
+    unreadable = BadInput(
+        f"{what} {quoted(value)} is not a duration like 90m, 2h, 1h30m or 2d"
+        " (also 45s, or ISO 8601: PT30S, PT1H30M, P1D)"
+    )
     too_long = BadInput(
         f"{what} {quoted(value)} is too long: nothing in Spaces lasts more than"
         f" {MAX_DURATION.days}d"
     )
     try:
-        length = timedelta(**{u: int(n or 0) for u, n in match.groupdict().items()})
+        iso = _ISO_DURATION.match(text)
+        if iso is not None and any(iso.groupdict().values()):
+            length = _iso_duration(iso, value, what)
+        else:
+            match = _DURATION.match(text)
+            if match is None or not any(match.groupdict().values()):
+                raise unreadable
+            length = timedelta(**{u: int(n or 0) for u, n in match.groupdict().items()})
     except (OverflowError, ValueError):  # past timedelta's days, or too many digits for int()
         raise too_long from None
     if length <= timedelta(0):
@@ -156,6 +190,20 @@ def parse_duration(value: str, what: str = "duration") -> timedelta:
     if length > MAX_DURATION:
         raise too_long
     return length
+
+
+def _iso_duration(match: re.Match[str], value: str, what: str) -> timedelta:
+    if match["years"] or match["months"]:
+        raise BadInput(
+            f"{what} {quoted(value)}: months and years have no fixed length; give days"
+            " (P30D) or weeks (P4W)"
+        )
+    microseconds = sum(
+        Decimal(match[unit].replace(",", ".")) * size
+        for unit, size in _MICROSECONDS.items()
+        if match[unit]
+    )
+    return timedelta(microseconds=int(microseconds))
 
 
 def format_duration(length: timedelta) -> str:
@@ -168,6 +216,18 @@ def format_duration(length: timedelta) -> str:
     if hours:
         return f"{hours}h {minutes}m" if minutes else f"{hours}h"
     return f"{minutes}m"
+
+
+def duration_text(length: timedelta) -> str:
+    """A length as parse_duration reads it back, to the second: 2d, 1h30m, 45s, 1d2h3m4s. For a
+    field that starts from the current value (format_duration rounds to minutes, so a 45 s
+    threshold would read back as 0m, which is refused)."""
+    seconds = max(0, int(length.total_seconds()))
+    days, seconds = divmod(seconds, 86_400)
+    hours, seconds = divmod(seconds, 3_600)
+    minutes, seconds = divmod(seconds, 60)
+    parts = [(days, "d"), (hours, "h"), (minutes, "m"), (seconds, "s")]
+    return "".join(f"{n}{unit}" for n, unit in parts if n) or "0s"
 
 
 def parse_period(
@@ -186,13 +246,20 @@ def parse_period(
 def _parse(text: str, what: str) -> datetime | date | time:
     """ISO 8601 as written: a datetime without an offset stays naive (wall-clock time, read by
     at_wall_clock), one with an offset is exact."""
+    unreadable = BadInput(
+        f"cannot read {what} {quoted(text)}: use ISO 8601, "
+        "e.g. 2026-12-01T14:00 or 2026-12-01T14:00+01:00"
+    )
     try:
-        return pendulum.parse(text.strip(), tz=None, exact=True)
+        parsed = pendulum.parse(text.strip(), tz=None, exact=True)
     except (ParserError, ValueError, OverflowError) as error:
+        raise unreadable from error
+    if isinstance(parsed, pendulum.Duration):  # P1D is ISO 8601 too, but a length, not a time
         raise BadInput(
-            f"cannot read {what} {quoted(text)}: use ISO 8601, "
-            "e.g. 2026-12-01T14:00 or 2026-12-01T14:00+01:00"
-        ) from error
+            f"cannot read {what} {quoted(text)}: that is a length of time; a time is"
+            " ISO 8601 like 2026-12-01T14:00, and an END may be a length after a + (+PT1H)"
+        )
+    return parsed
 
 
 def format_moment(moment: datetime) -> str:
