@@ -105,7 +105,9 @@ def _parse(rule_text: str, first: datetime) -> rrule:
 
 
 def _until(rule: rrule, until: date, tz: ZoneInfo) -> rrule:
-    if rule._count:  # dateutil keeps the rule's parts private; COUNT and UNTIL exclude each other
+    # dateutil keeps the rule's parts private (and its stubs leave them out); COUNT and UNTIL
+    # exclude each other.
+    if rule._count:  # type: ignore[attr-defined]
         raise BadInput("the rule has COUNT already: give COUNT or --until, not both")
     if not BOOKABLE_FROM.date() <= until < BOOKABLE_UNTIL.date():
         # The end of that day, in a zone west of UTC, would be past the years Python holds.

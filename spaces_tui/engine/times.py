@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pendulum
 from pendulum.parsing.exceptions import ParserError
+from pendulum.tz import local_timezone
 
 from spaces_tui.engine.errors import BadInput, quoted
 
@@ -78,7 +79,7 @@ def check_zone(zone: str) -> str:
 
 
 def local_zone() -> str:
-    return pendulum.local_timezone().name
+    return local_timezone().name
 
 
 @lru_cache(maxsize=64)
