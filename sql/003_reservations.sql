@@ -20,7 +20,7 @@ CREATE TABLE spaces.reservations (
     updated_at    timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT reservations_no_overlap
         EXCLUDE USING gist (resource_id WITH =, during WITH &&)
-        WHERE (status IN ('pending', 'confirmed'))
+        WHERE (spaces.is_active_status(status))
 );
 
 CREATE INDEX reservations_during_idx ON spaces.reservations USING gist (during);

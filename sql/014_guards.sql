@@ -4,7 +4,7 @@
 -- what an UPDATE may change, granted roles) are rules: sql/rules/.
 
 ALTER TABLE spaces.reservations ADD CONSTRAINT reservations_during_in_window
-    CHECK (status NOT IN ('pending', 'confirmed') OR during <@ spaces.bookable_window())
+    CHECK (NOT spaces.is_active_status(status) OR during <@ spaces.bookable_window())
     NOT VALID;
 ALTER TABLE spaces.blackouts ADD CONSTRAINT blackouts_during_in_window
     CHECK (status <> 'active' OR during <@ spaces.bookable_window()) NOT VALID;

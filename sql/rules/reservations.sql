@@ -21,7 +21,7 @@ BEGIN
 
     IF NEW.status IS NULL THEN
         NEW.status := CASE WHEN res.requires_approval THEN 'pending' ELSE 'confirmed' END;
-    ELSIF NEW.status NOT IN ('pending', 'confirmed') THEN
+    ELSIF NOT spaces.is_active_status(NEW.status) THEN
         RAISE EXCEPTION 'a new reservation is pending or confirmed, not %', NEW.status
             USING ERRCODE = 'SP001';
     ELSIF NEW.status = 'confirmed' AND res.requires_approval
@@ -79,7 +79,7 @@ BEGIN
 
     IF NEW.status <> OLD.status THEN
         IF NOT ((OLD.status = 'pending' AND NEW.status IN ('confirmed', 'rejected'))
-                OR (OLD.status IN ('pending', 'confirmed') AND NEW.status = 'cancelled')) THEN
+                OR (spaces.is_active_status(OLD.status) AND NEW.status = 'cancelled')) THEN
             RAISE EXCEPTION 'reservation % is %; it cannot become %', OLD.id, OLD.status, NEW.status
                 USING ERRCODE = 'SP001';
         END IF;
@@ -146,7 +146,8 @@ BEGIN
                                      WHERE id = ANY (p_ids)));
     SELECT * INTO stuck FROM spaces.reservations r
      WHERE r.id = ANY (p_ids)
-       AND NOT (r.status = 'pending' OR (r.status = 'confirmed' AND p_status = 'cancelled'))
+       AND NOT (r.status = 'pending'
+                OR (p_status = 'cancelled' AND spaces.is_active_status(r.status)))
      ORDER BY r.id LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'reservation % is %; it cannot become %', stuck.id, stuck.status, p_status

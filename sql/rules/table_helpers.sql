@@ -68,6 +68,11 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT tstzrange('1900-01-01 00:00+00', '9999-01-01 00:00+00', '[)')
 $$;
 
--- Pending and confirmed both hold the slot.
+-- The statuses that hold a slot, pending and confirmed, spelled once: the exclusion constraint
+-- on reservations, the window check, the claims and every rule that asks whether a booking is
+-- still in the way call this, and the engine's ACTIVE (spaces_tui/engine/models.py) is tested
+-- against it. The exclusion constraint's predicate calls it, so it is IMMUTABLE and calls no
+-- other function: when it changes, the upgrade rebuilds that index (and so checks it again), but
+-- the claims of rows it turns active or inactive are made again only by a revision.
 CREATE OR REPLACE FUNCTION spaces.is_active_status(status text) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$ SELECT status IN ('pending', 'confirmed') $$;
