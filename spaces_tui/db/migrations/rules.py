@@ -1,22 +1,28 @@
 """The rules in sql/rules/: every function, trigger and view, each defined once, as it is today.
 
-They are applied the way repeatable migrations are. spaces.rules_applied holds each file's
-checksum (and what it defined); an upgrade applies every file whose checksum differs, and every
-file when a versioned revision runs too (a revision may drop or remake what a rule stands on).
-All of it happens in the upgrade's own transaction, so a file that fails leaves nothing behind.
+How they are applied (the way repeatable migrations are): spaces.rules_applied keeps each file's
+checksum and what it defined. An upgrade applies every file whose checksum differs, and every
+file whenever a versioned revision runs (a revision may drop or remake what a rule stands on),
+all in the upgrade's own transaction, in this order:
+  1. BEFORE_TABLES: the functions the tables' CHECK constraints, defaults and index predicates
+     call. A fresh database needs them before its first CREATE TABLE, so they go in before the
+     revisions, with check_function_bodies off (a body may read a table a revision makes).
+  2. the versioned revisions (Alembic: tables, constraints, indexes, grants on tables, data
+     moves, drops of what is gone; never a function, trigger or view).
+  3. AFTER_TABLES, in order: a file may use what the files before it define.
+Before a file is applied, what it made last time and no rules file makes now is dropped, and so
+is each of its functions that nothing depends on, so a parameter list or return type may change;
+CREATE OR REPLACE remakes the rest. An index whose expression or predicate calls a function whose
+definition changed is built again (which checks an exclusion constraint again).
 
-The order:
-  1. BEFORE_TABLES: the functions that tables' CHECK constraints and defaults call. A fresh
-     database needs them before its first CREATE TABLE, so they go in before the revisions,
-     with check_function_bodies off (a body may read a table a revision makes).
-  2. the versioned revisions (Alembic), which hold tables, constraints, indexes, grants, data
-     moves and drops of what is gone, and never a function, trigger or view.
-  3. AFTER_TABLES, in this order: a file may use what the files before it define.
-Before a file is applied, what it made last time and makes no more is dropped, and so is each
-function it defines that nothing depends on (so a parameter list or return type may change);
-CREATE OR REPLACE remakes the rest. A function that a trigger, view, constraint or default uses
-cannot be dropped: its signature stays, or a revision moves its users first. An index whose
-expression or predicate calls a function whose definition changed is rebuilt.
+What that asks of a contributor:
+- a function's grants (REVOKE ... FROM PUBLIC) stand next to it in its file: it may be made again;
+- a function that a trigger, view, constraint or default uses keeps its signature (the upgrade
+  stops with RulesError otherwise): give the new one another name and move the users in a
+  revision; a view loses or renames a column only after a revision drops it;
+- a function an index calls calls no other rule (a change there would not rebuild the index);
+- a rule whose change alters what existing rows mean (which statuses hold a slot, what a claim
+  is) needs a revision that brings the rows along (the claims, say).
 """
 
 from __future__ import annotations
@@ -112,16 +118,20 @@ class Plan:
 
     files: list[RulesFile]
     previous: dict[str, list[str]] = field(default_factory=dict)
+    # What all of sql/rules/ defines now, whether it is applied this time or not.
+    everywhere: list[str] = field(default_factory=list)
 
     @classmethod
     def make(cls, conn: psycopg.Connection[Any], *, everything: bool) -> Plan:
         applied = recorded(conn)
+        every_file = read()
         files = [
             file
-            for file in read()
+            for file in every_file
             if everything or applied.get(file.name, ("",))[0] != file.checksum
         ]
-        return cls(files, {name: defines for name, (_, defines) in applied.items()})
+        previous = {name: defines for name, (_, defines) in applied.items()}
+        return cls(files, previous, [name for file in every_file for name in file.defines])
 
     def apply_before_tables(self, conn: psycopg.Connection[Any]) -> None:
         self._apply(conn, [file for file in self.files if file.name in BEFORE_TABLES], False)
@@ -147,7 +157,7 @@ class Plan:
             return
         indexed = _index_functions(conn)
         for file in files:
-            _drop_what_is_gone(conn, self.previous.get(file.name, []), file.defines)
+            _drop_what_is_gone(conn, self.previous.get(file.name, []), self.everywhere)
             _drop_free_functions(conn, _functions(file.defines))
         setting = "on" if check_bodies else "off"
         saved = conn.execute("SELECT current_setting('check_function_bodies')").fetchone()
@@ -159,8 +169,7 @@ class Plan:
         _rebuild_indexes(conn, indexed)
 
     def _refuse_leftovers(self, conn: psycopg.Connection[Any]) -> None:
-        everywhere = [name for file in read() for name in file.defines]
-        wanted = Counter(_functions(everywhere))
+        wanted = Counter(_functions(self.everywhere))
         touched = set(_functions(name for file in self.files for name in file.defines))
         for file in self.files:
             touched |= set(_functions(self.previous.get(file.name, [])))
@@ -191,19 +200,17 @@ def _functions(defines: Iterable[str]) -> list[str]:
 def _drop_what_is_gone(
     conn: psycopg.Connection[Any], before: Sequence[str], now: Sequence[str]
 ) -> None:
-    """Triggers and views a file made last time and makes no more."""
-    for entry in before:
-        if entry in now:
-            continue
-        kind, name = entry.split(" ", 1)
+    """What a file made last time and no rules file makes now: its triggers and views, and then
+    its functions that nothing depends on any longer."""
+    gone = [entry.split(" ", 1) for entry in before if entry not in now]
+    for kind, name in gone:
         if kind == "trigger":
             trigger, table = name.split(" on ")
             if conn.execute("SELECT to_regclass(%s)", (table,)).fetchone() != (None,):
                 conn.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
         elif kind == "view":
             conn.execute(f"DROP VIEW IF EXISTS {name}")
-        elif name not in _functions(now):
-            _drop_free_functions(conn, [name])
+    _drop_free_functions(conn, [name for kind, name in gone if kind == "function"])
 
 
 def _drop_free_functions(conn: psycopg.Connection[Any], names: Iterable[str]) -> None:
