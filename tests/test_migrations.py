@@ -12,6 +12,8 @@ import subprocess
 import sys
 import threading
 import time
+import tomllib
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -23,6 +25,7 @@ import pytest
 from spaces_tui.cli import main
 from spaces_tui.db import migrations
 from spaces_tui.db.connection import Database
+from spaces_tui.db.migrations import rules
 
 TABLES = ("resources", "reservations", "blackouts", "events")
 
@@ -76,6 +79,49 @@ NAMES = """
 """
 
 
+# What a database's rules and tables are, by name and definition, to compare an upgraded
+# database with a fresh install: every function (with its grants), trigger, view, constraint,
+# index, column (type, default, identity) and table or schema grant in Spaces' schemas.
+SCHEMA = """
+    WITH ours AS (SELECT oid FROM pg_namespace WHERE nspname IN ('spaces', 'rehearse'))
+    SELECT 'schema ' || nspname || ' ' || coalesce(nspacl::text, '')
+      FROM pg_namespace WHERE oid IN (SELECT oid FROM ours)
+    UNION ALL
+    SELECT 'extension ' || extname FROM pg_extension
+    UNION ALL
+    SELECT 'relation ' || c.oid::regclass::text || ' ' || c.relkind::text || ' '
+           || coalesce(c.relacl::text, '')
+      FROM pg_class c WHERE c.relnamespace IN (SELECT oid FROM ours) AND c.relkind <> 'i'
+    UNION ALL
+    SELECT 'column ' || a.attrelid::regclass::text || '.' || a.attname || ' '
+           || format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull::text || ' '
+           || a.attidentity::text || ' ' || coalesce(pg_get_expr(d.adbin, d.adrelid), '') || ' '
+           || coalesce(a.attacl::text, '')
+      FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+      LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+     WHERE c.relnamespace IN (SELECT oid FROM ours) AND a.attnum > 0 AND NOT a.attisdropped
+    UNION ALL
+    SELECT 'constraint ' || conrelid::regclass::text || ' ' || conname || ' '
+           || pg_get_constraintdef(oid)
+      FROM pg_constraint WHERE connamespace IN (SELECT oid FROM ours)
+    UNION ALL
+    SELECT 'index ' || pg_get_indexdef(i.indexrelid)
+      FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+     WHERE c.relnamespace IN (SELECT oid FROM ours)
+    UNION ALL
+    SELECT 'function ' || pg_get_functiondef(p.oid) || ' ' || coalesce(p.proacl::text, '')
+      FROM pg_proc p WHERE p.pronamespace IN (SELECT oid FROM ours)
+    UNION ALL
+    SELECT 'trigger ' || pg_get_triggerdef(t.oid) || ' ' || t.tgenabled::text
+      FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+     WHERE c.relnamespace IN (SELECT oid FROM ours) AND NOT t.tgisinternal
+    UNION ALL
+    SELECT 'view ' || c.oid::regclass::text || ' ' || pg_get_viewdef(c.oid)
+      FROM pg_class c WHERE c.relnamespace IN (SELECT oid FROM ours) AND c.relkind IN ('v', 'm')
+    ORDER BY 1
+"""
+
+
 def run(url: str, *args: str) -> tuple[int, str, str]:
     """The `spaces` command line, in this process, against url."""
     out, err = io.StringIO(), io.StringIO()
@@ -90,6 +136,10 @@ def rows(url: str, query: str, params: tuple = ()) -> list[tuple]:
 
 def snapshot(url: str) -> list[str]:
     return [row[0] for row in rows(url, SNAPSHOT)]
+
+
+def schema(url: str) -> list[str]:
+    return [row[0] for row in rows(url, SCHEMA)]
 
 
 def has_schema(url: str) -> bool:
@@ -171,14 +221,42 @@ def test_upgrade_again_is_a_no_op(empty_database_url):
     assert snapshot(empty_database_url) == before
 
 
+# Databases made before the rules moved to sql/rules/ (revisions 0001 to 0004) hold what the SQL
+# of those releases made, functions and triggers included: tests/sql_released/ is that SQL, as
+# it was released, and each revision applied these files of it.
+RELEASED = Path(__file__).parent / "sql_released"
+RELEASED_FILES = {
+    "0001": [
+        "001_foundation.sql",
+        "002_resources.sql",
+        "003_reservations.sql",
+        "004_blackouts.sql",
+        "005_claims.sql",
+        "006_conflict_check.sql",
+        "007_events.sql",
+    ],
+    "0002": ["008_tree_write_lock.sql"],
+    "0003": ["009_series.sql", "010_rehearse.sql", "011_access.sql"],
+    "0004": ["012_tree_turns.sql", "013_event_order.sql", "014_guards.sql"],
+}
+OLDER = list(RELEASED_FILES)
+
+
 def upgrade_to(url: str, revision: str) -> None:
+    """Makes an empty database what the release at revision left: its SQL, and the revision
+    stamped, as Alembic did."""
+    assert revision in RELEASED_FILES, f"no released SQL for revision {revision}"
+    files = [name for older in OLDER[: OLDER.index(revision) + 1] for name in RELEASED_FILES[older]]
     db = Database(url, "migrator")
     try:
         with db.engine.begin() as conn:
             conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {migrations.VERSION_TABLE_SCHEMA}")
+            driver_connection = conn.connection.driver_connection
+            for name in files:
+                driver_connection.execute((RELEASED / name).read_text(encoding="utf-8"))
             from alembic import command
 
-            command.upgrade(migrations.alembic_config(conn), revision)
+            command.stamp(migrations.alembic_config(conn), revision)
     finally:
         db.dispose()
 
@@ -204,19 +282,40 @@ def test_upgrade_from_an_older_revision_applies_only_what_is_missing(empty_datab
     ), "the older revision's tables were made again"
 
 
-@pytest.mark.parametrize("older", ["0001", "0002", "0003"])
-def test_an_upgrade_from_each_revision_keeps_bookings_events_and_the_rules(
-    empty_database_url, older
-):
-    """A database in use at an older revision, with bookings, their events and a row outside
-    the bookable window (allowed then), upgrades to HEAD: everything kept, the tree rules in
-    force, and new event ids above the old ones."""
-    upgrade_to(empty_database_url, older)
-    with psycopg.connect(empty_database_url, autocommit=True) as conn:
+@contextmanager
+def granted_role(urls: list[str], wanted: bool) -> Iterator[str | None]:
+    """A role for the test to give access to (spaces.grant_access) in these databases, taken
+    away and dropped afterwards; None if not wanted or the server's role may not create roles."""
+    with psycopg.connect(urls[0], autocommit=True) as conn:
+        may_create = conn.execute(
+            "SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = current_user"
+        ).fetchone()[0]
+        if not (wanted and may_create):
+            yield None
+            return
+        role = f"old_hand_{uuid.uuid4().hex[:8]}"
+        conn.execute(f"CREATE ROLE {role}")
+        try:
+            yield role
+        finally:
+            for url in urls:
+                with psycopg.connect(url, autocommit=True) as other:
+                    if other.execute(
+                        "SELECT 1 FROM spaces.access WHERE name = %s", (role,)
+                    ).fetchone():
+                        other.execute("SELECT spaces.revoke_access(%s)", (role,))
+            conn.execute(f"DROP ROLE {role}")
+
+
+def use_at(url: str, revision: str, role: str | None) -> tuple[int, int]:
+    """What a venue had put in at revision: a stage with an area and a turnover, bookings (one
+    cancelled), a blackout and, where the revision had them, a series, a rehearsal session and a
+    role given access. Returns (stage, area)."""
+    with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("SET spaces.actor = 'old-timer'")
         stage = conn.execute(
-            "INSERT INTO spaces.resources (name, kind, timezone) VALUES ('Stage', 'stage', 'UTC')"
-            " RETURNING id"
+            "INSERT INTO spaces.resources (name, kind, timezone, buffer_minutes)"
+            " VALUES ('Stage', 'stage', 'UTC', 15) RETURNING id"
         ).fetchone()[0]
         area = conn.execute(
             "INSERT INTO spaces.resources (name, kind, parent_id, timezone)"
@@ -226,35 +325,103 @@ def test_an_upgrade_from_each_revision_keeps_bookings_events_and_the_rules(
         conn.execute(
             "INSERT INTO spaces.reservations (resource_id, during, title)"
             " VALUES (%s, tstzrange('2027-01-01 10:00Z', '2027-01-01 12:00Z'), 'kept'),"
-            " (%s, tstzrange('2030-01-01 00:00Z', 'infinity'), 'forever')",
+            " (%s, tstzrange('2027-01-02 10:00Z', '2027-01-02 12:00Z'), 'dropped')",
             (area, area),
         )
-        old_events = conn.execute("SELECT max(id) FROM spaces.events").fetchone()[0]
-    code, _, err = run(empty_database_url, "db", "upgrade")
-    assert code == 0, err
-    assert_schema_at_head(empty_database_url)
-    assert rows(empty_database_url, "SELECT title FROM spaces.reservations ORDER BY id") == [
-        ("kept",),
-        ("forever",),
-    ]
-    with psycopg.connect(empty_database_url, autocommit=True) as conn:
-        with pytest.raises(psycopg.errors.ExclusionViolation):
+        conn.execute(
+            "UPDATE spaces.reservations SET status = 'cancelled', cancel_reason = 'no show'"
+            " WHERE title = 'dropped'"
+        )
+        conn.execute(
+            "INSERT INTO spaces.blackouts (resource_id, during, reason)"
+            " VALUES (%s, tstzrange('2027-02-01 10:00Z', '2027-02-01 12:00Z'), 'paint')",
+            (stage,),
+        )
+        if revision < "0004":  # allowed until the bookable window came
             conn.execute(
                 "INSERT INTO spaces.reservations (resource_id, during, title)"
-                " VALUES (%s, tstzrange('2027-01-01 11:00Z', '2027-01-01 13:00Z'), 'over it')",
-                (stage,),
+                " VALUES (%s, tstzrange('2030-01-01 00:00Z', 'infinity'), 'forever')",
+                (area,),
             )
-        with pytest.raises(psycopg.errors.CheckViolation):
+        if revision >= "0003":
+            series = conn.execute(
+                "INSERT INTO spaces.series (resource_id, rrule, timezone, first_start, duration,"
+                " title) VALUES (%s, 'FREQ=DAILY;COUNT=1', 'UTC', '2027-03-01 09:00Z', '1 hour',"
+                " 'class') RETURNING id",
+                (stage,),
+            ).fetchone()[0]
             conn.execute(
-                "INSERT INTO spaces.reservations (resource_id, during, title)"
-                " VALUES (%s, tstzrange('2040-01-01 00:00Z', 'infinity'), 'no more')",
-                (stage,),
+                "INSERT INTO spaces.reservations (resource_id, during, title, series_id)"
+                " VALUES (%s, tstzrange('2027-03-01 09:00Z', '2027-03-01 10:00Z'), 'class', %s)",
+                (stage, series),
             )
-        conn.execute("UPDATE spaces.resources SET parent_id = NULL WHERE id = %s", (area,))
-        new_event = conn.execute("SELECT max(id) FROM spaces.events").fetchone()[0]
-        assert new_event > old_events
-        assert conn.execute("SELECT spaces.latest_event_id()").fetchone() == (new_event,)
-        assert conn.execute("SELECT count(*) FROM spaces.tree_turns").fetchone() == (2,)
+            conn.execute(
+                "SELECT rehearse.create_session('run', %s,"
+                " tstzrange('2027-04-01 09:00Z', '2027-04-01 10:00Z'))",
+                (area,),
+            )
+            if role is not None:
+                conn.execute("SELECT spaces.grant_access(%s)", (role,))
+    return stage, area
+
+
+@pytest.mark.parametrize("older", OLDER)
+def test_an_upgrade_from_each_revision_keeps_bookings_events_and_the_rules(
+    empty_database_url, database_url, older
+):
+    """A database in use at an older revision, made by that release's own SQL, with bookings,
+    their events, a row outside the bookable window (allowed before 0004) and a role given
+    access, upgrades to HEAD: everything kept, the tree rules in force, new event ids above the
+    old ones, and every function, trigger, view, constraint, index, column and grant just as a
+    fresh install has them."""
+    upgrade_to(empty_database_url, older)
+    with granted_role([empty_database_url, database_url], older >= "0003") as role:
+        stage, area = use_at(empty_database_url, older, role)
+        old_events = rows(empty_database_url, "SELECT max(id) FROM spaces.events")[0][0]
+        code, _, err = run(empty_database_url, "db", "upgrade")
+        assert code == 0, err
+        assert_schema_at_head(empty_database_url)
+        titles = [
+            row[0] for row in rows(empty_database_url, "SELECT title FROM spaces.reservations")
+        ]
+        assert {"kept", "dropped"} <= set(titles)
+        assert ("forever" in titles) == (older < "0004")
+        with psycopg.connect(empty_database_url, autocommit=True) as conn:
+            with pytest.raises(psycopg.errors.ExclusionViolation):
+                conn.execute(
+                    "INSERT INTO spaces.reservations (resource_id, during, title)"
+                    " VALUES (%s, tstzrange('2027-01-01 11:00Z', '2027-01-01 13:00Z'), 'over it')",
+                    (stage,),
+                )
+            with pytest.raises(psycopg.errors.CheckViolation):
+                conn.execute(
+                    "INSERT INTO spaces.reservations (resource_id, during, title)"
+                    " VALUES (%s, tstzrange('2040-01-01 00:00Z', 'infinity'), 'no more')",
+                    (stage,),
+                )
+            conn.execute("UPDATE spaces.resources SET parent_id = NULL WHERE id = %s", (area,))
+            new_event = conn.execute("SELECT max(id) FROM spaces.events").fetchone()[0]
+            assert new_event > old_events
+            assert conn.execute("SELECT spaces.latest_event_id()").fetchone() == (new_event,)
+            assert conn.execute("SELECT count(*) FROM spaces.tree_turns").fetchone() == (2,)
+
+        # The same schema as a fresh install: where the old rows break a rule that came later,
+        # its constraint stays NOT VALID (the upgrade warned), and that is the only difference.
+        if role is not None:
+            with psycopg.connect(database_url, autocommit=True) as conn:
+                conn.execute("SELECT spaces.grant_access(%s)", (role,))
+        upgraded, fresh = schema(empty_database_url), schema(database_url)
+        not_valid = [line for line in upgraded if line.endswith(" NOT VALID")]
+        expected = ["reservations_during_in_window"] if older < "0004" else []
+        assert [line.split()[2] for line in not_valid] == expected
+        assert [line.removesuffix(" NOT VALID") for line in upgraded] == fresh
+        if role is not None:
+            assert rows(
+                empty_database_url,
+                "SELECT s.setconfig FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole"
+                " WHERE r.rolname = %s",
+                (role,),
+            ) == [(["idle_in_transaction_session_timeout=5s"],)]
 
 
 # --- any command ----------------------------------------------------------------------------
@@ -335,6 +502,25 @@ def test_every_sql_file_is_applied_by_exactly_one_revision_in_order(script_direc
     assert len(applied) == len(set(applied)), "a file is applied twice"
     assert applied == in_repository, "sql/ files are applied out of order"
     assert packaged == in_repository, "the package does not carry sql/ as it is"
+
+
+def test_every_rules_file_is_applied_once_and_packaged(repo_root):
+    """sql/rules/ holds exactly the files the rules are applied from, each named once, and the
+    installed package carries them (package-data covers the subfolder)."""
+    in_repository = sorted(path.name for path in (repo_root / "sql" / "rules").glob("*"))
+    packaged = sorted(
+        entry.name for entry in resources.files("spaces_tui.sql").joinpath("rules").iterdir()
+    )
+
+    assert len(rules.ORDER) == len(set(rules.ORDER)), "a rules file is applied twice"
+    assert sorted(rules.ORDER) == in_repository, "a rules file is not applied, or is missing"
+    assert packaged == in_repository, "the package does not carry sql/rules/ as it is"
+    assert (
+        "rules/*.sql"
+        in tomllib.loads((repo_root / "pyproject.toml").read_text())["tool"]["setuptools"][
+            "package-data"
+        ]["spaces_tui.sql"]
+    ), "a wheel would not carry sql/rules/"
 
 
 # --- two at once ----------------------------------------------------------------------------

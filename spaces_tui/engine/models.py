@@ -8,6 +8,10 @@ from typing import Any
 
 import pendulum
 
+# The statuses that hold a slot. The database's own list is spaces.is_active_status
+# (sql/rules/table_helpers.sql); tests/test_sql_statuses.py keeps the two the same.
+ACTIVE = ("pending", "confirmed")
+
 
 @dataclass(frozen=True)
 class Resource:
@@ -61,7 +65,7 @@ class Reservation:
 
     @property
     def active(self) -> bool:
-        return self.status in ("pending", "confirmed")
+        return self.status in ACTIVE
 
 
 @dataclass(frozen=True)

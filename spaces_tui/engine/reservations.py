@@ -22,7 +22,7 @@ from spaces_tui.engine.errors import (
     domain_errors,
     retrying_races,
 )
-from spaces_tui.engine.models import Obstacle, Reservation
+from spaces_tui.engine.models import ACTIVE, Obstacle, Reservation
 from spaces_tui.engine.resources import find_resource
 from spaces_tui.engine.times import (
     Moment,
@@ -35,7 +35,6 @@ from spaces_tui.engine.times import (
 )
 
 STATUSES = ("pending", "confirmed", "rejected", "cancelled")
-ACTIVE = ("pending", "confirmed")
 
 _SELECT = """
     SELECT v.id, v.resource_id, r.name AS resource, r.timezone, lower(v.during) AS start,

@@ -24,7 +24,7 @@ from spaces_tui.engine.errors import (
     domain_errors,
     retrying_races,
 )
-from spaces_tui.engine.models import Blocked, Obstacle, Reservation
+from spaces_tui.engine.models import ACTIVE, Blocked, Obstacle, Reservation
 from spaces_tui.engine.recurrence import Occurrence, expand
 from spaces_tui.engine.reservations import (
     checked_title,
@@ -233,7 +233,7 @@ def change_series(
     """Cancels (status cancelled), approves (confirmed) or rejects (rejected) the reservation
     and the following occurrences of its series, or the whole series, as one request: in one
     transaction, all or none, each row under the database's rules."""
-    still_open = ("pending", "confirmed") if status == "cancelled" else ("pending",)
+    still_open = ACTIVE if status == "cancelled" else ("pending",)
     reservation = get_reservation(db, reservation_id)
     with domain_errors(), db.transaction() as conn:
         targets = _occurrences(conn, reservation, scope, still_open)

@@ -1,4 +1,15 @@
-"""Alembic revisions. Each one applies files from sql/ in order; the SQL is the source of truth."""
+"""Migrations: the SQL in sql/ is the source of truth, in two kinds.
+
+- Versioned (sql/NNN_*.sql, applied once each by the Alembic revisions in versions/, in order):
+  tables, constraints, indexes, types, grants on tables, data moves, and drops of what is gone.
+  A released file is never edited for a new rule: add a file and a revision. A versioned file
+  never creates a function, trigger or view, and its data moves are plain SQL that call no rule
+  (on an upgrade they run under the rules the database had before it).
+- Rules (sql/rules/*.sql, see rules.py): every function, trigger and view, each defined in one
+  file as it is today, with CREATE OR REPLACE, and the grants on those functions. Edit the rule
+  where it is; the next upgrade applies the file again because its checksum changed. No revision
+  is needed unless tables or existing rows must change with it.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +20,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import ProgrammingError
 
+from spaces_tui.db.migrations import rules
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
 # The newest revision. Kept here so a command can tell "up to date" without loading Alembic's
 # script directory; tests/test_migrations.py checks it against Alembic's own head.
-HEAD = "0004"
+HEAD = "0005"
 
 VERSION_TABLE_SCHEMA = "spaces"
 # Two processes meeting an empty database at the same moment must not both migrate it.
@@ -26,11 +39,13 @@ def sql_file(name: str) -> str:
 
 
 def apply_sql_files(names: list[str]) -> None:
-    """Runs sql/ files as they are written, in the migration's transaction: on the psycopg
-    connection itself, with no parameters, so no `%` or `:name` in them is taken for one."""
+    """Runs versioned sql/ files as they are written, in the migration's transaction: on the
+    psycopg connection itself, with no parameters, so no `%` or `:name` in them is taken for
+    one."""
     from alembic import op
 
     driver_connection = op.get_bind().connection.driver_connection
+    assert driver_connection is not None
     for name in names:
         driver_connection.execute(sql_file(name))
 
@@ -46,6 +61,13 @@ def current_revision(conn: Connection) -> str | None:
     return row[0] if row else None
 
 
+def stale_rules(conn: Connection) -> list[str]:
+    """The sql/rules/ files an upgrade would apply to a database at HEAD (none: up to date)."""
+    driver_connection = conn.connection.driver_connection
+    assert driver_connection is not None
+    return rules.stale(driver_connection)
+
+
 def alembic_config(conn: Connection) -> Config:
     from alembic.config import Config  # Alembic loads only when a migration may run
 
@@ -56,13 +78,25 @@ def alembic_config(conn: Connection) -> Config:
 
 
 def upgrade(conn: Connection) -> tuple[str | None, str]:
-    """Brings the schema to HEAD inside the caller's transaction; returns (before, after)."""
+    """Brings the schema to HEAD inside the caller's transaction, and the rules to what
+    sql/rules/ says; returns (revision before, revision after)."""
     conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     before = current_revision(conn)
-    if before != HEAD:
-        # Alembic writes its version table before the first revision runs.
+    behind = before != HEAD
+    driver_connection = conn.connection.driver_connection
+    assert driver_connection is not None
+    if behind:
+        # Alembic writes its version table, and the rules their first functions, before the
+        # first revision runs.
         conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {VERSION_TABLE_SCHEMA}"))
+    plan = rules.Plan.make(driver_connection, everything=behind)
+    if not plan.files:
+        return before, HEAD
+    plan.apply_before_tables(driver_connection)
+    if behind:
         from alembic import command
 
         command.upgrade(alembic_config(conn), "head")
+    plan.apply_after_tables(driver_connection)
+    plan.finish(driver_connection)
     return before, HEAD

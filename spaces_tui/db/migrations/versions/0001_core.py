@@ -1,4 +1,5 @@
-"""The core engine: resources, reservations, blackouts, claims, the conflict check, events.
+"""The core engine's tables: resources, reservations, blackouts, claims, the conflict check's
+obstacle, events (their rules are in sql/rules/).
 
 Revision ID: 0001
 Revises:

@@ -1,5 +1,6 @@
-"""Writes into one resource tree take turns, so racing inserts get a quick refusal instead of a
-deadlock.
+"""Writes into one resource tree took turns, so racing inserts got a quick refusal instead of a
+deadlock. It made only rules (functions and triggers), which sql/rules/tree_turns.sql holds as
+they are today; the revision stays so that databases stamped with it have their place.
 
 Revision ID: 0002
 Revises: 0001
@@ -12,7 +13,7 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-SQL_FILES = ["008_tree_write_lock.sql"]
+SQL_FILES: list[str] = []
 
 
 def upgrade() -> None:
