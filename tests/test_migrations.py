@@ -180,6 +180,27 @@ def test_status_after_upgrade_names_head_as_up_to_date(empty_database_url):
     assert f"schema:    {migrations.HEAD} (up to date)" in out
 
 
+def test_a_release_that_changes_only_a_rule_is_applied_by_the_next_command(empty_database_url):
+    """A rules file whose text differs from what the database was given (here: the database
+    records another checksum) is named by db status, applied by the next command that opens the
+    database, and then the schema is up to date again."""
+    assert run(empty_database_url, "db", "upgrade")[0] == 0
+    with psycopg.connect(empty_database_url) as conn:
+        conn.execute(
+            "UPDATE spaces.rules_applied SET checksum = 'an older text' WHERE file = 'events.sql'"
+        )
+
+    code, out, err = run(empty_database_url, "db", "status")
+    assert code == 0, err
+    assert f"schema:    {migrations.HEAD} (rules changed: events.sql;" in out
+
+    code, out, err = run(empty_database_url, "resource", "list")
+    assert code == 0, err
+    assert "Applying the changed rules (events.sql)" in err
+    code, out, err = run(empty_database_url, "db", "upgrade")
+    assert out == f"The schema is up to date (revision {migrations.HEAD}).\n", err
+
+
 # --- db upgrade -----------------------------------------------------------------------------
 
 

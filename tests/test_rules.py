@@ -62,8 +62,15 @@ def test_the_overlap_rule_is_exactly_the_one_promised(sql):
     ).fetchone()[0]
     assert definition == (
         "EXCLUDE USING gist (resource_id WITH =, during WITH &&) "
-        "WHERE ((status = ANY (ARRAY['pending'::text, 'confirmed'::text])))"
+        "WHERE (spaces.is_active_status(status))"
     )
+    # ...and the statuses that hold a slot are the ones promised (test_sql_statuses.py ties
+    # them to the engine's list).
+    holding = sql.execute(
+        "SELECT array_agg(s ORDER BY s) FROM unnest(ARRAY['pending', 'confirmed', 'rejected',"
+        " 'cancelled']) s WHERE spaces.is_active_status(s)"
+    ).fetchone()[0]
+    assert holding == ["confirmed", "pending"]
 
 
 def test_a_plain_insert_gets_its_status_and_booker_from_the_database(sql, venue):

@@ -109,7 +109,7 @@ def test_a_function_an_index_calls_calls_no_other_rule(sql):
 # --- applied again when changed -------------------------------------------------------------
 
 
-def upgrade(url: str) -> tuple[str | None, str]:
+def upgrade(url: str) -> migrations.SchemaState:
     db = Database(url, "migrator")
     try:
         with db.engine.begin() as conn:
@@ -164,7 +164,7 @@ def test_an_unchanged_rules_file_is_not_applied_again(database_url):
     before_rows, before_functions = applied(database_url), functions(database_url)
     assert set(before_rows) == set(rules.ORDER)
 
-    assert upgrade(database_url) == (migrations.HEAD, migrations.HEAD)
+    assert upgrade(database_url) == migrations.SchemaState(migrations.HEAD)
 
     assert applied(database_url) == before_rows
     assert functions(database_url) == before_functions, "a rule was made again"
@@ -180,7 +180,7 @@ def test_a_changed_rules_file_is_applied_again_and_only_it(database_url, edit, s
     with psycopg.connect(database_url) as conn:
         assert rules.stale(conn) == ["events.sql"]
 
-    assert upgrade(database_url) == (migrations.HEAD, migrations.HEAD)
+    assert upgrade(database_url) == migrations.SchemaState(migrations.HEAD, ("events.sql",))
 
     after_rows, after_functions = applied(database_url), functions(database_url)
     assert after_rows["events.sql"][0] != before_rows["events.sql"][0]

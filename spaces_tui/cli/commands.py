@@ -12,7 +12,14 @@ from spaces_tui.cli import render
 from spaces_tui.config import Settings
 from spaces_tui.db import embedded, migrations
 from spaces_tui.db.connection import Database
-from spaces_tui.db.open import database_url, ensure_schema, open_database, server_version, where
+from spaces_tui.db.open import (
+    database_url,
+    ensure_schema,
+    open_database,
+    schema_state,
+    server_version,
+    where,
+)
 from spaces_tui.engine import (
     access,
     approvals,
@@ -78,13 +85,16 @@ def db_url(ctx: Context, args: argparse.Namespace) -> int:
 def db_upgrade(ctx: Context, args: argparse.Namespace) -> int:
     db = open_database(ctx.settings, ctx.announce, migrate=False)
     try:
-        before, after = ensure_schema(db, ctx.announce)
+        found = ensure_schema(db, ctx.announce)
     finally:
         db.dispose()
-    if before == after:
-        ctx.say(f"The schema is up to date (revision {after}).")
+    head = migrations.HEAD
+    if found.up_to_date:
+        ctx.say(f"The schema is up to date (revision {head}).")
+    elif found.revision == head:
+        ctx.say(f"Applied the changed rules ({', '.join(found.stale_rules)}) at revision {head}.")
     else:
-        ctx.say(f"Upgraded the schema from {before or 'nothing'} to revision {after}.")
+        ctx.say(f"Upgraded the schema from {found.revision or 'nothing'} to revision {head}.")
     return EXIT_OK
 
 
@@ -92,17 +102,14 @@ def db_status(ctx: Context, args: argparse.Namespace) -> int:
     db = open_database(ctx.settings, ctx.announce, migrate=False)
     try:
         version = server_version(db)
-        with db.engine.connect() as conn:
-            revision = migrations.current_revision(conn)
+        state = schema_state(db)
     finally:
         db.dispose()
-    state = "up to date" if revision == migrations.HEAD else f"behind: newest is {migrations.HEAD}"
-    if revision is None:
-        state = "not set up yet; any command (or `spaces db upgrade`) sets it up"
+    revision = state.revision
     ctx.say(f"database:  {where(ctx.settings)}")
     ctx.say(f"url:       {db.url}")
     ctx.say(f"server:    PostgreSQL {version}")
-    ctx.say(f"schema:    {revision or 'none'} ({state})")
+    ctx.say(f"schema:    {revision or 'none'} ({state.describe()})")
     ctx.say(f"actor:     {ctx.settings.actor}")
     return EXIT_OK
 

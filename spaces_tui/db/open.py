@@ -49,20 +49,31 @@ def open_database(
     return db
 
 
-def ensure_schema(db: Database, announce: Announce | None = None) -> tuple[str | None, str]:
-    """Migrates when behind; returns (revision before, revision after)."""
+def schema_state(db: Database) -> migrations.SchemaState:
     try:
         with db.engine.connect() as conn:
-            current = migrations.current_revision(conn)
+            revision = migrations.current_revision(conn)
+            stale = migrations.stale_rules(conn) if revision == migrations.HEAD else []
             conn.rollback()
-        if current == migrations.HEAD:
-            return current, current
-        if announce is not None:
-            announce(
-                "Setting up the Spaces schema..."
-                if current is None
-                else f"Upgrading the Spaces schema from {current}..."
-            )
+    except DBAPIError as error:
+        raise _unavailable(error) from error
+    return migrations.SchemaState(revision, tuple(stale))
+
+
+def ensure_schema(db: Database, announce: Announce | None = None) -> migrations.SchemaState:
+    """Migrates when behind, and applies the rules files that changed; returns the state the
+    upgrade found under its lock (up_to_date: nothing was done, here or by a racing process)."""
+    found = schema_state(db)
+    if found.up_to_date:
+        return found
+    if announce is not None:
+        if found.revision is None:
+            announce("Setting up the Spaces schema...")
+        elif found.revision != migrations.HEAD:
+            announce(f"Upgrading the Spaces schema from {found.revision}...")
+        else:
+            announce(f"Applying the changed rules ({', '.join(found.stale_rules)})...")
+    try:
         with db.engine.begin() as conn:
             return migrations.upgrade(conn)
     except DBAPIError as error:

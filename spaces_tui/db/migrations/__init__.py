@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -77,9 +78,32 @@ def alembic_config(conn: Connection) -> Config:
     return config
 
 
-def upgrade(conn: Connection) -> tuple[str | None, str]:
+@dataclass(frozen=True)
+class SchemaState:
+    """Where a database's schema stands: its revision, and the sql/rules/ files whose text it
+    does not hold (a release may change a rule without a new revision)."""
+
+    revision: str | None
+    stale_rules: tuple[str, ...] = ()
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.revision == HEAD and not self.stale_rules
+
+    def describe(self) -> str:
+        if self.revision is None:
+            return "not set up yet; any command (or `spaces db upgrade`) sets it up"
+        if self.revision != HEAD:
+            return f"behind: newest is {HEAD}"
+        if self.stale_rules:
+            return f"rules changed: {', '.join(self.stale_rules)}; any command applies them"
+        return "up to date"
+
+
+def upgrade(conn: Connection) -> SchemaState:
     """Brings the schema to HEAD inside the caller's transaction, and the rules to what
-    sql/rules/ says; returns (revision before, revision after)."""
+    sql/rules/ says; returns the state it found once it held the migration lock (a racing
+    upgrade may have done the work meanwhile)."""
     conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     before = current_revision(conn)
     behind = before != HEAD
@@ -90,8 +114,9 @@ def upgrade(conn: Connection) -> tuple[str | None, str]:
         # first revision runs.
         conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {VERSION_TABLE_SCHEMA}"))
     plan = rules.Plan.make(driver_connection, everything=behind)
+    found = SchemaState(before, () if behind else tuple(file.name for file in plan.files))
     if not plan.files:
-        return before, HEAD
+        return found
     plan.apply_before_tables(driver_connection)
     if behind:
         from alembic import command
@@ -99,4 +124,4 @@ def upgrade(conn: Connection) -> tuple[str | None, str]:
         command.upgrade(alembic_config(conn), "head")
     plan.apply_after_tables(driver_connection)
     plan.finish(driver_connection)
-    return before, HEAD
+    return found
