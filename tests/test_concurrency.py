@@ -90,7 +90,8 @@ def test_racing_connections_never_get_an_overlap_past_the_database(venue, databa
     assert not unexpected, unexpected
     assert outcomes["booking made"] > 10, outcomes
     assert outcomes["refused"] > 50, f"the race was not a race: {outcomes}"
-    # Writes into one tree take turns (sql/012), so racers get a plain refusal, never a deadlock.
+    # Writes into one tree take turns (sql/rules/tree_turns.sql), so racers get a plain refusal,
+    # never a deadlock.
     assert outcomes["deadlock"] == 0, outcomes
 
     # No overlap on a resource, up or down the tree, or with an active blackout; turnovers

@@ -1,5 +1,6 @@
 """Rows nobody can forge or quietly rewrite, and periods every reader can show: plain SQL, as a
-careless or hostile module would write it, against the rules in sql/014_guards.sql."""
+careless or hostile module would write it, against the rules (sql/014_guards.sql for the
+tables, sql/rules/ for the rest)."""
 
 from __future__ import annotations
 

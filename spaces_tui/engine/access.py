@@ -1,4 +1,4 @@
-"""Who is acting, and who may use a shared server: the engine's face of sql/011_access.sql.
+"""Who is acting, and who may use a shared server: the engine's face of sql/rules/access.sql.
 
 The database decides who the actor is (in role mode, the connected PostgreSQL role, whatever
 the app claims) and what each role may do; this module reads and changes those settings.

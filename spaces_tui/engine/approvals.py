@@ -1,8 +1,9 @@
 """The approval workflow around the database's rules: what waits for a decision and for how
 long, deciding many requests at once, and a reservation's recorded life.
 
-Who may approve, reject and cancel is decided by the database (sql/003, sql/009); this module
-gathers what a person needs to decide well and reports each refusal separately.
+Who may approve, reject and cancel is decided by the database (sql/rules/reservations.sql and
+series.sql); this module gathers what a person needs to decide well and reports each refusal
+separately.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ class Request:
 @dataclass(frozen=True)
 class SeriesRequest:
     """The pending occurrences of one recurring booking, shown and decided as one request. A
-    series never leaves its resource (sql/009), so they share approvers and stall threshold."""
+    series never leaves its resource (sql/rules/series.sql), so they share approvers and stall
+    threshold."""
 
     series_id: int
     occurrences: tuple[Request, ...]  # by start, at least two

@@ -84,7 +84,8 @@ class PermissionDenied(SpacesError):
     """The actor may not do this (not an approver of the resource)."""
 
 
-# SQLSTATEs of sql/001_foundation.sql, and the standard ones that mean the same to a user.
+# SQLSTATEs the rules raise (sql/001_foundation.sql lists them), and the standard ones that
+# mean the same to a user.
 _BY_SQLSTATE: dict[str, type[SpacesError]] = {
     "SP001": InvalidTransition,
     "SP002": PermissionDenied,

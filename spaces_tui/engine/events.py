@@ -1,7 +1,7 @@
 """The event bus: read the outbox by id, and follow it with LISTEN spaces_events.
 
 A reader sees only event ids below the horizon, the oldest transaction still running
-(sql/013_event_order.sql), so "everything after the last id I saw" never skips one, even after a
+(sql/rules/events.sql), so "everything after the last id I saw" never skips one, even after a
 disconnect.
 """
 

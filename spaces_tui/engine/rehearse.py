@@ -1,4 +1,4 @@
-"""The rehearse module's sessions, through its own SQL functions (sql/010_rehearse.sql): a
+"""The rehearse module's sessions, through its own SQL functions (sql/rules/rehearse.sql): a
 session and its room's reservation are made and cancelled together, and a session whose
 reservation Spaces cancelled is flagged by the database itself."""
 
