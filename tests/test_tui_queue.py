@@ -213,6 +213,30 @@ async def test_a_opens_the_queue_of_what_awaits_you_and_the_keys_move(venue):
         assert isinstance(app.screen, TimelineScreen)
 
 
+async def test_a_blackout_right_next_to_a_request_is_said_so_not_0m_away(venue):
+    bob = Database(venue.url, "bob")
+    try:
+        # Floor repaint blacks out Main Stage 13:00-14:00 on 1 Dec: one request ends as it
+        # starts, one starts as it ends.
+        before = reservations.book(bob, "Main Stage", "2026-12-01T12:30", "13:00", "Notes")
+        after = reservations.book(bob, "Main Stage", "2026-12-01T14:00", "15:00", "Cue to cue")
+    finally:
+        bob.dispose()
+    venue.ids.update({"Notes": before.id, "Cue to cue": after.id})
+    app = app_for(venue)
+    async with app.run_test(size=SIZE) as pilot:
+        queue = await open_queue(pilot)
+        said = {}
+        for title in ("Notes", "Cue to cue"):
+            table(queue).move_cursor(row=listed(queue, venue).index(title), animate=False)
+            await settle(pilot)
+            assert under_cursor(queue, venue) == title
+            said[title] = text_of(queue, "#queue-detail")
+        assert "blackout 'Floor repaint' on Main Stage starts just as it ends" in said["Notes"]
+        assert "blackout 'Floor repaint' on Main Stage ends just as it starts" in said["Cue to cue"]
+        assert "0m" not in said["Notes"] + said["Cue to cue"]
+
+
 async def test_enter_opens_the_details_of_the_request(venue):
     app = app_for(venue)
     async with app.run_test(size=SIZE) as pilot:
