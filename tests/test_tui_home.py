@@ -97,7 +97,7 @@ async def test_a_booking_made_from_the_calendar_gets_the_cursor_on_its_day(db, n
             resource="Rehearsal 6",
             start="2026-11-26 06:00",
             end="+1h",
-            title="Late notes",
+            title="Early notes",
         )
         await settle(pilot)
         screen = home(app)
@@ -105,7 +105,12 @@ async def test_a_booking_made_from_the_calendar_gets_the_cursor_on_its_day(db, n
         timeline = screen.timeline
         assert cursor_at(timeline) == ("Rehearsal 6", "2026-11-26 06:00")
         span = timeline.span_under_cursor()
-        assert span is not None and span.label == "Late notes"
+        assert span is not None and span.label == "Early notes"
+        await wait_until(
+            pilot,
+            lambda: first_visible_time(timeline) == "05:00",
+            "scrolled to show it with the hour before it",
+        )
 
 
 async def test_in_the_week_view_a_booking_next_week_moves_the_week(db, no_bugs):

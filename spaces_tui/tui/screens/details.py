@@ -1,5 +1,5 @@
 """One booking or blackout in full: times in its resource's zone, who did what, its history,
-and what this actor may do to it."""
+and what this actor may do to it, as the rules in the database say (engine.access)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Label, Static
 from textual.widgets.button import ButtonVariant
 
-from spaces_tui.engine import access, blackouts, events, reservations, resources
+from spaces_tui.engine import access, blackouts, events, reservations
 from spaces_tui.engine.access import Permissions
 from spaces_tui.engine.approvals import describe_event
-from spaces_tui.engine.models import Blackout, Event, Reservation, Resource
+from spaces_tui.engine.models import Blackout, Event, Reservation
 from spaces_tui.engine.times import format_period, in_zone
 from spaces_tui.tui.keys import key_for
 from spaces_tui.tui.messages import EventsArrived
@@ -31,7 +31,6 @@ PAST = {"approve": "Approved", "reject": "Rejected", "cancel": "Cancelled", "lif
 @dataclass(frozen=True)
 class Loaded:
     item: Reservation | Blackout
-    resource: Resource
     history: list[Event]
     permissions: Permissions  # what this actor may do with it, as the rules say
 
@@ -130,7 +129,7 @@ class DetailsScreen(SpacesModal[None]):
                 fresh = reservations.get_reservation(db, item.id)
                 history = events.history(db, reservation_id=item.id)
                 may = access.reservation_permissions(db, item.id)
-            return Loaded(fresh, resources.get_resource(db, fresh.resource_id), history, may)
+            return Loaded(fresh, history, may)
 
         self.db_call(work, self._show, group="details", exclusive=True, reload=True)
 

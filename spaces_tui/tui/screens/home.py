@@ -132,20 +132,22 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
         timeline = self.timeline
         old = timeline.grid
         grid = self._grid()
-        lead = None
+        left = None  # the column to scroll to the left edge, if not the least scroll
         if cursor is None and self._booked is not None:
             cursor, grid = self._on_booked(grid)
+            if cursor is not None:
+                left = self._hour_before(grid, cursor.col)
         if cursor is None and not self._placed:
             self._placed = True
-            cursor, lead = self._at_now(grid), 60 // grid.scale.column_minutes
+            cursor, left = self._at_now(grid)
         if cursor is None:
             cursor = self._same_place(old, grid, timeline.cursor)
         timeline.show(grid, self.app.now(), cursor)
-        if lead is not None:
-            # After the timeline's own scroll to the cursor (queued by show): the hour before
-            # now shows too, rather than now at the right edge. A later resize leaves it, now
-            # being in view.
-            x = max(0, (timeline.cursor.col - lead) * grid.scale.cell_width)
+        if left is not None:
+            # After the timeline's own scroll to the cursor (queued by show): from the hour
+            # before the cursor, rather than the cursor at the right edge. A later resize
+            # leaves it, the cursor being in view.
+            x = left * grid.scale.cell_width
             timeline.call_later(timeline.scroll_to, x, animate=False, immediate=True, force=True)
         self._describe()
 
@@ -159,13 +161,20 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
             self.query_one("#filter", Input).value,
         )
 
-    def _at_now(self, grid: Grid) -> Cell:
-        """Where the view opens: the first resource, now (or 09:00 on a day that is not today);
-        shown with the hour before it."""
+    def _at_now(self, grid: Grid) -> tuple[Cell, int]:
+        """Where the view opens: the cursor on the first resource at now (09:00 on a day that
+        is not today), and the column at the left edge."""
         col = grid.column_at(self.app.now())
         if col is None:
             col = 0 if grid.scale.is_week else 9 * 60 // grid.scale.column_minutes  # 09:00
-        return Cell(0, col)
+        return Cell(0, col), self._hour_before(grid, col)
+
+    @staticmethod
+    def _hour_before(grid: Grid, col: int) -> int:
+        """The column to show at the left edge so that col is in view with the hour before it,
+        from the hour (the header's labels are the hours)."""
+        left = grid.column_at(grid.column_start(col).subtract(hours=1).start_of("hour"))
+        return min(col, left if left is not None else 0)
 
     def _on_booked(self, grid: Grid) -> tuple[Cell | None, Grid]:
         """The cell of the booking just made here (its resource, its start), once the grid shows
