@@ -9,7 +9,8 @@ import pytest
 
 from spaces_tui.tui.glyphs import ASCII, CONSOLE, UNICODE, Glyphs, choose
 from spaces_tui.tui.grid import Span
-from spaces_tui.tui.timeline import MARK, cell_text, legend_help, legend_items
+from spaces_tui.tui.screens.help import legend as help_legend
+from spaces_tui.tui.timeline import MARK, cell_text, legend_items
 
 # What the Linux console's built-in font shows (the kernel's default Unicode map,
 # drivers/tty/vt/cp437.uni): code page 437, whose first 32 positions are these dingbats.
@@ -99,8 +100,13 @@ def test_the_legend_shows_cells_as_the_timeline_draws_them(g):
     assert cell_text(span("confirmed", "Mine", mine=True), 5, g).startswith(
         samples["timeline--mine"]
     )
-    help_text = legend_help(g)
+    help_text = help_legend_text(g)
     drawn = {g.pending, g.blackout, g.blocked, g.now, g.hour, g.now_marker, *MARK.values()}
     drawn |= {"*", "@"}
     for glyph in drawn - {""}:
         assert glyph in help_text, glyph
+
+
+def help_legend_text(g) -> str:
+    """The help's section on the cells, as text."""
+    return "\n".join(f"{row.keys} {row.text}" for row in help_legend(g).rows)

@@ -27,9 +27,10 @@ from spaces_tui.db.connection import Database
 from spaces_tui.engine import reservations
 from spaces_tui.engine.demo import load_demo
 from spaces_tui.tui.app import SpacesApp
+from spaces_tui.tui.keys import bindings_of
 from spaces_tui.tui.screens.booking import BookingForm
 from spaces_tui.tui.screens.details import DetailsScreen
-from spaces_tui.tui.screens.help import HelpScreen
+from spaces_tui.tui.screens.help import HelpScreen, HelpText, layout
 from spaces_tui.tui.screens.home import TimelineScreen
 from spaces_tui.tui.timeline import Cell, Timeline
 
@@ -304,18 +305,11 @@ async def test_help_lists_every_key(venue):
         await settle(pilot)
         await press(pilot, "question_mark")
         assert isinstance(app.screen, HelpScreen)
-        text = str(app.screen.query_one(Static).render())
-        for binding in TimelineScreen.BINDINGS:
-            for key in binding.key.split(","):
-                shown = {
-                    "left_square_bracket": "[",
-                    "right_square_bracket": "]",
-                    "comma": ",",
-                    "full_stop": ".",
-                    "slash": "/",
-                    "escape": "escape",
-                }.get(key, key)
-                assert shown in text, f"{key} is not in the help"
+        body = app.screen.query_one(HelpText)
+        timeline = next(s for s in body.sections if s.title.startswith("Timeline"))
+        shown = [k for keys, _, _ in layout([timeline], body.size.width) for k in keys.split()]
+        for binding in bindings_of([*TimelineScreen.BINDINGS, *Timeline.BINDINGS]):
+            assert app.get_key_display(binding) in shown, f"{binding.key} is not in the help"
         await press(pilot, "escape")
         assert isinstance(app.screen, TimelineScreen)
 

@@ -18,7 +18,8 @@ from spaces_tui.engine.demo import STAGE_MANAGER, load_demo
 from spaces_tui.tui import glyphs
 from spaces_tui.tui.glyphs import ASCII, CONSOLE, UNICODE
 from spaces_tui.tui.screens.help import HelpScreen
-from spaces_tui.tui.timeline import HEADER_HEIGHT, Timeline, legend_help
+from spaces_tui.tui.screens.help import legend as help_legend
+from spaces_tui.tui.timeline import HEADER_HEIGHT, Timeline
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +96,7 @@ async def test_the_legends_name_every_glyph_the_timeline_draws(venue, monkeypatc
         # Titles carry their own punctuation: what is left are the timeline's own glyphs.
         symbols -= set("'&-,.()/:") - set(g.pending + g.blackout + g.blocked + g.hour)
         legend = str(screen.query_one("#legend", Static).render())
-        help_text = legend_help(g)
+        help_text = help_legend_text(g)
         assert symbols, "the demo day draws something"
         assert symbols <= set(help_text), symbols - set(help_text)
         line_symbols = {char for char in legend if not char.isalnum() and char not in " /"}
@@ -156,3 +157,8 @@ def test_snapshot_day_view_on_a_light_theme(venue, snap_compare):
         await settle(pilot)
 
     assert snap_compare(make_app(venue), terminal_size=SIZE, run_before=light)
+
+
+def help_legend_text(g) -> str:
+    """The help's section on the cells, as text."""
+    return "\n".join(f"{row.keys} {row.text}" for row in help_legend(g).rows)

@@ -13,7 +13,7 @@ import pendulum
 from sqlalchemy import text
 
 from spaces_tui.db.connection import Database
-from spaces_tui.engine.errors import BadInput, domain_errors
+from spaces_tui.engine.errors import BadInput, NotFound, domain_errors
 from spaces_tui.engine.times import in_zone
 
 ACTOR_SOURCES = ("app", "role")
@@ -86,3 +86,100 @@ def grant_access(db: Database, name: str, *, admin: bool = False) -> None:
 def revoke_access(db: Database, name: str) -> None:
     with domain_errors(), db.transaction() as conn:
         conn.execute(text("SELECT spaces.revoke_access(:name)"), {"name": name.strip()})
+
+
+# --- what this actor may do with one booking or blackout ------------------------------------------
+
+RESERVATION_ACTIONS = ("approve", "reject", "cancel")
+BLACKOUT_ACTIONS = ("lift",)
+_DONE = {"approve": "approved", "reject": "rejected", "cancel": "cancelled", "lift": "lifted"}
+
+# The rules' own functions answer (spaces.is_approver, spaces.may_cancel and
+# spaces.is_active_status, which the triggers of sql/003, 011 and 014 call), for the actor the
+# database takes this connection to be. The one rule no function says is which status may become
+# which (the trigger reservations_before_update): only a pending request is decided.
+_RESERVATION_MAY = """
+    SELECT v.status, v.booked_by AS owner, r.name AS resource, r.approvers,
+           spaces.current_actor() AS actor,
+           spaces.is_active_status(v.status) AS active,
+           v.status = 'pending' AS undecided,
+           spaces.is_approver(v.resource_id, spaces.current_actor()) AS approver,
+           spaces.may_cancel(v.booked_by, v.resource_id, spaces.current_actor()) AS may_cancel
+      FROM spaces.reservations v JOIN spaces.resources r ON r.id = v.resource_id
+     WHERE v.id = :id
+"""
+
+_BLACKOUT_MAY = """
+    SELECT b.status, b.created_by AS owner, r.name AS resource, r.approvers,
+           spaces.current_actor() AS actor,
+           b.status = 'active' AS active,
+           spaces.may_cancel(b.created_by, b.resource_id, spaces.current_actor()) AS may_cancel
+      FROM spaces.blackouts b JOIN spaces.resources r ON r.id = b.resource_id
+     WHERE b.id = :id
+"""
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """What the acting person may do with one item: every action its kind has (approve, reject,
+    cancel for a booking; lift for a blackout), each allowed or refused with the reason why."""
+
+    actor: str
+    refused: dict[str, str]  # action -> why not, for each action the rules would refuse
+    actions: tuple[str, ...]  # every action of the item's kind, in order
+
+    @property
+    def allowed(self) -> tuple[str, ...]:
+        return tuple(action for action in self.actions if action not in self.refused)
+
+    def why_not(self, action: str) -> str | None:
+        """None when the rules allow action; else why they would refuse it."""
+        if action not in self.actions:
+            kind = "a blackout" if action in BLACKOUT_ACTIONS else "a booking"
+            return f"only {kind} is {_DONE.get(action, action)}"
+        return self.refused.get(action)
+
+
+def reservation_permissions(db: Database, reservation_id: int) -> Permissions:
+    """What db's actor may do with a booking, asked of the rules the database applies, so a
+    screen offers only what would be allowed and says why before anything is typed. The rules
+    stay the last word: a change made meanwhile still refuses what this allowed."""
+    with domain_errors(), db.transaction() as conn:
+        row = conn.execute(text(_RESERVATION_MAY), {"id": reservation_id}).one_or_none()
+    if row is None:
+        raise NotFound(f"no reservation with id {reservation_id}")
+    refused: dict[str, str] = {}
+    if not row.undecided:
+        for action in ("approve", "reject"):
+            refused[action] = f"it is {row.status}: only a pending request is {_DONE[action]}"
+    elif not row.approver:
+        who = ", ".join(row.approvers) if row.approvers else "nobody"
+        for action in ("approve", "reject"):
+            refused[action] = (
+                f"{row.actor} is not an approver of {row.resource} (its approvers: {who})"
+            )
+    if not row.active:
+        refused["cancel"] = f"it is {row.status}: only a pending or confirmed booking is cancelled"
+    elif not row.may_cancel:
+        refused["cancel"] = (
+            f"{row.actor} may not cancel it (booked by {row.owner}): only its booker,"
+            f" an approver of {row.resource} or an admin may"
+        )
+    return Permissions(row.actor, refused, RESERVATION_ACTIONS)
+
+
+def blackout_permissions(db: Database, blackout_id: int) -> Permissions:
+    """What db's actor may do with a blackout (lift it), asked of the rules as above."""
+    with domain_errors(), db.transaction() as conn:
+        row = conn.execute(text(_BLACKOUT_MAY), {"id": blackout_id}).one_or_none()
+    if row is None:
+        raise NotFound(f"no blackout with id {blackout_id}")
+    refused: dict[str, str] = {}
+    if not row.active:
+        refused["lift"] = "it is already lifted"
+    elif not row.may_cancel:
+        refused["lift"] = (
+            f"{row.actor} may not lift it (put in by {row.owner}): only whoever put it in,"
+            f" an approver of {row.resource} or an admin may"
+        )
+    return Permissions(row.actor, refused, BLACKOUT_ACTIONS)

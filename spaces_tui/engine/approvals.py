@@ -210,12 +210,22 @@ def _requests(conn: Connection, actor: str, now: datetime) -> list[Request]:
 
 def _nearby_text(row: Any) -> str:
     if row.end <= row.request_start:
-        when = f"ends {format_duration(row.request_start - row.end)} before"
+        when = _apart("ends", row.request_start - row.end, "before", "just as it starts")
     elif row.start >= row.request_end:
-        when = f"starts {format_duration(row.start - row.request_end)} after"
+        when = _apart("starts", row.start - row.request_end, "after", "just as it ends")
     else:
         when = "overlaps"  # only on a sibling area: the tree rule keeps it off the request's own
     return f"blackout {row.reason!r} on {row.resource} {when}"
+
+
+def _apart(verb: str, gap: timedelta, side: str, touching: str) -> str:
+    """How far a blackout is from the request, said so that no gap reads as none: "starts just as
+    it ends", not "starts 0m after"."""
+    if gap <= timedelta(0):
+        return f"{verb} {touching}"
+    if gap < timedelta(minutes=1):
+        return f"{verb} under a minute {side}"
+    return f"{verb} {format_duration(gap)} {side}"
 
 
 def decide_many(

@@ -83,13 +83,6 @@ def legend_items(g: Glyphs) -> list[tuple[str, str, str, str]]:
     ]  # fmt: skip
 
 
-def legend_help(g: Glyphs) -> str:
-    """The help's section on cells: every item of legend_items."""
-    lines = ["[b]Cells[/b]"]
-    lines += [f"  {sample:<8} {words}" for sample, _, _, words in legend_items(g)]
-    return "\n".join(lines) + "\n"
-
-
 @dataclass(frozen=True)
 class Cell:
     row: int

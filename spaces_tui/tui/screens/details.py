@@ -1,5 +1,5 @@
 """One booking or blackout in full: times in its resource's zone, who did what, its history,
-and what this actor may do to it."""
+and what this actor may do to it, as the rules in the database say (engine.access)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Label, Static
 from textual.widgets.button import ButtonVariant
 
-from spaces_tui.engine import blackouts, events, reservations, resources
+from spaces_tui.engine import access, blackouts, events, reservations
+from spaces_tui.engine.access import Permissions
 from spaces_tui.engine.approvals import describe_event
-from spaces_tui.engine.models import Blackout, Event, Reservation, Resource
+from spaces_tui.engine.models import Blackout, Event, Reservation
 from spaces_tui.engine.times import format_period, in_zone
+from spaces_tui.tui.keys import key_for
 from spaces_tui.tui.messages import EventsArrived
 from spaces_tui.tui.screen_base import SpacesModal
 from spaces_tui.tui.screens.prompts import ask_why_then
@@ -29,8 +31,8 @@ PAST = {"approve": "Approved", "reject": "Rejected", "cancel": "Cancelled", "lif
 @dataclass(frozen=True)
 class Loaded:
     item: Reservation | Blackout
-    resource: Resource
     history: list[Event]
+    permissions: Permissions  # what this actor may do with it, as the rules say
 
 
 def describe(item: Reservation | Blackout) -> list[tuple[str, str]]:
@@ -67,17 +69,6 @@ def describe(item: Reservation | Blackout) -> list[tuple[str, str]]:
     return rows
 
 
-def allowed_actions(item: Reservation | Blackout, resource: Resource, actor: str) -> list[str]:
-    if isinstance(item, Blackout):
-        return ["lift"] if item.status == "active" else []
-    actions = []
-    if item.status == "pending" and actor in resource.approvers:
-        actions += ["approve", "reject"]
-    if item.active:
-        actions.append("cancel")
-    return actions
-
-
 class DetailsScreen(SpacesModal[None]):
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Back"),
@@ -101,11 +92,16 @@ class DetailsScreen(SpacesModal[None]):
             with Horizontal(classes="buttons", id="actions"):
                 for action in ACTIONS:
                     yield Button(
-                        f"{action.capitalize()} ({action[0]})",
+                        self._label(action.capitalize(), f"act('{action}')"),
                         id=action,
                         variant=VARIANT.get(action, "error"),
                     )
-                yield Button("Back (esc)", id="back")
+                yield Button(self._label("Back", "dismiss(None)"), id="back")
+
+    def _label(self, text: str, action: str) -> str:
+        """A button's text with its key, as the bindings have it."""
+        key = key_for(self.app, self.BINDINGS, action)
+        return f"{text} ({key})" if key else text
 
     def _title(self) -> str:
         kind = "Blackout" if isinstance(self.item, Blackout) else "Booking"
@@ -128,10 +124,12 @@ class DetailsScreen(SpacesModal[None]):
             if isinstance(item, Blackout):
                 fresh: Reservation | Blackout = blackouts.get_blackout(db, item.id)
                 history = events.history(db, blackout_id=item.id)
+                may = access.blackout_permissions(db, item.id)
             else:
                 fresh = reservations.get_reservation(db, item.id)
                 history = events.history(db, reservation_id=item.id)
-            return Loaded(fresh, resources.get_resource(db, fresh.resource_id), history)
+                may = access.reservation_permissions(db, item.id)
+            return Loaded(fresh, history, may)
 
         self.db_call(work, self._show, group="details", exclusive=True, reload=True)
 
@@ -145,7 +143,7 @@ class DetailsScreen(SpacesModal[None]):
             for event in loaded.history
         ]
         self.query_one("#history", Static).update("\n".join(lines) or "nothing recorded")
-        allowed = allowed_actions(loaded.item, loaded.resource, self.app.actor)
+        allowed = loaded.permissions.allowed
         for action in ACTIONS:
             self.query_one(f"#{action}", Button).display = action in allowed
 
@@ -161,9 +159,17 @@ class DetailsScreen(SpacesModal[None]):
 
     def action_act(self, action: str) -> None:
         if self.loaded is None:
+            self.notify("Still loading: try again in a moment.", timeout=3)
             return
-        if action not in allowed_actions(self.loaded.item, self.loaded.resource, self.app.actor):
-            self.notify(f"You cannot {action} this.", severity="warning", timeout=4)
+        # Said at once, before any reason is asked for; the database stays the last word.
+        why_not = self.loaded.permissions.why_not(action)
+        if why_not is not None:
+            self.notify(
+                f"You cannot {action} {self._title().lower()}: {why_not}.",
+                severity="warning",
+                timeout=6,
+                markup=False,
+            )
             return
         db, item_id = self.app.db, self.item.id
         if action == "approve":

@@ -12,7 +12,8 @@ from textual.containers import Horizontal
 from textual.markup import escape
 from textual.widgets import Footer, Header, Input, Static
 
-from spaces_tui.engine import approvals, rehearse, reservations
+from spaces_tui.engine import access, approvals, rehearse, reservations
+from spaces_tui.engine.access import Permissions
 from spaces_tui.engine.calendar import Window, load_window
 from spaces_tui.engine.models import Blackout, Reservation
 from spaces_tui.tui.glyphs import GLYPHS
@@ -47,6 +48,7 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
         self.day: date = date.today()
         self.window: Window | None = None
         self._placed = False  # the cursor is put at "now" once, on the first load
+        self._booked: Reservation | None = None  # made here: the cursor goes to it once shown
 
     def compose(self) -> ComposeResult:
         yield Header(icon=GLYPHS.icon)
@@ -132,27 +134,73 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
             return
         timeline = self.timeline
         old = timeline.grid
-        grid = Grid(
+        grid = self._grid()
+        left = None  # the column to scroll to the left edge, if not the least scroll
+        if cursor is None and self._booked is not None:
+            cursor, grid = self._on_booked(grid)
+            if cursor is not None:
+                left = self._hour_before(grid, cursor.col)
+        if cursor is None and not self._placed:
+            self._placed = True
+            cursor, left = self._at_now(grid)
+        if cursor is None:
+            cursor = self._same_place(old, grid, timeline.cursor)
+        timeline.show(grid, self.app.now(), cursor)
+        if left is not None:
+            # After the timeline's own scroll to the cursor (queued by show): from the hour
+            # before the cursor, rather than the cursor at the right edge. A later resize
+            # leaves it, the cursor being in view.
+            x = left * grid.scale.cell_width
+            timeline.call_later(timeline.scroll_to, x, animate=False, immediate=True, force=True)
+        self._describe()
+
+    def _grid(self) -> Grid:
+        assert self.window is not None
+        return Grid(
             self.window,
             self.scale,
             self.origin,
             self.app.actor,
             self.query_one("#filter", Input).value,
         )
-        if cursor is None:
-            cursor = self._same_place(old, grid, timeline.cursor)
-        timeline.show(grid, self.app.now(), cursor)
-        self._describe()
+
+    def _at_now(self, grid: Grid) -> tuple[Cell, int]:
+        """Where the view opens: the cursor on the first resource at now (09:00 on a day that
+        is not today), and the column at the left edge."""
+        col = grid.column_at(self.app.now())
+        if col is None:
+            col = 0 if grid.scale.is_week else 9 * 60 // grid.scale.column_minutes  # 09:00
+        return Cell(0, col), self._hour_before(grid, col)
+
+    @staticmethod
+    def _hour_before(grid: Grid, col: int) -> int:
+        """The column to show at the left edge so that col is in view with the hour before it,
+        from the hour (the header's labels are the hours)."""
+        left = grid.column_at(grid.column_start(col).subtract(hours=1).start_of("hour"))
+        return min(col, left if left is not None else 0)
+
+    def _on_booked(self, grid: Grid) -> tuple[Cell | None, Grid]:
+        """The cell of the booking just made here (its resource, its start), once the grid shows
+        its time; a filter that hides its resource is cleared."""
+        booked = self._booked
+        assert booked is not None
+        col = grid.column_at(booked.start)
+        if col is None:
+            return None, grid  # this grid is of the time before the move to the booking's
+        self._booked = None
+        self._placed = True
+        row = grid.row_of(booked.resource_id)
+        box = self.query_one("#filter", Input)
+        if row is None and box.value:
+            with box.prevent(Input.Changed):
+                box.value = ""
+            box.display = False
+            grid = self._grid()
+            row = grid.row_of(booked.resource_id)
+        return Cell(row if row is not None else 0, col), grid
 
     def _same_place(self, old: Grid | None, new: Grid, cursor: Cell) -> Cell:
         """Where the cursor should be in a new grid: the same resource and time if it can."""
-        if not self._placed:
-            self._placed = True
-            now = self.app.now()
-            col = new.column_at(now)
-            if col is None:
-                col = 0 if new.scale.is_week else 9 * 60 // new.scale.column_minutes  # 09:00
-            return Cell(0, col)
         if old is None or not old.rows or cursor.row >= len(old.rows):
             return cursor
         row = new.row_of(old.rows[cursor.row].id)
@@ -276,21 +324,39 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
         if span is None or not isinstance(span.item, Reservation):
             self.notify("Nothing to cancel here: put the cursor on a booking.", timeout=4)
             return
-        booking = span.item
-        ask_why_then(
-            self,
-            f"Cancel {booking.title!r} on {booking.resource}?",
-            "Cancel booking",
-            lambda reason: reservations.cancel(self.app.db, booking.id, reason),
-            self._cancelled,
-        )
+        booking, db = span.item, self.app.db
+
+        def asked(may: Permissions) -> None:
+            # Said at once when the rules would refuse, before any reason is asked for.
+            why_not = may.why_not("cancel")
+            if why_not is not None:
+                self.notify(
+                    f"You cannot cancel {booking.title!r}: {why_not}.",
+                    severity="warning",
+                    timeout=6,
+                    markup=False,
+                )
+                return
+            ask_why_then(
+                self,
+                f"Cancel {booking.title!r} on {booking.resource}?",
+                "Cancel booking",
+                lambda reason: reservations.cancel(db, booking.id, reason),
+                self._cancelled,
+            )
+
+        self.db_call(lambda: access.reservation_permissions(db, booking.id), asked)
 
     def _cancelled(self, booking: Reservation) -> None:
         self.notify(f"Cancelled {booking.title!r} ({booking.resource}).", markup=False)
         self.load()
 
-    def _after_change(self, _result: object = None) -> None:
-        # Our own changes show at once, without waiting for the event bus to bring them.
+    def _after_change(self, result: object = None) -> None:
+        """Our own changes show at once, without waiting for the event bus to bring them; a
+        booking just made gets the cursor (its day or week shown, its resource and start)."""
+        if isinstance(result, Reservation):
+            self._booked = result
+            self.day = result.start.in_timezone(self.app.zone).date()
         self.load()
 
     def action_go_to_date(self) -> None:

@@ -1,0 +1,27 @@
+"""Keys as the user reads them, taken from the screens' BINDINGS (never written out by hand, so
+a renamed key shows renamed everywhere): the help, the details' buttons and the README's check
+all read them from here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+
+def bindings_of(bindings: Iterable[BindingType]) -> list[Binding]:
+    """A BINDINGS list as Binding objects, one per key ("left,h" is two)."""
+    return list(Binding.make_bindings(bindings))
+
+
+def keys_for(app: App[Any], bindings: Iterable[BindingType], action: str) -> list[str]:
+    """Every key bound to action, as Textual shows keys (its footer's own formatting)."""
+    return [app.get_key_display(b) for b in bindings_of(bindings) if b.action == action]
+
+
+def key_for(app: App[Any], bindings: Iterable[BindingType], action: str) -> str:
+    """The first key bound to action, as shown; "" if none is."""
+    keys = keys_for(app, bindings, action)
+    return keys[0] if keys else ""
