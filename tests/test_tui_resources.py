@@ -5,6 +5,7 @@ The screen is not on a key yet, so each test pushes it once the app has started.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import psycopg
@@ -155,6 +156,57 @@ async def test_approvers_are_added_and_removed(venue):
         await settle(pilot)
         assert resources.get_resource(venue, "Main Stage").approvers == ("alice",)
         assert screen.current is not None and screen.current.name == "Main Stage"
+
+
+async def test_adding_an_approver_turns_approval_on_as_the_command_line_does(venue):
+    async with resources_screen(venue) as (pilot, screen, notes):
+        put_cursor(screen, "Rehearsal 1")  # confirmed at once: nobody approves it
+        await press(pilot, "plus")
+        await answer(pilot, "carol")
+        changed = resources.get_resource(venue, "Rehearsal 1")
+        assert (changed.requires_approval, changed.approvers) == (True, ("carol",))
+        assert "carol now approves bookings of Rehearsal 1." in notes
+
+
+async def lock_waits(url: str) -> int:
+    with psycopg.connect(url, autocommit=True) as watcher:
+        return watcher.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        ).fetchone()[0]
+
+
+async def test_an_approver_added_here_while_another_is_added_elsewhere_keeps_both(
+    venue, database_url
+):
+    """The screen's add is one statement: one that waits for another person's uncommitted
+    change of the same approvers adds to what that change left, instead of writing back the
+    list it read before (which would drop bob)."""
+    async with resources_screen(venue) as (pilot, screen, notes):
+        put_cursor(screen, "Main Stage")
+        await press(pilot, "plus")
+        with psycopg.connect(database_url) as other:
+            other.execute("SET spaces.actor = 'elsewhere'")
+            other.execute(
+                "UPDATE spaces.resources SET approvers = approvers || 'bob'::text"
+                " WHERE name = 'Main Stage'"
+            )
+            pilot.app.screen.query_one(Input).value = "alice"
+            await pilot.press("enter")  # its write now waits for the other transaction
+            await wait_for(lambda: lock_waits(database_url), "the screen's write to wait")
+            other.commit()
+        await settle(pilot)
+        approvers = resources.get_resource(venue, "Main Stage").approvers
+        assert approvers == ("stage-manager", "bob", "alice"), notes
+
+
+async def wait_for(count, what: str) -> None:
+    """Until count() is above 0 (settle() would wait for the blocked write itself)."""
+    for _ in range(600):
+        if await count():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"not within 60s: {what}")
 
 
 async def test_removing_the_last_approver_shows_the_problem(venue):

@@ -17,7 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from spaces_tui.engine import reservations, resources
+from spaces_tui.engine import resources
 from spaces_tui.engine.errors import BadInput, SpacesError
 from spaces_tui.engine.models import Event, Resource
 from spaces_tui.engine.times import format_duration, parse_duration
@@ -331,8 +331,7 @@ class ResourcesScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
             )
             if changed.requires_approval:
                 return Changed(changed)
-            waiting = reservations.list_reservations(db, resource=fresh.id, statuses=("pending",))
-            return Changed(changed, pending=len(waiting))
+            return Changed(changed, pending=resources.pending_count(db, fresh.id))
 
         def done(changed: Changed) -> None:
             self._changed(approval_message(changed), problem=bool(changed.resource.problems))
@@ -346,19 +345,12 @@ class ResourcesScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
         db = self.app.db
 
         def add(name: str) -> Resource:
-            fresh = resources.get_resource(db, resource.id)
-            if name in fresh.approvers:
-                raise BadInput(f"{name} already approves bookings of {fresh.name}")
-            return resources.update_resource(db, fresh.id, approvers=[*fresh.approvers, name])
+            # One statement (the engine's): an approver someone else adds meanwhile stays.
+            return resources.add_approver(db, resource.id, name)
 
         def added(changed: Resource, name: str) -> None:
-            if changed.requires_approval:
-                self._changed(f"{name} now approves bookings of {changed.name}.")
-            else:
-                self._changed(
-                    f"{name} is an approver of {changed.name}; its bookings are confirmed"
-                    " at once until it requires approval (p)."
-                )
+            # Naming an approver turns approval on, as `spaces resource add/set --approver` do.
+            self._changed(f"{name} now approves bookings of {changed.name}.")
 
         self._ask_then(
             LinePrompt(
@@ -380,9 +372,7 @@ class ResourcesScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
         db = self.app.db
 
         def remove(name: str) -> Resource:
-            fresh = resources.get_resource(db, resource.id)
-            kept = [approver for approver in fresh.approvers if approver != name]
-            return resources.update_resource(db, fresh.id, approvers=kept)
+            return resources.remove_approver(db, resource.id, name)
 
         def removed(changed: Resource, name: str) -> None:
             message = f"{name} no longer approves bookings of {changed.name}."
