@@ -209,10 +209,10 @@ def test_the_calendar_runs_and_quits_cleanly(demo, tmp_path, env, size):
         terminal.keys("Right", "Down", "Down", "w")
         terminal.wait_for(lambda screen: " – " in screen or " - " in screen)  # a week's span
         terminal.keys("d", "?")
-        terminal.wait_for("move ten resources")
+        terminal.wait_for("move the cursor")
         screen = terminal.screen()
         terminal.keys("Escape")
-        terminal.wait_for(lambda screen: "move ten resources" not in screen)
+        terminal.wait_for(lambda screen: "move the cursor" not in screen)
         screen += terminal.screen()
         for sign in TRACEBACK:
             assert sign not in screen

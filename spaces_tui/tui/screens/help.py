@@ -25,7 +25,7 @@ from textual.widget import Widget
 from spaces_tui.engine.recurrence import REPEATS
 from spaces_tui.tui.glyphs import GLYPHS as G
 from spaces_tui.tui.glyphs import Glyphs
-from spaces_tui.tui.keys import bindings_of
+from spaces_tui.tui.keys import bindings_of, key_display
 from spaces_tui.tui.screen_base import SpacesModal
 from spaces_tui.tui.timeline import legend_items
 
@@ -163,7 +163,7 @@ def binding_rows(app: App[Any], cls: type, extra: Iterable[BindingType] = ()) ->
         text = binding.tooltip or texts.get(binding.action) or binding.description
         if not text:
             continue
-        key = app.get_key_display(binding)
+        key = key_display(app, binding)
         keys = rows.setdefault(text, [])
         if key not in keys:
             keys.append(key)
