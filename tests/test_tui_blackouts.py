@@ -11,9 +11,10 @@ from textual.widgets import Button, DataTable, Input, Select, Static
 from tui_helpers import SIZE, ZONE, app_showing, make_app, press, push, settle, text_of, wait_until
 
 from spaces_tui.engine import access, blackouts, reservations, resources
-from spaces_tui.tui.screens.blackouts import BlackoutForm, BlackoutsScreen, YesNoPrompt
+from spaces_tui.tui.screens.blackouts import BlackoutForm, BlackoutsScreen
 from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.screens.home import TimelineScreen
+from spaces_tui.tui.screens.prompts import YesNoPrompt
 
 STAGE_MANAGER = "stage-manager"
 

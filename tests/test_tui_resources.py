@@ -14,7 +14,8 @@ from textual.widgets import DataTable, Input, OptionList, Static
 from tui_helpers import SIZE, ZONE, app_showing, make_app, press, push, settle, wait_until
 
 from spaces_tui.engine import reservations, resources
-from spaces_tui.tui.screens.resources import PROBLEM_MARK, LinePrompt, ResourcesScreen
+from spaces_tui.tui.screens.prompts import LinePrompt
+from spaces_tui.tui.screens.resources import PROBLEM_MARK, ResourcesScreen
 
 NO_APPROVER = "requires approval but has no approver"
 

@@ -4,7 +4,7 @@
 - CONSOLE: the Linux virtual console (TERM=linux). Its built-in font has 256 glyphs and the
   kernel's default Unicode map (drivers/tty/vt/cp437.uni) gives it the IBM code page 437 set:
   light box lines (│ ├ └), shades (░), · • ○ ▼ ► √ » ≡ and the arrows are there; ● ✓ ✗ ✕ ⚐ ⚑
-  ⚠ ▸ ▾ ┄ ⭘, the diagonal U+2571 and the en dash U+2013 are not, and would be drawn as a box.
+  ⚠ ▸ ▾ ┄ ⭘ …, the diagonal U+2571 and the en dash U+2013 are not, and would be drawn as a box.
   So this set is UNICODE with those replaced by what the font holds.
 - ASCII: where the terminal cannot be trusted with anything but ASCII: a locale whose encoding
   is not UTF-8, such as en_US.ISO-8859-1 (the bytes of a UTF-8 glyph would show as two or
@@ -42,6 +42,7 @@ class Glyphs:
     offline: str
     dash: str
     dot: str
+    ellipsis: str  # the end of a shortened text, and of "loading"
     # Marks on rows and in hints.
     free: str  # the booking form: the slot is free
     taken: str  # ...it is not (also a blackout screen's "in the way")
@@ -74,6 +75,7 @@ UNICODE = Glyphs(
     offline="○",
     dash="–",
     dot="·",
+    ellipsis="…",
     free="✓",
     taken="✗",
     obstacle="×",
@@ -99,6 +101,7 @@ CONSOLE = replace(
     icon="≡",
     live="•",
     dash="-",
+    ellipsis="~",
     free="√",
     taken="x",
     obstacle="x",
@@ -126,6 +129,7 @@ ASCII = Glyphs(
     offline="o",
     dash="-",
     dot="|",
+    ellipsis="~",
     free="+",
     taken="x",
     obstacle="x",

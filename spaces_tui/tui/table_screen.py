@@ -35,8 +35,3 @@ def row_after_reload(keys: Sequence[Hashable], keep: Hashable | None, row: int) 
     if keep is not None and keep in keys:
         return list(keys).index(keep)
     return max(0, min(row, len(keys) - 1))
-
-
-def shortened(value: str, width: int) -> str:
-    """value cut to width, with an ellipsis when it was longer."""
-    return value if len(value) <= width else value[: width - 1] + "…"

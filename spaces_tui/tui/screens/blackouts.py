@@ -5,7 +5,6 @@ same transaction); lifting one early; its details and history on enter."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
 
 import pendulum
 from rich.markup import escape
@@ -22,11 +21,13 @@ from spaces_tui.engine.blackouts import KINDS, STATUSES
 from spaces_tui.engine.errors import BadInput, Conflict, PermissionDenied, SpacesError
 from spaces_tui.engine.models import Blackout, Obstacle, Reservation, Resource
 from spaces_tui.engine.times import format_duration, format_moment, parse_period
+from spaces_tui.tui.formatting import shortened, when_text
 from spaces_tui.tui.glyphs import GLYPHS as G
 from spaces_tui.tui.live import ReloadsOnEvents
 from spaces_tui.tui.screen_base import SpacesModal, SpacesScreen
 from spaces_tui.tui.screens.details import DetailsScreen
-from spaces_tui.tui.table_screen import TableKeys, row_after_reload, shortened
+from spaces_tui.tui.screens.prompts import YesNoPrompt
+from spaces_tui.tui.table_screen import TableKeys, row_after_reload
 
 STATUS_CHOICES = ("active", "lifted", "all")
 KIND_CHOICES = ("all", *KINDS)
@@ -39,15 +40,6 @@ LISTED_AT_MOST = 5  # bookings in the way named in the form; the rest are counte
 
 
 # --- what a row says ---------------------------------------------------------------------------
-
-
-def when_text(start: datetime, end: datetime, this_year: int) -> str:
-    """A period, compact, in the times' own zone: '26 Nov 08:00-14:00', or both days when it
-    crosses midnight; the year only when it is not this one."""
-    day = "%d %b" if start.year == this_year else "%d %b %Y"
-    if start.date() == end.date():
-        return f"{start.strftime(day)} {start:%H:%M}-{end:%H:%M}"
-    return f"{start.strftime(day)} {start:%H:%M}-{end.strftime(day)} {end:%H:%M}"
 
 
 def lifted_text(blackout: Blackout) -> str:
@@ -127,27 +119,6 @@ class Filters:
 
 class BlackoutsScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
     """Every blackout, filtered; n adds one, l lifts the selected one, enter shows it in full."""
-
-    DEFAULT_CSS = """
-    BlackoutsScreen #blackout-filters {
-        height: 1;
-        padding: 0 1;
-        background: $boost;
-    }
-    BlackoutsScreen #resource-filter {
-        height: 3;
-        border: tall $accent;
-    }
-    BlackoutsScreen #blackout-table {
-        height: 1fr;
-        scrollbar-size-vertical: 1;
-    }
-    BlackoutsScreen #blackout-detail {
-        height: 3;
-        padding: 0 1;
-        color: $text-muted;
-    }
-    """
 
     BINDINGS = [
         Binding("escape", "close", "Back"),
@@ -330,35 +301,6 @@ class BlackoutsScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
         self.load()
 
 
-# --- a yes or no -------------------------------------------------------------------------------
-
-
-class YesNoPrompt(SpacesModal[bool]):
-    """Asks before doing something that is not undone by a key: y does it, n or escape not."""
-
-    BINDINGS = [
-        Binding("y", "dismiss(True)", "Yes"),
-        Binding("n,escape", "dismiss(False)", "No"),
-    ]
-
-    def __init__(self, question: str, action: str) -> None:
-        super().__init__()
-        self.question = question
-        self.action_label = action
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label("Are you sure?", classes="dialog-title")
-            yield Static(escape(self.question), id="question")
-            with Horizontal(classes="buttons"):
-                yield Button(f"{self.action_label} (y)", variant="warning", id="yes")
-                yield Button("Back (n)", id="no")
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
-
-
 # --- the form ----------------------------------------------------------------------------------
 
 
@@ -388,7 +330,7 @@ def booking_lines(obstacles: list[Obstacle], this_year: int) -> list[str]:
     stay on an 80x24 screen however many there are."""
     lines = [booking_line(obstacle, this_year) for obstacle in obstacles[:LISTED_AT_MOST]]
     if len(obstacles) > LISTED_AT_MOST:
-        lines.append(f"[dim]… and {len(obstacles) - LISTED_AT_MOST} more[/]")
+        lines.append(f"[dim]{G.ellipsis} and {len(obstacles) - LISTED_AT_MOST} more[/]")
     return lines
 
 
@@ -402,24 +344,6 @@ def cancelled_text(cancelled: list[Reservation]) -> str:
 class BlackoutForm(SpacesModal[Blackout | None]):
     """A new blackout. Active bookings in its way are listed; pressing again (or the button that
     names them) cancels them with it, in one transaction, if this actor may cancel them all."""
-
-    DEFAULT_CSS = """
-    BlackoutForm .when {
-        height: auto;
-    }
-    BlackoutForm .when Vertical {
-        height: auto;
-        width: 1fr;
-        margin-right: 1;
-    }
-    BlackoutForm #kind {
-        width: 100%;
-    }
-    BlackoutForm #hint {
-        max-height: 10;
-        overflow-y: auto;
-    }
-    """
 
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Close"),

@@ -276,7 +276,7 @@ class BookingForm(SpacesModal[Reservation | None]):
         shown = (blocked + [o for o in occurrences if not o.obstacles])[:PREVIEW_LINES]
         lines = [head] + [occurrence_text(o) for o in sorted(shown, key=lambda o: o.start)]
         if total > len(shown):
-            lines.append(f"[dim]… and {total - len(shown)} more[/]")
+            lines.append(f"[dim]{G.ellipsis} and {total - len(shown)} more[/]")
         self._hint("\n".join(lines), "conflict" if blocked else "free")
         self.query_one("#book-free").display = bool(blocked) and len(blocked) < total
 

@@ -18,6 +18,7 @@ from spaces_tui.engine.access import Permissions
 from spaces_tui.engine.approvals import describe_event
 from spaces_tui.engine.models import Blackout, Event, Reservation
 from spaces_tui.engine.times import format_period, in_zone
+from spaces_tui.tui.formatting import LOADING
 from spaces_tui.tui.keys import key_for
 from spaces_tui.tui.messages import EventsArrived
 from spaces_tui.tui.screen_base import SpacesModal
@@ -88,7 +89,7 @@ class DetailsScreen(SpacesModal[None]):
             yield Label(self._title(), classes="dialog-title", id="title")
             yield Static(self._fields(self.item), id="fields")
             yield Label("History", classes="section")
-            yield Static("loading…", id="history")
+            yield Static(LOADING, id="history")
             with Horizontal(classes="buttons", id="actions"):
                 for action in ACTIONS:
                     yield Button(

@@ -1,4 +1,5 @@
-"""Small modal questions: a reason for a cancellation or rejection, a date to go to."""
+"""Every small modal question: yes or no, a reason for a cancellation or rejection, a date to go
+to, one line read into a value, one approver of a resource."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ from typing import Any, TypeVar
 
 import pendulum
 from pendulum.parsing.exceptions import ParserError
+from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
 
+from spaces_tui.engine.errors import SpacesError
+from spaces_tui.engine.models import Resource
 from spaces_tui.tui.screen_base import SpacesModal, SpacesScreen
 
 T = TypeVar("T")
@@ -107,3 +112,87 @@ def read_date(text: str, shown: date) -> date:
     if not isinstance(parsed, date):
         raise ValueError(f"{text!r} is not a date: use YYYY-MM-DD")
     return date(parsed.year, parsed.month, parsed.day)
+
+
+class YesNoPrompt(SpacesModal[bool]):
+    """Asks before doing something that is not undone by a key: y does it, n or escape not."""
+
+    BINDINGS = [
+        Binding("y", "dismiss(True)", "Yes"),
+        Binding("n,escape", "dismiss(False)", "No"),
+    ]
+
+    def __init__(self, question: str, action: str) -> None:
+        super().__init__()
+        self.question = question
+        self.action_label = action
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Are you sure?", classes="dialog-title")
+            yield Static(escape(self.question), id="question")
+            with Horizontal(classes="buttons"):
+                yield Button(f"{self.action_label} (y)", variant="warning", id="yes")
+                yield Button("Back (n)", id="no")
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+class LinePrompt(SpacesModal[T | None]):
+    """Asks for one line. read turns it into a value or raises SpacesError; the error's message
+    is shown in the dialog, so a typo is explained and can be fixed, not raised."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Back")]
+
+    def __init__(
+        self,
+        question: str,
+        read: Callable[[str], T],
+        *,
+        value: str = "",
+        placeholder: str = "",
+        hint: str = "enter to save, escape to go back",
+    ) -> None:
+        super().__init__()
+        self.question = question
+        self.read = read
+        self.value = value
+        self.placeholder = placeholder
+        self.hint = hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.question, classes="dialog-title")
+            yield Input(value=self.value, placeholder=self.placeholder, id="answer")
+            yield Static("", id="problem", classes="problem")
+            yield Static(self.hint, classes="hint")
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        try:
+            answer = self.read(event.value)
+        except SpacesError as error:
+            self.query_one("#problem", Static).update(str(error))
+            return
+        self.dismiss(answer)
+
+
+class ApproverPicker(SpacesModal[str | None]):
+    """Picks one of a resource's approvers (to remove): arrows and enter, or escape."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Back")]
+
+    def __init__(self, resource: Resource) -> None:
+        super().__init__()
+        self.resource = resource
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"Remove which approver of {self.resource.name}?", classes="dialog-title")
+            yield OptionList(*(Option(name, id=name) for name in self.resource.approvers))
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)

@@ -22,12 +22,13 @@ from spaces_tui.engine import approvals
 from spaces_tui.engine.approvals import Outcome, QueueItem, SeriesRequest
 from spaces_tui.engine.models import Reservation
 from spaces_tui.engine.times import format_duration, format_period
+from spaces_tui.tui.formatting import LOADING, shortened
 from spaces_tui.tui.glyphs import GLYPHS as G
 from spaces_tui.tui.live import ReloadsOnEvents
 from spaces_tui.tui.screen_base import SpacesScreen
 from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.screens.prompts import ask_why_then
-from spaces_tui.tui.table_screen import TableKeys, row_after_reload, shortened
+from spaces_tui.tui.table_screen import TableKeys, row_after_reload
 
 MARK = G.marked  # a marked row: y and r act on every marked row
 STALLED = G.stalled  # waited longer than its resource allows; a glyph, so it shows without colour
@@ -278,7 +279,7 @@ class ApprovalQueue(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header(icon=G.icon)
-        yield Static("loading…", id="queue-where")
+        yield Static(LOADING, id="queue-where")
         yield QueueTable(id="queue", cursor_type="row", zebra_stripes=False)
         yield Static("", id="queue-detail")
         yield Footer(compact=True)  # every key and the palette fit in 80 columns

@@ -12,19 +12,19 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import DataTable, Footer, Header, Static
 
 from spaces_tui.engine import resources
-from spaces_tui.engine.errors import BadInput, SpacesError
+from spaces_tui.engine.errors import BadInput
 from spaces_tui.engine.models import Event, Resource
 from spaces_tui.engine.times import format_duration, parse_duration
+from spaces_tui.tui.formatting import LOADING, shortened
 from spaces_tui.tui.glyphs import GLYPHS as G
 from spaces_tui.tui.live import ReloadsOnEvents
-from spaces_tui.tui.screen_base import SpacesModal, SpacesScreen
-from spaces_tui.tui.table_screen import TableKeys, row_after_reload, shortened
+from spaces_tui.tui.screen_base import SpacesScreen
+from spaces_tui.tui.screens.prompts import ApproverPicker, LinePrompt
+from spaces_tui.tui.table_screen import TableKeys, row_after_reload
 
 T = TypeVar("T")
 
@@ -128,82 +128,6 @@ def problems_suffix(resource: Resource) -> str:
     return "".join(f" {PROBLEM_MARK} {problem}." for problem in resource.problems)
 
 
-# --- small dialogs -----------------------------------------------------------------------------
-
-
-class LinePrompt(SpacesModal[T | None]):
-    """Asks for one line. read turns it into a value or raises SpacesError; the error's message
-    is shown in the dialog, so a typo is explained and can be fixed, not raised."""
-
-    BINDINGS = [Binding("escape", "dismiss(None)", "Back")]
-
-    DEFAULT_CSS = """
-    LinePrompt .hint {
-        color: $text-muted;
-    }
-    """
-
-    def __init__(
-        self,
-        question: str,
-        read: Callable[[str], T],
-        *,
-        value: str = "",
-        placeholder: str = "",
-        hint: str = "enter to save, escape to go back",
-    ) -> None:
-        super().__init__()
-        self.question = question
-        self.read = read
-        self.value = value
-        self.placeholder = placeholder
-        self.hint = hint
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label(self.question, classes="dialog-title")
-            yield Input(value=self.value, placeholder=self.placeholder, id="answer")
-            yield Static("", id="problem", classes="problem")
-            yield Static(self.hint, classes="hint")
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        try:
-            answer = self.read(event.value)
-        except SpacesError as error:
-            self.query_one("#problem", Static).update(str(error))
-            return
-        self.dismiss(answer)
-
-
-class ApproverPicker(SpacesModal[str | None]):
-    """Picks one of a resource's approvers (to remove): arrows and enter, or escape."""
-
-    BINDINGS = [Binding("escape", "dismiss(None)", "Back")]
-
-    DEFAULT_CSS = """
-    ApproverPicker OptionList {
-        height: auto;
-        max-height: 10;
-        border: none;
-        background: $boost;
-    }
-    """
-
-    def __init__(self, resource: Resource) -> None:
-        super().__init__()
-        self.resource = resource
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label(f"Remove which approver of {self.resource.name}?", classes="dialog-title")
-            yield OptionList(*(Option(name, id=name) for name in self.resource.approvers))
-
-    @on(OptionList.OptionSelected)
-    def _picked(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
-
-
 def read_approver(value: str) -> str:
     name = value.strip()
     if not name:
@@ -233,32 +157,13 @@ class ResourcesScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
         Binding("t", "stall_threshold", "Stall"),
     ]
 
-    DEFAULT_CSS = """
-    ResourcesScreen #resources-where {
-        height: 1;
-        padding: 0 1;
-        background: $boost;
-    }
-
-    ResourcesScreen #resources {
-        height: 1fr;
-        scrollbar-size-vertical: 1;
-    }
-
-    ResourcesScreen #resource-detail {
-        height: 3;
-        padding: 0 1;
-        border-top: solid $panel;
-    }
-    """
-
     def __init__(self) -> None:
         super().__init__()
         self.listed: list[Resource] = []
 
     def compose(self) -> ComposeResult:
         yield Header(icon=G.icon)
-        yield Static("Resources · loading…", id="resources-where")
+        yield Static(f"Resources {G.dot} {LOADING}", id="resources-where")
         yield DataTable(id="resources", cursor_type="row", zebra_stripes=False)
         yield Static("", id="resource-detail")
         yield Footer(compact=True)  # every key and the palette fit in 80 columns

@@ -16,12 +16,6 @@ from spaces_tui.tui.screens.booking import BookingForm
 
 class SessionForm(BookingForm):
     HEADING = "New rehearsal session"
-    DEFAULT_CSS = """
-    SessionForm .extra {
-        display: none;  /* no headcount, no repeat: one session */
-    }
-    """
-
     def __init__(
         self,
         room: Resource | None,

@@ -14,14 +14,14 @@ from textual.widgets import DataTable, Footer, Header, Static
 from spaces_tui.engine import rehearse, reservations, resources
 from spaces_tui.engine.rehearse import VIEWS, Session
 from spaces_tui.engine.times import format_period
+from spaces_tui.tui.formatting import LOADING, shortened, when_text
 from spaces_tui.tui.glyphs import GLYPHS as G
 from spaces_tui.tui.live import ReloadsOnEvents
 from spaces_tui.tui.screen_base import SpacesScreen
-from spaces_tui.tui.screens.blackouts import when_text
 from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.screens.prompts import ask_why_then
 from spaces_tui.tui.screens.session_form import SessionForm
-from spaces_tui.tui.table_screen import TableKeys, row_after_reload, shortened
+from spaces_tui.tui.table_screen import TableKeys, row_after_reload
 
 FLAGGED = G.flagged  # a glyph, so a monochrome terminal shows it too
 CANCELLED = G.cancelled
@@ -124,7 +124,7 @@ class SessionsScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header(icon=G.icon)
-        yield Static("loading…", id="sessions-where")
+        yield Static(LOADING, id="sessions-where")
         yield DataTable(id="sessions", cursor_type="row", zebra_stripes=False)
         yield Static("", id="sessions-detail")
         yield Footer(compact=True)
