@@ -7,8 +7,20 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from textual.widgets import Button, DataTable, Input, Select, Static
-from tui_helpers import SIZE, ZONE, app_showing, make_app, press, push, settle, text_of, wait_until
+from textual.widgets import Button, DataTable, Input
+from tui_helpers import (
+    SIZE,
+    ZONE,
+    app_showing,
+    fill,
+    hint,
+    make_app,
+    press,
+    push,
+    settle,
+    text_of,
+    wait_until,
+)
 
 from spaces_tui.engine import access, blackouts, reservations, resources
 from spaces_tui.tui.screens.blackouts import BlackoutForm, BlackoutsScreen
@@ -188,19 +200,6 @@ async def open_form(pilot) -> BlackoutForm:
     return form
 
 
-async def fill(pilot, form: BlackoutForm, kind: str | None = None, **fields: str) -> None:
-    for name, value in fields.items():
-        form.query_one(f"#{name}", Input).value = value
-    if kind is not None:
-        form.query_one("#kind", Select).value = kind
-    await settle(pilot)
-
-
-def hint(form: BlackoutForm) -> tuple[str, set[str]]:
-    widget = form.query_one("#hint", Static)
-    return str(widget.render()), set(widget.classes)
-
-
 async def test_n_adds_a_blackout_and_the_list_shows_it(venue):
     async with blackouts_screen(venue) as (pilot, screen, notes):
         form = await open_form(pilot)
@@ -269,7 +268,7 @@ async def test_a_booking_in_the_way_is_shown_then_cancelled_with_the_blackout(ve
         assert "1 active booking in the way" in text
         assert "Run-through" in text and "25 Nov 14:00-15:00" in text and "tester" in text
         override = form.query_one("#override", Button)
-        assert override.display and "Cancel this 1 booking and black out" in str(override.label)
+        assert override.display and "Cancel 1 booking, black out" in str(override.label)
         assert not form.query_one("#save", Button).display
         assert blackouts.list_blackouts(venue, resource="Rehearsal 1", start="2026-11-25") == []
 

@@ -29,13 +29,13 @@ import pytest
 from textual.command import CommandList, CommandPalette
 from textual.dom import DOMNode
 from textual.screen import Screen
-from textual.widgets import Input, Static
+from textual.widgets import Input, Select, Static
 from textual.worker import Worker
 
 from spaces_tui.db.connection import Database
 from spaces_tui.tui.app import Clock, SpacesApp
 from spaces_tui.tui.live import ReloadsOnEvents
-from spaces_tui.tui.screens.booking import BookingForm
+from spaces_tui.tui.screens.form_base import ResourceForm
 from spaces_tui.tui.screens.home import TimelineScreen
 
 S = TypeVar("S", bound=Screen)
@@ -104,7 +104,7 @@ def busy(app: SpacesApp) -> list[str]:
     for screen in app.screen_stack:
         if isinstance(screen, ReloadsOnEvents) and screen.reload_scheduled:
             doing.append(f"{type(screen).__name__}: a reload is scheduled")
-        if isinstance(screen, BookingForm) and not screen.hint_is_current:
+        if isinstance(screen, ResourceForm) and not screen.hint_is_current:
             doing.append(f"{type(screen).__name__}: the hint is not current")
     if queued := [node for node in _nodes(app) if node.message_queue_size]:
         doing.append(f"messages queued on {', '.join(sorted({repr(n) for n in queued}))}")
@@ -233,14 +233,16 @@ def home(app: SpacesApp) -> TimelineScreen:
     return screen
 
 
-async def fill(pilot, form: BookingForm, **fields: str) -> None:
-    """Types into a booking form's fields and waits for its hint to describe them (its check
-    waits for typing to pause, then asks the database)."""
+async def fill(pilot, form: ResourceForm, **fields: str) -> None:
+    """Types into a form's fields (or picks from a Select: kind=) and waits for its hint to
+    describe them (its check waits for typing to pause, then asks the database)."""
     for name, value in fields.items():
-        form.query_one(f"#{name}", Input).value = value
+        field = form.query_one(f"#{name}")
+        assert isinstance(field, Input | Select), field
+        field.value = value
     await wait_until(pilot, lambda: form.hint_is_current, "the hint catches up with the form")
 
 
-def hint(form: BookingForm) -> tuple[str, set[str]]:
+def hint(form: ResourceForm) -> tuple[str, set[str]]:
     widget = form.query_one("#hint", Static)
     return str(widget.render()), set(widget.classes)

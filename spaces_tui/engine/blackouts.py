@@ -9,7 +9,7 @@ from sqlalchemy import Connection, text
 
 from spaces_tui.db.connection import Database
 from spaces_tui.engine.errors import BadInput, Conflict, NotFound, domain_errors
-from spaces_tui.engine.models import Blackout, Reservation
+from spaces_tui.engine.models import Blackout, Obstacle, Reservation
 from spaces_tui.engine.reservations import period_obstacles, select_reservations, time_window
 from spaces_tui.engine.resources import find_resource
 from spaces_tui.engine.times import Moment, in_zone, parse_period
@@ -63,17 +63,17 @@ def add_blackout(
     with domain_errors(), db.transaction() as conn:
         target = find_resource(conn, resource)
         begins, ends = parse_period(start, end, target.timezone)
-        in_the_way = (
+        obstacles = (
             []
             if cancel_conflicting
             else period_obstacles(conn, target.id, begins, ends, for_blackout=True)
         )
-        if in_the_way:
+        if obstacles:
             raise Conflict(
-                f"{target.name} has {len(in_the_way)} active booking"
-                f"{'s' if len(in_the_way) != 1 else ''} in that time"
+                f"{target.name} has {len(obstacles)} active booking"
+                f"{'s' if len(obstacles) != 1 else ''} in that time"
                 " (cancel them with the blackout: --cancel-conflicting)",
-                in_the_way,
+                obstacles,
             )
         placed = conn.execute(
             text(
@@ -94,6 +94,15 @@ def add_blackout(
         # booking may have gone in, or been cancelled by someone else, in between.
         cancelled = select_reservations(conn, "v.id = ANY(:ids)", {"ids": placed.cancelled})
     return blackout, cancelled
+
+
+def in_the_way(db: Database, resource: str | int, start: Moment, end: Moment) -> list[Obstacle]:
+    """The active bookings a blackout of resource from start to end would meet (its tree's
+    included): what add_blackout refuses over, or with cancel_conflicting cancels."""
+    with domain_errors(), db.transaction() as conn:
+        target = find_resource(conn, resource)
+        begins, ends = parse_period(start, end, target.timezone)
+        return period_obstacles(conn, target.id, begins, ends, for_blackout=True)
 
 
 def get_blackout(db: Database, blackout_id: int) -> Blackout:

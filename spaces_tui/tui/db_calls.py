@@ -26,6 +26,7 @@ from spaces_tui.engine.errors import SpacesError
 T = TypeVar("T")
 Outcome = Callable[[], Any]
 Tell = Callable[[Exception], Any]
+Refusal = SpacesError | DatabaseUnavailable  # what a caller's failed is handed: the user's to read
 
 
 class DatabaseCalls:
@@ -56,7 +57,7 @@ class DatabaseCalls:
         work: Callable[[], T],
         done: Callable[[T], Any] | None = None,
         *,
-        failed: Callable[[SpacesError], Any] | None = None,
+        failed: Callable[[Refusal], Any] | None = None,
         group: str = "db",
         exclusive: bool = False,
         reload: bool = False,
@@ -89,7 +90,7 @@ class DatabaseCalls:
         owner: DOMNode,
         work: Callable[[], T],
         done: Callable[[T], Any] | None,
-        failed: Callable[[SpacesError], Any] | None,
+        failed: Callable[[Refusal], Any] | None,
         reload_group: str | None,
     ) -> Outcome | None:
         """What to do on the UI thread once work has run here (the bookkeeping is done there
@@ -106,13 +107,11 @@ class DatabaseCalls:
             return shown
         return partial(self._reloaded, owner, reload_group, shown)
 
-    def _teller(self, error: Exception, failed: Callable[[SpacesError], Any] | None) -> Tell:
-        """A domain error goes to the caller's failed, if any; it and an unreachable database
-        are the user's to read; anything else is a bug, said as one."""
-        if isinstance(error, SpacesError) and failed is not None:
-            return failed  # type: ignore[return-value]
-        if isinstance(error, SpacesError | DatabaseUnavailable):
-            return self._tell_error
+    def _teller(self, error: Exception, failed: Callable[[Refusal], Any] | None) -> Tell:
+        """A domain error or an unreachable database goes to the caller's failed, if any, else
+        to a notification: both are the user's to read; anything else is a bug, said as one."""
+        if isinstance(error, Refusal):
+            return failed or self._tell_error  # type: ignore[return-value]
         return self._tell_bug
 
     def _reloaded(self, owner: DOMNode, group: str, shown: Outcome | None) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from textual.screen import ModalScreen, Screen, ScreenResultType
 
-from spaces_tui.engine.errors import SpacesError
+from spaces_tui.tui.db_calls import Refusal
 
 if TYPE_CHECKING:
     from textual import getters
@@ -26,7 +26,7 @@ class CallsDatabase:
         work: Callable[[], T],
         done: Callable[[T], Any] | None = None,
         *,
-        failed: Callable[[SpacesError], Any] | None = None,
+        failed: Callable[[Refusal], Any] | None = None,
         group: str = "db",
         exclusive: bool = False,
         reload: bool = False,

@@ -12,20 +12,22 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.suggester import SuggestFromList
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
-from spaces_tui.engine import blackouts, resources
+from spaces_tui.db.errors import DatabaseUnavailable
+from spaces_tui.engine import blackouts
 from spaces_tui.engine.blackouts import KINDS, STATUSES
 from spaces_tui.engine.errors import BadInput, Conflict, PermissionDenied, SpacesError
 from spaces_tui.engine.models import Blackout, Obstacle, Reservation, Resource
-from spaces_tui.engine.times import format_duration, format_moment, parse_period
+from spaces_tui.engine.times import format_duration, format_moment
+from spaces_tui.tui.db_calls import Refusal
 from spaces_tui.tui.formatting import shortened, when_text
 from spaces_tui.tui.glyphs import GLYPHS as G
 from spaces_tui.tui.live import ReloadsOnEvents
-from spaces_tui.tui.screen_base import SpacesModal, SpacesScreen
+from spaces_tui.tui.screen_base import SpacesScreen
 from spaces_tui.tui.screens.details import DetailsScreen
+from spaces_tui.tui.screens.form_base import ResourceForm
 from spaces_tui.tui.screens.prompts import YesNoPrompt
 from spaces_tui.tui.table_screen import TableKeys, row_after_reload
 
@@ -341,129 +343,123 @@ def cancelled_text(cancelled: list[Reservation]) -> str:
     return f" Cancelled {count} booking{'' if count == 1 else 's'} in its way."
 
 
-class BlackoutForm(SpacesModal[Blackout | None]):
-    """A new blackout. Active bookings in its way are listed; pressing again (or the button that
-    names them) cancels them with it, in one transaction, if this actor may cancel them all."""
+class BlackoutForm(ResourceForm[Blackout | None]):
+    """A new blackout. As it is typed, the hint lists the active bookings it would meet (asked
+    of spaces.check_blackout_conflict). Sent over them, the database refuses and the form offers
+    to cancel them with it: pressing again (or the button that names them) does so, in one
+    transaction, if this actor may cancel them all. Only a press cancels, never the live hint."""
 
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Close"),
-        Binding("ctrl+s", "save", "Black out"),
+        Binding("ctrl+s", "save", "Black out", priority=True),
     ]
 
     def __init__(self, now: pendulum.DateTime) -> None:
         super().__init__()
         self.now = now
-        self.known: dict[str, Resource] = {}
-        self.in_the_way: list[Obstacle] = []  # shown for the fields as they are; pressing again
-        # cancels them. Any change to the form empties it: the list no longer describes it.
+        self.in_the_way: list[Obstacle] = []  # refused over these; pressing again cancels them.
+        # Any change to the form empties it: the list no longer describes it.
         self.saving = False
 
     def compose(self) -> ComposeResult:
         start = self.now.add(hours=1).start_of("hour")
-        with Vertical(classes="dialog blackout-form"):
+        with Vertical(classes="dialog form"):
             yield Label("New blackout", classes="dialog-title")
-            yield Label("Resource")
-            yield Input(placeholder="name (type to search)", id="resource")
-            with Horizontal(classes="when"):
-                with Vertical():
-                    yield Label("Start")
-                    yield Input(
-                        value=start.format("YYYY-MM-DD HH:mm"),
-                        placeholder="2026-12-01 14:00",
-                        id="start",
-                    )
-                with Vertical():
-                    yield Label("End, time or +duration")
-                    yield Input(value="+1h", placeholder="16:30 or +90m", id="end")
-                with Vertical():
-                    yield Label("Kind")
-                    yield Select(
-                        [(kind, kind) for kind in KINDS],
-                        value=KINDS[0],
-                        allow_blank=False,
-                        compact=True,
-                        id="kind",
-                    )
-            yield Label("Reason (required)")
-            yield Input(placeholder="why it is closed (kept with it)", id="reason")
-            yield Static("", id="hint")
+            with VerticalScroll(classes="fields"):
+                yield Label("Resource")
+                yield Input(placeholder="name (type to search)", id="resource")
+                with Horizontal(classes="when"):
+                    with Vertical():
+                        yield Label("Start")
+                        yield Input(
+                            value=start.format("YYYY-MM-DD HH:mm"),
+                            placeholder="2026-12-01 14:00",
+                            id="start",
+                        )
+                    with Vertical():
+                        yield Label("End, time or +duration")
+                        yield Input(value="+1h", placeholder="16:30 or +90m", id="end")
+                    with Vertical():
+                        yield Label("Kind")
+                        yield Select(
+                            [(kind, kind) for kind in KINDS],
+                            value=KINDS[0],
+                            allow_blank=False,
+                            compact=True,
+                            id="kind",
+                        )
+                yield Label("Reason (required)")
+                yield Input(placeholder="why it is closed (kept with it)", id="reason")
+                yield Static("", id="hint")
             with Horizontal(classes="buttons"):
                 yield Button("Black out (ctrl+s)", variant="primary", id="save")
                 yield Button("", variant="error", id="override")
                 yield Button("Close (esc)", id="close")
 
     def on_mount(self) -> None:
+        super().on_mount()
         self.query_one("#override").display = False
         self.query_one("#resource", Input).focus()
-        self.db_call(lambda: resources.list_resources(self.app.db), self._got_resources)
-
-    def _got_resources(self, listed: list[Resource]) -> None:
-        self.known = {resource.name: resource for resource in listed if resource.active}
-        names = sorted(self.known, key=str.casefold)
-        self.query_one("#resource", Input).suggester = SuggestFromList(names, case_sensitive=False)
-        self._preview()
 
     # --- reading the form ---------------------------------------------------------------------
 
-    def _value(self, field: str) -> str:
-        return self.query_one(f"#{field}", Input).value.strip()
-
     def wanted(self) -> Wanted:
         """The form as a request; BadInput says what to fill in. The engine checks the rest."""
-        if not self._value("resource"):
+        if not self.value("resource"):
             raise BadInput("Which resource? Type its name.")
-        if not self._value("start"):
+        if not self.value("start"):
             raise BadInput("When does it start? e.g. 2026-12-01 14:00")
-        if not self._value("reason"):
+        if not self.value("reason"):
             raise BadInput("Give a reason: people whose bookings it blocks will read it.")
         kind = self.query_one("#kind", Select).value
         return Wanted(
-            self._value("resource"),
-            self._value("start"),
-            self._value("end") or "+1h",
+            self.value("resource"),
+            self.value("start"),
+            self.value("end") or "+1h",
             str(kind),
-            self._value("reason"),
+            self.value("reason"),
         )
 
-    def _resource(self) -> Resource | None:
-        name = self._value("resource").casefold()
-        return next((r for r in self.known.values() if r.name.casefold() == name), None)
+    # --- what the fields would meet, as they are typed ----------------------------------------
 
-    # --- what the fields say, as they are typed ----------------------------------------------
-
-    @on(Input.Changed)
-    @on(Select.Changed)
-    def _changed(self) -> None:
+    def edited(self, field: str) -> None:
         self._forget_conflict()
-        self._preview()
 
-    def _preview(self) -> None:
-        """The period read in the resource's zone, or what cannot be read. No database call:
-        what is in the way is asked when the form is sent (see the report on a missing check)."""
-        resource = self._resource()
-        if resource is None:
-            name = self._value("resource")
-            problem = f"No resource is called {name!r}." if name and self.known else ""
-            self._hint(f"[dim]{escape(problem or 'Type a resource, a start and an end.')}[/]", "")
-            return
-        try:
-            start, end = parse_period(
-                self._value("start"), self._value("end") or "+1h", resource.timezone
-            )
-        except BadInput as problem:
-            self._hint(f"[dim]{escape(str(problem))}[/]", "incomplete")
-            return
-        length = format_duration(end - start)
-        self._hint(
-            f"{escape(resource.name)}: {format_moment(start)} to {format_moment(end)}"
-            f" {resource.timezone} ({length}), and everything inside it",
-            "",
+    @on(Select.Changed)
+    def _kind_changed(self) -> None:
+        self._forget_conflict()
+
+    def ask(self) -> None:
+        resource = self.resource()
+        start, end = self.period(resource)
+        db = self.app.db
+        self.ask_database(
+            lambda: blackouts.in_the_way(db, resource.id, start, end),
+            lambda obstacles: self._show_meets(resource, start, end, obstacles),
         )
 
-    def _hint(self, text: str, state: str) -> None:
-        hint = self.query_one("#hint", Static)
-        hint.update(text)
-        hint.set_classes(state)
+    def _show_meets(
+        self,
+        resource: Resource,
+        start: pendulum.DateTime,
+        end: pendulum.DateTime,
+        obstacles: list[Obstacle],
+    ) -> None:
+        period = (
+            f"{escape(resource.name)}: {format_moment(start)} to {format_moment(end)}"
+            f" {resource.timezone} ({format_duration(end - start)}), and everything inside it"
+        )
+        if not obstacles:
+            self.hint(f"[green]{G.free}[/] {period}. No booking is in its way.", "free")
+            return
+        count = len(obstacles)
+        lines = [
+            period + ".",
+            f"[red]{G.taken} {count} active booking{'' if count == 1 else 's'} in the way[/]"
+            f" (Black out offers to cancel {'it' if count == 1 else 'them'}):",
+            *booking_lines(obstacles, self.now.year),
+        ]
+        self.hint("\n".join(lines), "conflict")
 
     # --- sending it ---------------------------------------------------------------------------
 
@@ -487,7 +483,7 @@ class BlackoutForm(SpacesModal[Blackout | None]):
         try:
             wanted = self.wanted()
         except BadInput as problem:
-            self._hint(f"[red]{escape(str(problem))}[/]", "problem")
+            self.hint(f"[red]{escape(str(problem))}[/]", "problem")
             return
         self.saving = True
         db = self.app.db
@@ -512,32 +508,37 @@ class BlackoutForm(SpacesModal[Blackout | None]):
         when = when_text(blackout.start, blackout.end, 0)
         self.app.notify(
             f"Blacked out {blackout.resource}, {when}: {blackout.reason!r}"
-            f" (#{blackout.id}).{cancelled_text(cancelled)}"
+            f" (#{blackout.id}).{cancelled_text(cancelled)}",
+            markup=False,
         )
         self.dismiss(blackout)
 
-    def _refused(self, error: SpacesError) -> None:
+    def _refused(self, error: Refusal) -> None:
         self.saving = False
-        if isinstance(error, Conflict) and error.obstacles:
+        if isinstance(error, DatabaseUnavailable):
+            self._forget_conflict()
+            self.unreachable(error, ": nothing was blacked out")
+        elif isinstance(error, Conflict) and error.obstacles:
             self._show_conflict(error.obstacles)
         elif isinstance(error, PermissionDenied) and self.in_the_way:
             self._show_refusal(error)
         else:
             self._forget_conflict()
-            self._hint(f"[red]{escape(str(error))}[/]", "problem")
+            self.hint(f"[red]{escape(str(error))}[/]", "problem")
 
     def _show_conflict(self, obstacles: list[Obstacle]) -> None:
         """What is in the way, and the offer to cancel it with the blackout."""
         self.in_the_way = list(obstacles)
         count = len(obstacles)
         plural = "" if count == 1 else "s"
-        lines = [f"[red]{G.taken} {count} active booking{plural} in the way[/]:"]
+        lines = [f"[red]{G.taken} Nothing was blacked out: {count} active booking{plural}"]
+        lines[0] += " in the way[/]:"
         lines += booking_lines(obstacles, self.now.year)
         lines.append(f"ctrl+s again cancels {'it' if count == 1 else 'them'} with the blackout.")
-        self._hint("\n".join(lines), "conflict")
+        self.hint("\n".join(lines), "conflict")
         override = self.query_one("#override", Button)
-        override.label = f"Cancel {'this' if count == 1 else 'these'} {count} booking{plural}"
-        override.label += " and black out (ctrl+s)"
+        # Short enough to sit beside Close at 60 columns.
+        override.label = f"Cancel {count} booking{plural}, black out (ctrl+s)"
         override.display = True
         self.query_one("#save").display = False
 
@@ -546,9 +547,11 @@ class BlackoutForm(SpacesModal[Blackout | None]):
         lines = [f"[red]{G.taken} Not allowed: {escape(str(error))}[/]", "Nothing was changed."]
         lines += booking_lines(self.in_the_way, self.now.year)
         self._forget_conflict()
-        self._hint("\n".join(lines), "problem")
+        self.hint("\n".join(lines), "problem")
 
     def _forget_conflict(self) -> None:
         self.in_the_way = []
+        if not self.is_mounted:
+            return
         self.query_one("#override").display = False
         self.query_one("#save").display = True

@@ -5,17 +5,22 @@ again and closes the old one in the same transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pendulum
 
 from spaces_tui.engine import rehearse
 from spaces_tui.engine.models import Resource
 from spaces_tui.engine.rehearse import Session
 from spaces_tui.engine.times import format_duration
-from spaces_tui.tui.screens.booking import BookingForm
+from spaces_tui.tui.screens.booking import BookingFormBase, Request
 
 
-class SessionForm(BookingForm):
+class SessionForm(BookingFormBase[Session | None]):
+    """Closes with the session scheduled (its room reserved with it), or None."""
+
     HEADING = "New rehearsal session"
+
     def __init__(
         self,
         room: Resource | None,
@@ -36,29 +41,19 @@ class SessionForm(BookingForm):
             return "#start"  # its old time is taken: a new one is the point
         return super().first_field()
 
-    def _submit(self, *, skip_conflicts: bool) -> None:
-        wanted = self.checked_request()
-        if wanted is None:
-            return
+    def booking(self, wanted: Request, *, skip_conflicts: bool) -> Callable[[], Session]:
         db, replacing = self.app.db, self.replacing
         room, start, end, title = wanted.resource.id, wanted.start, wanted.end, wanted.title
-
-        def work() -> Session:
-            if replacing is None:
-                return rehearse.add_session(db, room, start, end, title)
-            return rehearse.replace_session(db, replacing.id, start, end, room=room, title=title)
-
-        self.db_call(
-            work,
-            self._scheduled,
-            failed=lambda error: self._refused(wanted.resource, error),
-            group="book",
+        if replacing is None:
+            return lambda: rehearse.add_session(db, room, start, end, title)
+        return lambda: rehearse.replace_session(
+            db, replacing.id, start, end, room=room, title=title
         )
 
-    def _scheduled(self, session: Session) -> None:
+    def booked(self, outcome: Session) -> None:
         closed = f" Session #{self.replacing.id} is closed." if self.replacing else ""
         self.app.notify(
-            f"Scheduled {session.title!r} in {session.room} (session #{session.id}).{closed}",
+            f"Scheduled {outcome.title!r} in {outcome.room} (session #{outcome.id}).{closed}",
             markup=False,
         )
-        self.dismiss(None)
+        self.dismiss(outcome)

@@ -121,6 +121,7 @@ class SessionsScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
         self.view = VIEWS[0]
         self.sessions: list[Session] = []
         self.flagged = 0
+        self.select: int | None = None  # the session the next load puts the cursor on
 
     def compose(self) -> ComposeResult:
         yield Header(icon=G.icon)
@@ -147,7 +148,10 @@ class SessionsScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
 
     # --- loading -------------------------------------------------------------------------------
 
-    def load(self) -> None:
+    def load(self, *, select: int | None = None) -> None:
+        """The sessions again; the cursor stays on its session, or goes to select's."""
+        if select is not None:
+            self.select = select
         db, now, view = self.app.db, self.app.now(), self.view
         self.db_call(
             lambda: (
@@ -161,7 +165,8 @@ class SessionsScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
         )
 
     def _loaded(self, sessions: list[Session], flagged: int) -> None:
-        keep = self.current.id if self.current else None
+        keep = self.select or (self.current.id if self.current else None)
+        self.select = None
         row = self.table.cursor_row
         self.sessions, self.flagged = sessions, flagged
         table = self.table
@@ -207,15 +212,19 @@ class SessionsScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
         session = self.current
         if session is None or session.status != "flagged":
             start = self.app.now().add(hours=1).start_of("hour")
-            self.app.push_screen(SessionForm(None, start), lambda _: self.load())
+            self.app.push_screen(SessionForm(None, start), self._scheduled)
             return
         db = self.app.db
         self.db_call(
             lambda: resources.get_resource(db, session.room_id),
             lambda room: self.app.push_screen(
-                SessionForm(room, session.start, replacing=session), lambda _: self.load()
+                SessionForm(room, session.start, replacing=session), self._scheduled
             ),
         )
+
+    def _scheduled(self, session: Session | None) -> None:
+        """Back from the form: the list again, its cursor on the session just scheduled."""
+        self.load(select=session.id if session else None)
 
     def action_cancel(self) -> None:
         session = self.current
