@@ -23,9 +23,7 @@ from tui_helpers import (
     wait_until,
 )
 
-from spaces_tui.db.connection import Database
 from spaces_tui.engine import reservations
-from spaces_tui.engine.demo import load_demo
 from spaces_tui.tui.app import SpacesApp
 from spaces_tui.tui.keys import bindings_of
 from spaces_tui.tui.screens.booking import BookingForm
@@ -35,21 +33,10 @@ from spaces_tui.tui.screens.home import TimelineScreen
 from spaces_tui.tui.timeline import Cell, Timeline
 
 
-@pytest.fixture(scope="module")
-def demo_template(scratch, template_name):
-    """The demo venue, loaded once into a template every test here clones."""
-    with scratch("spaces_demo", template_name) as (name, url):
-        loader = Database(url, "tester")
-        load_demo(loader, today=TODAY, zone=ZONE)
-        loader.dispose()
-        yield name
-
-
 @pytest.fixture
-def database_url(scratch, demo_template):
+def database_url(demo_url):
     """This module's tests start from the demo venue (overrides conftest's empty one)."""
-    with scratch("spaces_test", demo_template) as (_name, url):
-        yield url
+    return demo_url
 
 
 @pytest.fixture

@@ -9,11 +9,9 @@ from __future__ import annotations
 import pendulum
 import pytest
 from textual.widgets import Input
-from tui_helpers import SIZE, TODAY, ZONE, fill, hint, home, make_app, press, settle, wait_until
+from tui_helpers import SIZE, ZONE, fill, hint, home, make_app, press, settle, wait_until
 
-from spaces_tui.db.connection import Database
 from spaces_tui.engine import reservations
-from spaces_tui.engine.demo import load_demo
 from spaces_tui.tui.app import SpacesApp
 from spaces_tui.tui.keys import bindings_of
 from spaces_tui.tui.screens.booking import BookingForm
@@ -22,19 +20,10 @@ from spaces_tui.tui.screens.prompts import ReasonPrompt
 from spaces_tui.tui.timeline import Cell, Timeline
 
 
-@pytest.fixture(scope="module")
-def demo_template(scratch, template_name):
-    with scratch("spaces_demo_home", template_name) as (name, url):
-        loader = Database(url, "tester")
-        load_demo(loader, today=TODAY, zone=ZONE)
-        loader.dispose()
-        yield name
-
-
 @pytest.fixture
-def database_url(scratch, demo_template):
-    with scratch("spaces_test", demo_template) as (_name, url):
-        yield url
+def database_url(demo_url):
+    """This module's tests start from the demo venue (overrides conftest's empty one)."""
+    return demo_url
 
 
 def key_of(screen: type, action: str) -> str:

@@ -11,10 +11,10 @@ import pytest
 from textual.filter import Monochrome
 from textual.geometry import Region
 from textual.widgets import Static
-from tui_helpers import SIZE, TODAY, ZONE, home, make_app, press, settle, text_of
+from tui_helpers import SIZE, home, make_app, press, settle, text_of
 
 from spaces_tui.db.connection import Database
-from spaces_tui.engine.demo import STAGE_MANAGER, load_demo
+from spaces_tui.engine.demo import STAGE_MANAGER
 from spaces_tui.tui import glyphs
 from spaces_tui.tui.glyphs import ASCII, CONSOLE, UNICODE
 from spaces_tui.tui.screens.help import HelpScreen
@@ -22,20 +22,10 @@ from spaces_tui.tui.screens.help import legend as help_legend
 from spaces_tui.tui.timeline import HEADER_HEIGHT, Timeline
 
 
-@pytest.fixture(scope="module")
-def demo_template(scratch, template_name):
-    """The demo venue, loaded once into a template every test here clones."""
-    with scratch("spaces_demo", template_name) as (name, url):
-        loader = Database(url, "tester")
-        load_demo(loader, today=TODAY, zone=ZONE)
-        loader.dispose()
-        yield name
-
-
 @pytest.fixture
-def database_url(scratch, demo_template):
-    with scratch("spaces_test", demo_template) as (_name, url):
-        yield url
+def database_url(demo_url):
+    """This module's tests start from the demo venue (overrides conftest's empty one)."""
+    return demo_url
 
 
 @pytest.fixture

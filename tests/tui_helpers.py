@@ -33,6 +33,7 @@ from textual.widgets import Input, Select, Static
 from textual.worker import Worker
 
 from spaces_tui.db.connection import Database
+from spaces_tui.engine.demo import load_demo
 from spaces_tui.tui.app import Clock, SpacesApp
 from spaces_tui.tui.live import ReloadsOnEvents
 from spaces_tui.tui.screens.form_base import ResourceForm
@@ -225,6 +226,24 @@ def no_bugs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(SpacesApp, "_notify_bug", lambda _app, error: bugs.append(error))
     yield
     assert bugs == []
+
+
+@pytest.fixture(scope="session")
+def demo_template(scratch, template_name: str) -> Iterator[str]:
+    """The demo venue around TODAY, loaded once per run into a template."""
+    with scratch("spaces_demo", template_name) as (name, url):
+        loader = Database(url, "tester")
+        load_demo(loader, today=TODAY, zone=ZONE)
+        loader.dispose()
+        yield name
+
+
+@pytest.fixture
+def demo_url(scratch, demo_template: str) -> Iterator[str]:
+    """A fresh copy of the demo venue for one test: a module whose tests start from it says
+    `def database_url(demo_url): return demo_url`."""
+    with scratch("spaces_test", demo_template) as (_name, url):
+        yield url
 
 
 def home(app: SpacesApp) -> TimelineScreen:
