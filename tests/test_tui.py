@@ -97,10 +97,19 @@ async def test_go_to_a_date(venue):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await press(pilot, "g")
-        box = app.screen.query_one(Input)
+        prompt = app.screen
+        box = prompt.query_one(Input)
+        box.value = "Christmas"
+        await press(pilot, "enter")
+        assert app.screen is prompt, "a date it cannot read is explained, not taken"
+        assert "is not a date" in str(prompt.query_one("#problem", Static).render())
         box.value = "2026-12-25"
         await press(pilot, "enter")
         assert "Fri 25 Dec 2026" in where_text(app)
+        await press(pilot, "g")
+        app.screen.query_one(Input).value = "+3"
+        await press(pilot, "enter")
+        assert "Mon 28 Dec 2026" in where_text(app), "days from the day shown"
 
 
 async def test_filter_keeps_matching_resources_and_their_parents(venue):

@@ -22,7 +22,7 @@ from spaces_tui.tui.live import ReloadsOnEvents
 from spaces_tui.tui.screen_base import SpacesScreen
 from spaces_tui.tui.screens.booking import BookingForm
 from spaces_tui.tui.screens.details import DetailsScreen
-from spaces_tui.tui.screens.prompts import DatePrompt, ask_why_then
+from spaces_tui.tui.screens.prompts import LinePrompt, ask_why_then, read_date
 from spaces_tui.tui.timeline import Cell, Timeline
 
 
@@ -360,6 +360,12 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
         self.load()
 
     def action_go_to_date(self) -> None:
-        self.app.push_screen(
-            DatePrompt(self.day), lambda day: self.go_to(day) if day is not None else None
+        shown = self.day
+        prompt = LinePrompt(
+            "Go to date",
+            lambda text: read_date(text, shown),
+            value=shown.isoformat(),
+            placeholder="YYYY-MM-DD, or +7 / -7 days",
+            hint="enter to go there, escape to stay",
         )
+        self.app.push_screen(prompt, lambda day: self.go_to(day) if day is not None else None)

@@ -1,5 +1,5 @@
 """Every small modal question: yes or no, a reason for a cancellation or rejection, a date to go
-to, one line read into a value, one approver of a resource."""
+to (read_date, for a LinePrompt), one line read into a value, one approver of a resource."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from spaces_tui.engine.errors import SpacesError
+from spaces_tui.engine.errors import BadInput, SpacesError
 from spaces_tui.engine.models import Resource
 from spaces_tui.tui.screen_base import SpacesModal, SpacesScreen
 
@@ -75,29 +75,6 @@ def ask_why_then(
     asker.app.push_screen(ReasonPrompt(question, action), answered)
 
 
-class DatePrompt(SpacesModal[date | None]):
-    """Asks for a date: 2026-12-01, or +3 / -2 days from the day shown."""
-
-    BINDINGS = [Binding("escape", "dismiss(None)", "Back")]
-
-    def __init__(self, shown: date) -> None:
-        super().__init__()
-        self.shown = shown
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label("Go to date", classes="dialog-title")
-            yield Input(value=self.shown.isoformat(), placeholder="YYYY-MM-DD, or +7 / -7 days")
-            yield Static("", id="problem", classes="problem")
-
-    @on(Input.Submitted)
-    def _go(self, event: Input.Submitted) -> None:
-        try:
-            self.dismiss(read_date(event.value, self.shown))
-        except ValueError as error:
-            self.query_one("#problem", Static).update(str(error))
-
-
 def read_date(text: str, shown: date) -> date:
     """A date as typed: ISO (2026-12-01), or a number of days from shown (+7, -1)."""
     text = text.strip()
@@ -106,11 +83,11 @@ def read_date(text: str, shown: date) -> date:
     try:
         parsed = pendulum.parse(text, exact=True)
     except (ParserError, ValueError):
-        raise ValueError(f"{text!r} is not a date: use YYYY-MM-DD, or +7 / -7") from None
+        raise BadInput(f"{text!r} is not a date: use YYYY-MM-DD, or +7 / -7") from None
     if isinstance(parsed, datetime):
         return parsed.date()
     if not isinstance(parsed, date):
-        raise ValueError(f"{text!r} is not a date: use YYYY-MM-DD")
+        raise BadInput(f"{text!r} is not a date: use YYYY-MM-DD")
     return date(parsed.year, parsed.month, parsed.day)
 
 
