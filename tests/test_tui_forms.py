@@ -250,6 +250,10 @@ async def test_the_buttons_stay_on_a_short_terminal_with_a_repeat_preview(db, si
         await settle(pilot)
         assert hint_widget.region, "the hint can be scrolled to"
 
+        await fill(pilot, form, end="Extra call")  # the title typed in the wrong field
+        assert "cannot read end" in hint(form)[0]
+        assert not free_ones.display, "no offer to book the free ones of a repeat it cannot read"
+
 
 def test_snapshot_booking_form_at_60x20_after_a_refused_repeat(db, snap_compare):
     async def refused(pilot):

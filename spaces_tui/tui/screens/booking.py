@@ -248,14 +248,20 @@ class BookingFormBase(ResourceForm[ScreenResultType]):
         lines += [occurrence_text(o) for o in sorted(shown, key=lambda o: o.start)]
         if total > len(shown):
             lines.append(f"[dim]{G.ellipsis} and {total - len(shown)} more[/]")
-        self.hint("\n".join(lines), "conflict" if blocked else "free")
-        self.query_one("#book-free").display = bool(blocked) and len(blocked) < total
+        free_ones = bool(blocked) and len(blocked) < total
+        self.hint("\n".join(lines), "conflict" if blocked else "free", free_ones=free_ones)
 
     def _show_obstacles(self, resource: Resource, obstacles: list[Obstacle], refused: bool) -> None:
         said = f"{G.taken} Nothing was booked" if refused else f"{G.taken} not free"
         lines = [f"[red]{said}[/]: in the way on {escape(resource.name)}:"]
         lines += [obstacle_text(obstacle) for obstacle in obstacles]
         self.hint("\n".join(lines), "conflict")
+
+    def hint(self, text: str, state: str, *, free_ones: bool = False) -> None:
+        """free_ones: the hint is a repeat's preview with some free, which ctrl+o would book;
+        the button shows only beside such a hint, never beside an error or another answer."""
+        super().hint(text, state)
+        self.query_one("#book-free").display = free_ones
 
     # --- booking ------------------------------------------------------------------------------
 
