@@ -16,6 +16,7 @@ from spaces_tui.db.connection import Database
 from spaces_tui.engine.recurrence import REPEATS
 from spaces_tui.tui.app import SpacesApp
 from spaces_tui.tui.keys import bindings_of
+from spaces_tui.tui.screens.blackouts import BlackoutForm
 from spaces_tui.tui.screens.booking import BookingForm
 from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.screens.help import (
@@ -164,6 +165,15 @@ def test_the_readmes_details_keys_are_the_details_screens():
     assert keys
     bound = bound_keys(DetailsScreen)
     assert [key for key in keys if key not in bound] == []
+
+
+def test_the_readme_names_every_key_of_the_forms():
+    """The forms' keys (ctrl+s books, ctrl+o books a repeat's free ones, ...) as the README
+    tells them: a renamed key must be renamed there too."""
+    text = README.read_text()
+    for form in (BookingForm, BlackoutForm):
+        for binding in bindings_of(own_bindings(form)):
+            assert f"`{binding.key}`" in text, f"{form.__name__}'s {binding.key}"
 
 
 def test_snapshot_help_at_its_end_with_the_legend(db, snap_compare):
