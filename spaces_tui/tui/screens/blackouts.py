@@ -379,7 +379,7 @@ class BlackoutForm(ResourceForm[Blackout | None]):
                     with Vertical():
                         yield Label("End, time or +duration")
                         yield Input(value="+1h", placeholder="16:30 or +90m", id="end")
-                    with Vertical():
+                    with Vertical(classes="kind"):
                         yield Label("Kind")
                         yield Select(
                             [(kind, kind) for kind in KINDS],
