@@ -44,6 +44,7 @@ def load_settings(database_url: str | None = None, actor: str | None = None) -> 
     return Settings(
         database_url=database_url or env.get(DATABASE_URL_ENV) or None,
         data_dir=Path(data_dir).expanduser(),
-        actor=actor or env.get(ACTOR_ENV) or default_actor(),
+        # Trimmed as --as is: ' lena ' would be another person to every rule; blank is unset.
+        actor=(actor or env.get(ACTOR_ENV) or "").strip() or default_actor(),
         timezone=env.get(TIMEZONE_ENV) or None,
     )

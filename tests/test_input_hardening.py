@@ -8,6 +8,7 @@ import psycopg
 import pytest
 from tui_helpers import SIZE, home, make_app, settle
 
+from spaces_tui.config import default_actor, load_settings
 from spaces_tui.engine import events, resources
 from spaces_tui.tui.app import SpacesApp
 from spaces_tui.tui.screens import home as home_screen
@@ -392,3 +393,30 @@ async def test_the_live_calendar_survives_a_read_of_the_event_log_that_fails(
         book_elsewhere(database_url, "After the failure", 9)
         assert await shows(pilot, "After the failure"), states
         assert states[-1].startswith("● live")
+
+
+# --- who is acting ------------------------------------------------------------------------------
+
+
+def test_an_actor_is_trimmed_so_lena_with_spaces_is_lena(venue):
+    booked = venue("book", "Room", "2026-12-01T10:00", "+1h", "--title", "Class", "--json")
+    assert booked.code == 0
+    mine = venue("book", "Room", "2026-12-02T10:00", "+1h", "--title", "Hers", actor=" lena ")
+    assert mine.code == 0, mine.err
+    listed = venue("list", "--resource", "Room", "--from", "2026-12-01", "--json").json
+    assert {r["title"]: r["booked_by"] for r in listed} == {"Class": "tester", "Hers": "lena"}
+    hers = next(r["id"] for r in listed if r["title"] == "Hers")
+    cancelled = venue("cancel", str(hers), "--reason", "moved", actor="lena")
+    assert cancelled.code == 0, "lena may cancel what ' lena ' booked: the same person"
+
+
+def test_a_blank_actor_is_refused(venue, sql):
+    assert "--as needs a person's name" in refused(venue, sql, "list", actor="   ")
+
+
+def test_a_blank_spaces_actor_is_unset_and_a_padded_one_trimmed(monkeypatch):
+    monkeypatch.setenv("SPACES_ACTOR", "  ")
+    assert load_settings().actor == default_actor()
+    monkeypatch.setenv("SPACES_ACTOR", " lena\t")
+    assert load_settings().actor == "lena"
+    assert load_settings(actor="sam").actor == "sam", "the flag wins over the environment"

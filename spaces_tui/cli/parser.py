@@ -88,6 +88,14 @@ def _id(text: str, lowest: int = 1) -> int:
     return int(text)
 
 
+def _actor(text: str) -> str:
+    """type= for --as: the name as the database will compare it, so ' lena ' is lena."""
+    name = text.strip()
+    if not name:
+        raise BadInput("--as needs a person's name")
+    return name
+
+
 def _event_id(text: str) -> int:
     return _id(text, lowest=0)  # --since 0: every event
 
@@ -141,7 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"spaces {__version__}")
     parser.add_argument("--db", metavar="URL", help="PostgreSQL URL (default: the embedded server)")
-    parser.add_argument("--as", dest="actor", metavar="ACTOR", help="act as this person")
+    parser.add_argument(
+        "--as", dest="actor", metavar="ACTOR", type=_actor, help="act as this person"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     _db_commands(commands)
