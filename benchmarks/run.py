@@ -1,6 +1,6 @@
 """Prints speed figures for Spaces. Not a test: nothing here passes or fails.
 
-    python benchmarks/run.py [--bookings N]
+    python benchmarks/run.py [--bookings N] [--plain-sql] [--ratios [ratios.py's options]]
 
 Uses a throw-away embedded PostgreSQL in a temporary folder (or SPACES_BENCH_DATABASE_URL, a
 maintenance URL of a server where it may create and drop a database).
@@ -20,6 +20,7 @@ from collections import Counter
 from datetime import timedelta
 
 import psycopg
+import ratios
 from common import (
     DAY0,
     PLAIN_INSERT,
@@ -253,28 +254,43 @@ def calendar_latency(db: Database, rooms: int) -> None:
     )
 
 
+def figures(server_url: str, args: argparse.Namespace) -> None:
+    """The absolute figures, each printed as it is measured."""
+    with fresh_database(server_url) as (url, db):
+        with db.engine.connect() as conn:
+            report("server", conn.exec_driver_sql("SHOW server_version").scalar_one())
+        plain_sql_rates(url)
+        if args.plain_sql:
+            return
+        cli_latency(url)
+        names = venue(db, 20)
+        sequential_bookings(db, names, args.bookings)
+        racing_bookings(url, names, threads=8, per_thread=100)
+        series_bookings(db)
+    with fresh_database(server_url) as (url, db):
+        made = busy_venue(url, rooms=200, days=21)
+        report("calendar venue", f"200 rooms, {made} bookings over three weeks")
+        calendar_latency(db, 200)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bookings", type=int, default=2000)
     parser.add_argument("--plain-sql", action="store_true", help="only the plain-SQL booking rates")
+    parser.add_argument(
+        "--ratios",
+        action="store_true",
+        help="then the table of ratios (benchmarks/ratios.py) on the same server;"
+        " the options below are its",
+    )
+    ratios.add_options(parser)
     args = parser.parse_args()
     print(f"Spaces benchmarks, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     with benchmark_server() as server_url:
-        with fresh_database(server_url) as (url, db):
-            with db.engine.connect() as conn:
-                report("server", conn.exec_driver_sql("SHOW server_version").scalar_one())
-            plain_sql_rates(url)
-            if args.plain_sql:
-                return
-            cli_latency(url)
-            names = venue(db, 20)
-            sequential_bookings(db, names, args.bookings)
-            racing_bookings(url, names, threads=8, per_thread=100)
-            series_bookings(db)
-        with fresh_database(server_url) as (url, db):
-            made = busy_venue(url, rooms=200, days=21)
-            report("calendar venue", f"200 rooms, {made} bookings over three weeks")
-            calendar_latency(db, 200)
+        figures(server_url, args)
+        if args.ratios:
+            print()
+            ratios.run_ratios(server_url, args)
 
 
 if __name__ == "__main__":
