@@ -82,10 +82,11 @@ def busy_venue(url: str, rooms: int, days: int) -> int:
         ).rowcount
 
 
-def calendar_timings(db: Database) -> tuple[list[float], list[float]]:
+def calendar_timings(db: Database) -> tuple[list[float], list[float], list[float]]:
     """The calendar on an 80x24 screen, a week at 30-minute columns, driven headless: seconds
-    from each cursor key to the screen updated, and from each next/previous week key to the
-    week loaded, laid out and drawn."""
+    from each cursor key to the screen updated, from each next/previous week key to the week
+    loaded, laid out and drawn, and from a key nothing binds to the app idle again (what the
+    headless driver itself costs a key: the cursor's own share is the difference)."""
     import asyncio
 
     import pendulum
@@ -95,9 +96,9 @@ def calendar_timings(db: Database) -> tuple[list[float], list[float]]:
     def clock(zone: str) -> pendulum.DateTime:
         return pendulum.instance(DAY0 + timedelta(days=2, hours=11)).in_timezone(zone)
 
-    async def drive() -> tuple[list[float], list[float]]:
+    async def drive() -> tuple[list[float], list[float], list[float]]:
         app = SpacesApp(db, zone="UTC", clock=clock, listen=False)
-        moves, weeks = [], []
+        moves, weeks, idle = [], [], []
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.press("w", "z")
             await app.workers.wait_for_complete()
@@ -112,6 +113,10 @@ def calendar_timings(db: Database) -> tuple[list[float], list[float]]:
                 await app.workers.wait_for_complete()
                 await pilot.pause()
                 weeks.append(time.perf_counter() - started)
-        return moves, weeks
+            for _ in range(25):
+                started = time.perf_counter()
+                await pilot.press("f12")  # bound to nothing
+                idle.append(time.perf_counter() - started)
+        return moves, weeks, idle
 
     return asyncio.run(drive())

@@ -243,7 +243,7 @@ def plain_sql_rates(url: str, per_writer: int = 300) -> None:
 def calendar_latency(db: Database, rooms: int) -> None:
     """The calendar on an 80x24 screen, a week at 30-minute columns over rooms resources: how
     long a key press takes to show, moving the cursor and loading the next week."""
-    moves, weeks = calendar_timings(db)
+    moves, weeks, _idle = calendar_timings(db)
     report(
         f"calendar, week at 30 min, {rooms} resources: cursor key to screen (median)",
         f"{statistics.median(moves) * 1000:.1f} ms",
