@@ -1,6 +1,6 @@
 """Prints speed figures for Spaces. Not a test: nothing here passes or fails.
 
-    python benchmarks/run.py [--bookings N]
+    python benchmarks/run.py [--bookings N] [--plain-sql] [--ratios [ratios.py's options]]
 
 Uses a throw-away embedded PostgreSQL in a temporary folder (or SPACES_BENCH_DATABASE_URL, a
 maintenance URL of a server where it may create and drop a database).
@@ -13,62 +13,27 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import psycopg
-from sqlalchemy.engine import make_url
+import ratios
+from common import (
+    DAY0,
+    PLAIN_INSERT,
+    benchmark_server,
+    busy_venue,
+    calendar_timings,
+    fresh_database,
+    report,
+)
 
-from spaces_tui.db import embedded, migrations
 from spaces_tui.db.connection import Database
 from spaces_tui.engine import approvals, reservations, resources, series
 from spaces_tui.engine.errors import Conflict
-
-DAY0 = datetime(2027, 1, 4, tzinfo=UTC)
-
-
-@contextmanager
-def benchmark_server():
-    given = os.environ.get("SPACES_BENCH_DATABASE_URL")
-    if given:
-        yield given
-        return
-    with tempfile.TemporaryDirectory() as folder:
-        pgdata = Path(folder) / "pgdata"
-        pgdata.mkdir()
-        os.chmod(folder, 0o755)
-        server = embedded._package().get_server(pgdata, cleanup_mode="delete")
-        try:
-            yield embedded.socket_url(server.get_postmaster_info().socket_dir, "postgres")
-        finally:
-            server.cleanup()
-
-
-@contextmanager
-def fresh_database(server_url: str):
-    name = f"spaces_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    db = Database(url, "bench")
-    with db.engine.begin() as conn:
-        migrations.upgrade(conn)
-    try:
-        yield url, db
-    finally:
-        db.dispose()
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-
-
-def report(label: str, value: str) -> None:
-    print(f"{label:<58} {value}")
 
 
 def cli_latency(url: str, runs: int = 7) -> None:
@@ -206,12 +171,6 @@ def racing_bookings(url: str, names: list[str], threads: int, per_thread: int) -
     )
 
 
-PLAIN_INSERT = (
-    "INSERT INTO spaces.reservations (resource_id, during, title)"
-    " VALUES (%s, tstzrange(%s, %s), 'plain')"
-)
-
-
 def plain_sql_writer(
     url: str, resource_ids: list[int], slots: int, offset: int, barrier
 ) -> Counter:
@@ -281,57 +240,10 @@ def plain_sql_rates(url: str, per_writer: int = 300) -> None:
         report(f"  {writers} writers racing in one tree", f"{rate:.0f} attempts/s ({dict(tally)})")
 
 
-def busy_venue(url: str, rooms: int, days: int) -> int:
-    """rooms rooms, each booked three times a day for days days from DAY0; returns bookings."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(
-            "INSERT INTO spaces.resources (name, kind, timezone)"
-            " SELECT 'Room ' || n, 'room', 'UTC' FROM generate_series(1, %s) n",
-            (rooms,),
-        )
-        return conn.execute(
-            "INSERT INTO spaces.reservations (resource_id, during, title)"
-            " SELECT r.id, tstzrange(%s + d * interval '1 day' + h * interval '1 hour',"
-            "                        %s + d * interval '1 day' + (h + 2) * interval '1 hour'),"
-            "        'Rehearsal ' || r.id"
-            " FROM spaces.resources r, generate_series(0, %s - 1) d, unnest(ARRAY[9, 13, 18]) h"
-            " WHERE r.name LIKE 'Room %%'",
-            (DAY0, DAY0, days),
-        ).rowcount
-
-
 def calendar_latency(db: Database, rooms: int) -> None:
     """The calendar on an 80x24 screen, a week at 30-minute columns over rooms resources: how
     long a key press takes to show, moving the cursor and loading the next week."""
-    import asyncio
-
-    import pendulum
-
-    from spaces_tui.tui.app import SpacesApp
-
-    def clock(zone: str) -> pendulum.DateTime:
-        return pendulum.instance(DAY0 + timedelta(days=2, hours=11)).in_timezone(zone)
-
-    async def drive() -> tuple[list[float], list[float]]:
-        app = SpacesApp(db, zone="UTC", clock=clock, listen=False)
-        moves, weeks = [], []
-        async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.press("w", "z")
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            for key in ["down", "right"] * 25:
-                started = time.perf_counter()
-                await pilot.press(key)
-                moves.append(time.perf_counter() - started)
-            for key in ["right_square_bracket", "left_square_bracket"] * 3:
-                started = time.perf_counter()
-                await pilot.press(key)
-                await app.workers.wait_for_complete()
-                await pilot.pause()
-                weeks.append(time.perf_counter() - started)
-        return moves, weeks
-
-    moves, weeks = asyncio.run(drive())
+    moves, weeks, _idle = calendar_timings(db)
     report(
         f"calendar, week at 30 min, {rooms} resources: cursor key to screen (median)",
         f"{statistics.median(moves) * 1000:.1f} ms",
@@ -342,28 +254,43 @@ def calendar_latency(db: Database, rooms: int) -> None:
     )
 
 
+def figures(server_url: str, args: argparse.Namespace) -> None:
+    """The absolute figures, each printed as it is measured."""
+    with fresh_database(server_url) as (url, db):
+        with db.engine.connect() as conn:
+            report("server", conn.exec_driver_sql("SHOW server_version").scalar_one())
+        plain_sql_rates(url)
+        if args.plain_sql:
+            return
+        cli_latency(url)
+        names = venue(db, 20)
+        sequential_bookings(db, names, args.bookings)
+        racing_bookings(url, names, threads=8, per_thread=100)
+        series_bookings(db)
+    with fresh_database(server_url) as (url, db):
+        made = busy_venue(url, rooms=200, days=21)
+        report("calendar venue", f"200 rooms, {made} bookings over three weeks")
+        calendar_latency(db, 200)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bookings", type=int, default=2000)
     parser.add_argument("--plain-sql", action="store_true", help="only the plain-SQL booking rates")
+    parser.add_argument(
+        "--ratios",
+        action="store_true",
+        help="then the table of ratios (benchmarks/ratios.py) on the same server;"
+        " the options below are its",
+    )
+    ratios.add_options(parser)
     args = parser.parse_args()
     print(f"Spaces benchmarks, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     with benchmark_server() as server_url:
-        with fresh_database(server_url) as (url, db):
-            with db.engine.connect() as conn:
-                report("server", conn.exec_driver_sql("SHOW server_version").scalar_one())
-            plain_sql_rates(url)
-            if args.plain_sql:
-                return
-            cli_latency(url)
-            names = venue(db, 20)
-            sequential_bookings(db, names, args.bookings)
-            racing_bookings(url, names, threads=8, per_thread=100)
-            series_bookings(db)
-        with fresh_database(server_url) as (url, db):
-            made = busy_venue(url, rooms=200, days=21)
-            report("calendar venue", f"200 rooms, {made} bookings over three weeks")
-            calendar_latency(db, 200)
+        figures(server_url, args)
+        if args.ratios:
+            print()
+            ratios.run_ratios(server_url, args)
 
 
 if __name__ == "__main__":
