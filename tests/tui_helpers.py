@@ -26,6 +26,7 @@ from typing import TypeVar
 
 import pendulum
 import pytest
+from rich.cells import cell_len
 from textual.command import CommandList, CommandPalette
 from textual.dom import DOMNode
 from textual.screen import Screen
@@ -93,6 +94,24 @@ def _running(app: SpacesApp) -> list[Worker]:
     return [worker for worker in app.workers if not worker.is_finished]
 
 
+def _columns_fit(table: DataTable) -> bool:
+    """Whether every auto-width column is as wide as its widest cell. A DataTable sizes its
+    columns to the rows added on a later Idle, not when they are added: a picture taken before
+    then shows every column at its header's width (seen in the PG15 suite's blackouts snapshot)."""
+    if getattr(table, "_require_update_dimensions", False):  # what Textual's _on_idle reads
+        return False
+    for index, column in enumerate(table.ordered_columns):
+        if not column.auto_width:
+            continue
+        widest = max(
+            (cell_len(str(row[index])) for row in map(table.get_row_at, range(table.row_count))),
+            default=0,
+        )
+        if column.content_width < widest:
+            return False
+    return True
+
+
 def busy(app: SpacesApp) -> list[str]:
     """What the app is still doing by itself, in words; empty when it has settled."""
     doing = []
@@ -107,14 +126,7 @@ def busy(app: SpacesApp) -> list[str]:
             doing.append(f"{type(screen).__name__}: a reload is scheduled")
         if isinstance(screen, ResourceForm) and not screen.hint_is_current:
             doing.append(f"{type(screen).__name__}: the hint is not current")
-    # A DataTable sizes its columns to the rows added on its next Idle, not when they are added:
-    # a picture taken before that shows every column at its header's width (seen under load).
-    # Textual has no public flag for it; this private one is what its _on_idle reads.
-    if tables := [
-        table
-        for table in app.screen.query(DataTable)
-        if getattr(table, "_require_update_dimensions", False)
-    ]:
+    if tables := [table for table in app.screen.query(DataTable) if not _columns_fit(table)]:
         doing.append(f"{len(tables)} table(s) still sizing their columns")
     if queued := [node for node in _nodes(app) if node.message_queue_size]:
         doing.append(f"messages queued on {', '.join(sorted({repr(n) for n in queued}))}")
