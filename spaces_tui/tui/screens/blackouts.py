@@ -27,7 +27,7 @@ from spaces_tui.tui.glyphs import GLYPHS as G
 from spaces_tui.tui.live import ReloadsOnEvents
 from spaces_tui.tui.screen_base import SpacesScreen
 from spaces_tui.tui.screens.details import DetailsScreen
-from spaces_tui.tui.screens.form_base import ResourceForm
+from spaces_tui.tui.screens.form_base import NO_RESOURCE, NO_START, ResourceForm
 from spaces_tui.tui.screens.prompts import YesNoPrompt
 from spaces_tui.tui.table_screen import TableKeys, row_after_reload
 
@@ -366,19 +366,9 @@ class BlackoutForm(ResourceForm[Blackout | None]):
         with Vertical(classes="dialog form"):
             yield Label("New blackout", classes="dialog-title")
             with VerticalScroll(classes="fields"):
-                yield Label("Resource")
-                yield Input(placeholder="name (type to search)", id="resource")
+                yield from self.resource_field()
                 with Horizontal(classes="when"):
-                    with Vertical():
-                        yield Label("Start")
-                        yield Input(
-                            value=start.format("YYYY-MM-DD HH:mm"),
-                            placeholder="2026-12-01 14:00",
-                            id="start",
-                        )
-                    with Vertical():
-                        yield Label("End, time or +duration")
-                        yield Input(value="+1h", placeholder="16:30 or +90m", id="end")
+                    yield from self.period_columns(start.format("YYYY-MM-DD HH:mm"), "+1h")
                     with Vertical(classes="kind"):
                         yield Label("Kind")
                         yield Select(
@@ -406,9 +396,9 @@ class BlackoutForm(ResourceForm[Blackout | None]):
     def wanted(self) -> Wanted:
         """The form as a request; BadInput says what to fill in. The engine checks the rest."""
         if not self.value("resource"):
-            raise BadInput("Which resource? Type its name.")
+            raise BadInput(NO_RESOURCE)
         if not self.value("start"):
-            raise BadInput("When does it start? e.g. 2026-12-01 14:00")
+            raise BadInput(NO_START)
         if not self.value("reason"):
             raise BadInput("Give a reason: people whose bookings it blocks will read it.")
         kind = self.query_one("#kind", Select).value

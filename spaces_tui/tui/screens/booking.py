@@ -111,23 +111,13 @@ class BookingFormBase(ResourceForm[ScreenResultType]):
             yield Label(self.HEADING, markup=False, classes="dialog-title")
             # The fields scroll on a short terminal; the buttons under them stay in view.
             with VerticalScroll(classes="fields"):
-                yield Label("Resource")
-                yield Input(
-                    value=self.initial_resource.name if self.initial_resource else "",
-                    placeholder="name (type to search)",
-                    id="resource",
+                yield from self.resource_field(
+                    self.initial_resource.name if self.initial_resource else ""
                 )
                 with Horizontal(classes="when"):
-                    with Vertical():
-                        yield Label("Start")
-                        yield Input(
-                            value=start.format("YYYY-MM-DD HH:mm") if start else "",
-                            placeholder="2026-12-01 14:00",
-                            id="start",
-                        )
-                    with Vertical():
-                        yield Label("End, time or +duration")
-                        yield Input(value=self.initial_end, placeholder="16:30 or +90m", id="end")
+                    yield from self.period_columns(
+                        start.format("YYYY-MM-DD HH:mm") if start else "", self.initial_end
+                    )
                 yield Label("Title")
                 yield Input(value=self.initial_title, placeholder="what it is for", id="title")
                 # Booking-only fields (a rehearsal session has neither): SessionForm hides .extra.

@@ -15,10 +15,12 @@ from typing import Any, ClassVar, TypeVar
 import pendulum
 from rich.markup import escape
 from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
 from textual.screen import ScreenResultType
 from textual.suggester import SuggestFromList
 from textual.timer import Timer
-from textual.widgets import Input, Static
+from textual.widgets import Input, Label, Static
 
 from spaces_tui.db.errors import DatabaseUnavailable
 from spaces_tui.engine import resources
@@ -34,6 +36,10 @@ HINT_DELAY = 0.25  # seconds of quiet typing before the database is asked
 RETRY_EVERY = 2.0  # seconds between tries while the database cannot be reached
 
 T = TypeVar("T")
+
+# What an empty field is told, by either form (the blackout form checks before sending too).
+NO_RESOURCE = "Which resource? Type its name."
+NO_START = "When does it start? e.g. 2026-12-01 14:00"
 
 
 def unreachable_text(error: DatabaseUnavailable, outcome: str = "") -> str:
@@ -73,6 +79,22 @@ class ResourceForm(SpacesModal[ScreenResultType]):
         self.query_one("#resource", Input).suggester = SuggestFromList(names, case_sensitive=False)
         self.ask_soon()
 
+    # --- the fields both forms have -----------------------------------------------------------
+
+    def resource_field(self, name: str = "") -> ComposeResult:
+        yield Label("Resource")
+        yield Input(value=name, placeholder="name (type to search)", id="resource")
+
+    def period_columns(self, start: str, end: str) -> ComposeResult:
+        """The Start and End columns of a form's .when row (the caller opens the row, and may
+        put more columns in it)."""
+        with Vertical():
+            yield Label("Start")
+            yield Input(value=start, placeholder="2026-12-01 14:00", id="start")
+        with Vertical():
+            yield Label("End, time or +duration")
+            yield Input(value=end, placeholder="16:30 or +90m", id="end")
+
     # --- reading the fields -------------------------------------------------------------------
 
     def value(self, field: str) -> str:
@@ -82,7 +104,7 @@ class ResourceForm(SpacesModal[ScreenResultType]):
         """The resource named in its field; BadInput says what is wrong with the name."""
         name = self.value("resource")
         if not name:
-            raise BadInput("Which resource? Type its name.")
+            raise BadInput(NO_RESOURCE)
         if self.known is None:
             raise BadInput(f"Reading the resources {LOADING}")
         found = self.known.get(name) or next(
@@ -94,7 +116,7 @@ class ResourceForm(SpacesModal[ScreenResultType]):
 
     def period(self, resource: Resource) -> tuple[pendulum.DateTime, pendulum.DateTime]:
         if not self.value("start"):
-            raise BadInput("When does it start? e.g. 2026-12-01 14:00")
+            raise BadInput(NO_START)
         return parse_period(self.value("start"), self.value("end") or "+1h", resource.timezone)
 
     # --- the live hint ------------------------------------------------------------------------
