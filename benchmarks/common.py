@@ -49,8 +49,7 @@ def fresh_database(server_url: str):
         conn.execute(f'CREATE DATABASE "{name}"')
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     db = Database(url, "bench")
-    with db.engine.begin() as conn:
-        migrations.upgrade(conn)
+    migrations.upgrade_database(db.connect)
     try:
         yield url, db
     finally:

@@ -31,7 +31,7 @@ from common import (
     report,
 )
 
-from spaces_tui.db.connection import Database
+from spaces_tui.db.connection import Database, first_value
 from spaces_tui.engine import approvals, reservations, resources, series
 from spaces_tui.engine.errors import Conflict
 
@@ -257,8 +257,8 @@ def calendar_latency(db: Database, rooms: int) -> None:
 def figures(server_url: str, args: argparse.Namespace) -> None:
     """The absolute figures, each printed as it is measured."""
     with fresh_database(server_url) as (url, db):
-        with db.engine.connect() as conn:
-            report("server", conn.exec_driver_sql("SHOW server_version").scalar_one())
+        with db.snapshot() as conn:
+            report("server", first_value(conn.execute("SHOW server_version")))
         plain_sql_rates(url)
         if args.plain_sql:
             return

@@ -122,8 +122,7 @@ def scratch(server_url: str):
 def template_name(scratch) -> Iterator[str]:
     with scratch("spaces_template") as (name, url):
         db = Database(url, "migrator")
-        with db.engine.begin() as conn:
-            migrations.upgrade(conn)
+        migrations.upgrade_database(db.connect)
         db.dispose()
         yield name
 

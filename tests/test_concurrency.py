@@ -155,8 +155,6 @@ def test_a_deadlock_between_racers_is_a_retryable_conflict_not_a_lost_connection
 ):
     """Two transactions that each write into the tree the other is writing into: PostgreSQL
     cancels one (40P01). The engine must call that a lost race, which book() retries."""
-    from sqlalchemy.exc import DBAPIError
-
     from spaces_tui.engine.errors import translate
 
     first, second = (psycopg.connect(database_url) for _ in range(2))
@@ -186,5 +184,5 @@ def test_a_deadlock_between_racers_is_a_retryable_conflict_not_a_lost_connection
         first.close()
         second.close()
     assert len(caught) == 1
-    translated = translate(DBAPIError("INSERT", {}, caught[0]))
+    translated = translate(caught[0])
     assert isinstance(translated, Conflict) and translated.retryable

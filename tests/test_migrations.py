@@ -270,7 +270,7 @@ def upgrade_to(url: str, revision: str) -> None:
     files = [name for older in OLDER[: OLDER.index(revision) + 1] for name in RELEASED_FILES[older]]
     db = Database(url, "migrator")
     try:
-        with db.engine.begin() as conn:
+        with migrations.alembic_connection(db.connect) as conn:
             conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {migrations.VERSION_TABLE_SCHEMA}")
             driver_connection = conn.connection.driver_connection
             for name in files:
@@ -482,7 +482,7 @@ def script_directory(empty_database_url):
 
     db = Database(empty_database_url, "migrator")
     try:
-        with db.engine.connect() as conn:
+        with migrations.alembic_connection(db.connect) as conn:
             yield ScriptDirectory.from_config(migrations.alembic_config(conn))
     finally:
         db.dispose()

@@ -112,8 +112,7 @@ def test_a_function_an_index_calls_calls_no_other_rule(sql):
 def upgrade(url: str) -> migrations.SchemaState:
     db = Database(url, "migrator")
     try:
-        with db.engine.begin() as conn:
-            return migrations.upgrade(conn)
+        return migrations.upgrade_database(db.connect)
     finally:
         db.dispose()
 

@@ -1,5 +1,10 @@
-"""One SQLAlchemy engine per process, and transactions that carry the actor. Every connection
-the app makes reads timestamps it cannot show as the far past or far future (clamp_timestamps).
+"""The database connections of one process, and transactions that carry the actor. Every
+connection reads timestamps it cannot show as the far past or far future (clamp_timestamps).
+
+The engine speaks to PostgreSQL through psycopg 3 alone: a command that books or lists makes a
+handful of round trips and imports no ORM (SQLAlchemy loads only when Alembic migrates). Each
+transaction is one simple-protocol round trip to begin (BEGIN and the actor together), its
+statements, and one to commit.
 
 Every connection is made by Database.connect: a database that cannot be reached is
 DatabaseUnavailable saying so, and the embedded server, found stopped, is started again there
@@ -9,6 +14,7 @@ themselves). A server named by URL is never started: it is only said to be unrea
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,14 +22,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.abc import AdaptContext, Buffer
 from psycopg.adapt import Loader
-from psycopg.pq import Format
-from sqlalchemy import Connection, create_engine, event, text
-from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from psycopg.pq import Format, TransactionStatus
+from psycopg.rows import namedtuple_row
 
-from spaces_tui.db.errors import DatabaseUnavailable, InvalidDatabaseUrl
+from spaces_tui.db.errors import DatabaseUnavailable
+from spaces_tui.db.urls import libpq_url
+
+# What the engine is handed inside a transaction: rows come back as named tuples (row.name,
+# row[0], row._asdict()).
+Connection = psycopg.Connection[Any]
 
 # What a timestamp Python cannot hold is read as. The database keeps every period between 1900
 # and 9999 by CHECK, but a row from before that rule may have an 'infinity', '-infinity', BC or
@@ -83,35 +93,14 @@ def clamp_timestamps(conn: psycopg.Connection[Any]) -> None:
     conn.adapters.register_loader(TIMESTAMPTZ_OID, _ClampedTimestamptzBinary)
 
 
-def _parse(url: str) -> URL:
-    try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError) as error:
-        raise InvalidDatabaseUrl(f"cannot read the database URL {url!r}: {error}") from error
-    if parsed.get_backend_name() != "postgresql":
-        raise InvalidDatabaseUrl(
-            f"{url!r} is not a PostgreSQL URL; use postgresql://USER@HOST/DATABASE"
-        )
-    return parsed
-
-
-def sqlalchemy_url(url: str) -> str:
-    """postgresql://... as libpq and psql take it, with the psycopg 3 driver for SQLAlchemy."""
-    return _parse(url).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-
-
-def libpq_url(url: str) -> str:
-    """The URL as psql and psycopg take it: unchanged if it already is one (re-rendering would
-    percent-encode a socket path), else without the SQLAlchemy driver name."""
-    parsed = _parse(url)
-    if parsed.drivername in ("postgresql", "postgres"):
-        return url
-    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 # How long a connection attempt waits for the embedded server to come back (it may still be
 # shutting down when it is found gone) before saying it is unreachable.
 RESTART_PATIENCE = 10.0
+# Connections kept open between transactions: the calendar's worker threads reuse them; a
+# command uses one.
+KEPT_IDLE = 4
+
+_SNAPSHOT = b"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
 
 def unreachable(error: psycopg.OperationalError) -> DatabaseUnavailable:
@@ -133,14 +122,8 @@ class Database:
         self.url = libpq_url(url)
         self.actor = actor
         self.start_server = start_server
-        self.engine: Engine = create_engine(
-            sqlalchemy_url(url),
-            creator=self.connect,
-            pool_pre_ping=True,
-            pool_size=2,
-            max_overflow=4,
-        )
-        event.listen(self.engine, "connect", lambda conn, _record: clamp_timestamps(conn))
+        self._idle: list[Connection] = []
+        self._idle_lock = threading.Lock()
 
     def connect(self, *, autocommit: bool = False) -> psycopg.Connection:
         """A new connection (the pool's, or one of its own). DatabaseUnavailable when the
@@ -168,21 +151,83 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A transaction that commits on success and rolls back on any error."""
-        with self.engine.begin() as conn:
-            conn.execute(
-                text("SELECT set_config('spaces.actor', :actor, true)"), {"actor": self.actor}
-            )
+        begin = sql.SQL("BEGIN; SELECT set_config('spaces.actor', {}, true)").format(
+            sql.Literal(self.actor)
+        )
+        with self._in_transaction(begin) as conn:
             yield conn
 
     @contextmanager
     def snapshot(self) -> Iterator[Connection]:
         """A read-only transaction that sees one moment, however many queries it runs."""
-        with (
-            self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn,
-            conn.begin(),
-        ):
-            conn.execute(text("SET TRANSACTION READ ONLY"))
+        with self._in_transaction(sql.SQL(_SNAPSHOT.decode())) as conn:
             yield conn
+
+    @contextmanager
+    def _in_transaction(self, begin: sql.SQL | sql.Composed) -> Iterator[Connection]:
+        conn = self._begun(begin)
+        try:
+            yield conn
+        except BaseException:
+            self._give_back(conn, b"ROLLBACK")
+            raise
+        self._give_back(conn, b"COMMIT")
+
+    def _begun(self, begin: sql.SQL | sql.Composed) -> Connection:
+        """A kept connection (or a new one) inside a transaction begun with begin. A kept one
+        the server has dropped since (a restart, an idle timeout) fails at once: then every
+        kept one is stale, and a new connection is made, so the caller never sees it."""
+        for stale_allowed in (True, False):
+            conn = self._taken()
+            try:
+                # No parameters: psycopg sends it in the simple protocol, two statements at once.
+                conn.execute(begin)
+                return conn
+            except psycopg.OperationalError as error:
+                conn.close()
+                if not stale_allowed:
+                    raise unreachable(error) from error
+                self._drop_idle()
+            except BaseException:  # the actor refused as a value (a NUL in it, say)
+                self._keep_or_close(conn)
+                raise
+        raise AssertionError("not reached")
+
+    def _taken(self) -> Connection:
+        with self._idle_lock:
+            if self._idle:
+                return self._idle.pop()
+        conn = self.connect(autocommit=True)
+        conn.row_factory = namedtuple_row
+        clamp_timestamps(conn)
+        return conn
+
+    def _give_back(self, conn: Connection, end: bytes) -> None:
+        """Ends conn's transaction with end (COMMIT or ROLLBACK) and keeps conn for the next
+        one; a COMMIT's error (a deferred rule refusing) is the caller's, after conn is safe."""
+        try:
+            if not conn.broken:
+                conn.execute(end)
+        except BaseException:
+            self._keep_or_close(conn)
+            raise
+        self._keep_or_close(conn)
+
+    def _keep_or_close(self, conn: Connection) -> None:
+        if conn.broken or conn.info.transaction_status != TransactionStatus.IDLE:
+            conn.close()
+            return
+        with self._idle_lock:
+            if len(self._idle) < KEPT_IDLE:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def _drop_idle(self) -> None:
+        with self._idle_lock:
+            stale, self._idle = self._idle, []
+        for conn in stale:
+            conn.close()
 
     def listen_connection(self) -> psycopg.Connection:
         """A dedicated autocommit connection for LISTEN, outside the pool."""
@@ -191,4 +236,18 @@ class Database:
         return conn
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        """Closes the kept connections (a transaction in progress keeps its own)."""
+        self._drop_idle()
+
+
+def one_row(cursor: psycopg.Cursor[Any]) -> Any:
+    """The first row a statement returned: one it always returns (a RETURNING, an aggregate)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise LookupError("the statement returned no row")
+    return row
+
+
+def first_value(cursor: psycopg.Cursor[Any]) -> Any:
+    """The first column of the first row a statement returned: a function's result, a new id."""
+    return one_row(cursor)[0]

@@ -7,14 +7,12 @@ from collections.abc import Callable
 from functools import partial
 
 import psycopg
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 
 from spaces_tui.config import Settings
 from spaces_tui.db import embedded, migrations
-from spaces_tui.db.connection import Database, libpq_url
+from spaces_tui.db.connection import Database, first_value
 from spaces_tui.db.errors import DatabaseUnavailable
+from spaces_tui.db.urls import libpq_url, shown_url
 
 Announce = Callable[[str], None]
 
@@ -30,7 +28,7 @@ def where(settings: Settings) -> str:
     """Where the database is, for people: the URL without its password, or the data folder."""
     if settings.database_url is None:
         return f"embedded PostgreSQL in {embedded.pgdata_path(settings.data_dir)}"
-    return make_url(libpq_url(settings.database_url)).render_as_string(hide_password=True)
+    return shown_url(libpq_url(settings.database_url))
 
 
 def open_database(
@@ -51,11 +49,10 @@ def open_database(
 
 def schema_state(db: Database) -> migrations.SchemaState:
     try:
-        with db.engine.connect() as conn:
+        with db.snapshot() as conn:
             revision = migrations.current_revision(conn)
             stale = migrations.stale_rules(conn) if revision == migrations.HEAD else []
-            conn.rollback()
-    except DBAPIError as error:
+    except psycopg.Error as error:
         raise _unavailable(error) from error
     return migrations.SchemaState(revision, tuple(stale))
 
@@ -74,27 +71,25 @@ def ensure_schema(db: Database, announce: Announce | None = None) -> migrations.
         else:
             announce(f"Applying the changed rules ({', '.join(found.stale_rules)})...")
     try:
-        with db.engine.begin() as conn:
-            return migrations.upgrade(conn)
-    except DBAPIError as error:
+        return migrations.upgrade_database(db.connect)
+    except psycopg.Error as error:
         raise _unavailable(error) from error
 
 
 def server_version(db: Database) -> str:
     try:
-        with db.engine.connect() as conn:
-            return conn.execute(text("SHOW server_version")).scalar_one()
-    except DBAPIError as error:
+        with db.snapshot() as conn:
+            return first_value(conn.execute("SHOW server_version"))
+    except psycopg.Error as error:
         raise _unavailable(error) from error
 
 
-def _unavailable(error: DBAPIError) -> DatabaseUnavailable:
-    original = error.orig
-    if isinstance(original, psycopg.errors.InsufficientPrivilege):
+def _unavailable(error: psycopg.Error) -> DatabaseUnavailable:
+    if isinstance(error, psycopg.errors.InsufficientPrivilege):
         return DatabaseUnavailable(
-            f"the database refused to set up the Spaces schema: {original.diag.message_primary}. "
+            f"the database refused to set up the Spaces schema: {error.diag.message_primary}. "
             "The role needs CREATE on the database, and btree_gist installed or the right "
             "to CREATE EXTENSION btree_gist"
         )
-    message = str(original).strip().splitlines()[0] if original else str(error)
+    message = (str(error).strip().splitlines() or [type(error).__name__])[0]
     return DatabaseUnavailable(f"cannot use the database: {message}")

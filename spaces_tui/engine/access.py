@@ -10,9 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pendulum
-from sqlalchemy import text
 
-from spaces_tui.db.connection import Database
+from spaces_tui.db.connection import Database, first_value
 from spaces_tui.engine.errors import BadInput, NotFound, domain_errors
 from spaces_tui.engine.times import in_zone
 
@@ -36,7 +35,7 @@ class Access:
 def effective_actor(db: Database) -> str:
     """Who the database takes db's user to be: db.actor, unless it knows people by role."""
     with domain_errors(), db.transaction() as conn:
-        return conn.execute(text("SELECT spaces.current_actor()")).scalar_one()
+        return first_value(conn.execute("SELECT spaces.current_actor()"))
 
 
 def adopt_effective_actor(db: Database, announce: Callable[[str], None]) -> None:
@@ -53,10 +52,10 @@ def adopt_effective_actor(db: Database, announce: Callable[[str], None]) -> None
 
 def show_access(db: Database) -> Access:
     with domain_errors(), db.transaction() as conn:
-        source = conn.execute(text("SELECT actor_source FROM spaces.policy")).scalar_one()
+        source = first_value(conn.execute("SELECT actor_source FROM spaces.policy"))
         rows = conn.execute(
-            text("SELECT name, admin, granted_by, granted_at FROM spaces.access ORDER BY name")
-        ).all()
+            "SELECT name, admin, granted_by, granted_at FROM spaces.access ORDER BY name"
+        ).fetchall()
     grants = [
         Grant(row.name, row.admin, row.granted_by, in_zone(row.granted_at, "UTC")) for row in rows
     ]
@@ -68,7 +67,7 @@ def set_actor_source(db: Database, source: str) -> None:
     if source not in ACTOR_SOURCES:
         raise BadInput(f"the actor comes from {' or '.join(ACTOR_SOURCES)}, not {source!r}")
     with domain_errors(), db.transaction() as conn:
-        conn.execute(text("UPDATE spaces.policy SET actor_source = :source"), {"source": source})
+        conn.execute("UPDATE spaces.policy SET actor_source = %(source)s", {"source": source})
 
 
 def grant_access(db: Database, name: str, *, admin: bool = False) -> None:
@@ -79,13 +78,13 @@ def grant_access(db: Database, name: str, *, admin: bool = False) -> None:
         raise BadInput("grant access to whom? give a name")
     with domain_errors(), db.transaction() as conn:
         conn.execute(
-            text("SELECT spaces.grant_access(:name, :admin)"), {"name": name, "admin": admin}
+            "SELECT spaces.grant_access(%(name)s, %(admin)s)", {"name": name, "admin": admin}
         )
 
 
 def revoke_access(db: Database, name: str) -> None:
     with domain_errors(), db.transaction() as conn:
-        conn.execute(text("SELECT spaces.revoke_access(:name)"), {"name": name.strip()})
+        conn.execute("SELECT spaces.revoke_access(%(name)s)", {"name": name.strip()})
 
 
 # --- what this actor may do with one booking or blackout ------------------------------------------
@@ -106,7 +105,7 @@ _RESERVATION_MAY = """
            spaces.is_approver(v.resource_id, spaces.current_actor()) AS approver,
            spaces.may_cancel(v.booked_by, v.resource_id, spaces.current_actor()) AS may_cancel
       FROM spaces.reservations v JOIN spaces.resources r ON r.id = v.resource_id
-     WHERE v.id = :id
+     WHERE v.id = %(id)s
 """
 
 _BLACKOUT_MAY = """
@@ -115,7 +114,7 @@ _BLACKOUT_MAY = """
            b.status = 'active' AS active,
            spaces.may_cancel(b.created_by, b.resource_id, spaces.current_actor()) AS may_cancel
       FROM spaces.blackouts b JOIN spaces.resources r ON r.id = b.resource_id
-     WHERE b.id = :id
+     WHERE b.id = %(id)s
 """
 
 
@@ -145,7 +144,7 @@ def reservation_permissions(db: Database, reservation_id: int) -> Permissions:
     screen offers only what would be allowed and says why before anything is typed. The rules
     stay the last word: a change made meanwhile still refuses what this allowed."""
     with domain_errors(), db.transaction() as conn:
-        row = conn.execute(text(_RESERVATION_MAY), {"id": reservation_id}).one_or_none()
+        row = conn.execute(_RESERVATION_MAY, {"id": reservation_id}).fetchone()
     if row is None:
         raise NotFound(f"no reservation with id {reservation_id}")
     refused: dict[str, str] = {}
@@ -171,7 +170,7 @@ def reservation_permissions(db: Database, reservation_id: int) -> Permissions:
 def blackout_permissions(db: Database, blackout_id: int) -> Permissions:
     """What db's actor may do with a blackout (lift it), asked of the rules as above."""
     with domain_errors(), db.transaction() as conn:
-        row = conn.execute(text(_BLACKOUT_MAY), {"id": blackout_id}).one_or_none()
+        row = conn.execute(_BLACKOUT_MAY, {"id": blackout_id}).fetchone()
     if row is None:
         raise NotFound(f"no blackout with id {blackout_id}")
     refused: dict[str, str] = {}

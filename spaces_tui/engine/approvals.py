@@ -14,9 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pendulum
-from sqlalchemy import Connection, text
 
-from spaces_tui.db.connection import Database
+from spaces_tui.db.connection import Connection, Database, first_value
 from spaces_tui.engine import events, series
 from spaces_tui.engine.errors import BadInput, SpacesError, domain_errors
 from spaces_tui.engine.models import Event, Reservation
@@ -135,7 +134,7 @@ _NEARBY = """
       FROM spaces.reservations v
       JOIN spaces.blackouts b
         ON b.status = 'active'
-       AND b.during && tstzrange(lower(v.during) - :near, upper(v.during) + :near, '[)')
+       AND b.during && tstzrange(lower(v.during) - %(near)s, upper(v.during) + %(near)s, '[)')
        AND b.resource_id IN (SELECT resource_id FROM spaces.resource_line(v.resource_id)
                              UNION SELECT resource_id FROM spaces.resource_subtree(v.resource_id))
       JOIN spaces.resources br ON br.id = b.resource_id
@@ -182,9 +181,9 @@ _ORDER: dict[str, Callable[[Request], Any]] = {
 
 def _requests(conn: Connection, actor: str, now: datetime) -> list[Request]:
     pending = select_reservations(conn, "v.status = 'pending'", {})
-    context = {row.id: row for row in conn.execute(text(_CONTEXT))}
+    context = {row.id: row for row in conn.execute(_CONTEXT)}
     nearby: dict[int, list[str]] = {}
-    for row in conn.execute(text(_NEARBY), {"near": NEAR}):
+    for row in conn.execute(_NEARBY, {"near": NEAR}):
         nearby.setdefault(row.reservation_id, []).append(_nearby_text(row))
     requests = []
     for reservation in pending:
@@ -271,10 +270,10 @@ def awaiting_count(db: Database) -> int:
     query = """
         SELECT count(DISTINCT coalesce('series ' || v.series_id, 'one ' || v.id))
           FROM spaces.reservations v JOIN spaces.resources r ON r.id = v.resource_id
-         WHERE v.status = 'pending' AND :actor = ANY(r.approvers)
+         WHERE v.status = 'pending' AND %(actor)s = ANY(r.approvers)
     """
     with domain_errors(), db.snapshot() as conn:
-        return conn.execute(text(query), {"actor": db.actor}).scalar_one()
+        return first_value(conn.execute(query, {"actor": db.actor}))
 
 
 def life(db: Database, reservation_id: int) -> tuple[Reservation, list[Event]]:

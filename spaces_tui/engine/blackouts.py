@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, text
-
-from spaces_tui.db.connection import Database
+from spaces_tui.db.connection import Connection, Database, one_row
 from spaces_tui.engine.errors import BadInput, Conflict, NotFound, domain_errors
 from spaces_tui.engine.models import Blackout, Obstacle, Reservation
 from spaces_tui.engine.reservations import period_obstacles, select_reservations, time_window
@@ -28,7 +26,7 @@ _TIMESTAMPS = ("start", "end", "created_at", "lifted_at")
 
 
 def _blackout(row: Any) -> Blackout:
-    values = dict(row._mapping)
+    values = row._asdict()
     for key in _TIMESTAMPS:
         if values[key] is not None:
             values[key] = in_zone(values[key], values["timezone"])
@@ -36,7 +34,7 @@ def _blackout(row: Any) -> Blackout:
 
 
 def _fetch(conn: Connection, blackout_id: int) -> Blackout:
-    row = conn.execute(text(_SELECT + " WHERE b.id = :id"), {"id": blackout_id}).first()
+    row = conn.execute(_SELECT + " WHERE b.id = %(id)s", {"id": blackout_id}).fetchone()
     if row is None:
         raise NotFound(f"no blackout with id {blackout_id}")
     return _blackout(row)
@@ -75,24 +73,24 @@ def add_blackout(
                 " (cancel them with the blackout: --cancel-conflicting)",
                 obstacles,
             )
-        placed = conn.execute(
-            text(
-                "SELECT * FROM spaces.place_blackout(:resource_id,"
-                " tstzrange(:start, :end, '[)'), :reason, :kind, :cancel)"
-            ),
-            {
-                "resource_id": target.id,
-                "start": begins,
-                "end": ends,
-                "reason": reason,
-                "kind": kind,
-                "cancel": cancel_conflicting,
-            },
-        ).one()
+        placed = one_row(
+            conn.execute(
+                "SELECT * FROM spaces.place_blackout(%(resource_id)s,"
+                " tstzrange(%(start)s, %(end)s, '[)'), %(reason)s, %(kind)s, %(cancel)s)",
+                {
+                    "resource_id": target.id,
+                    "start": begins,
+                    "end": ends,
+                    "reason": reason,
+                    "kind": kind,
+                    "cancel": cancel_conflicting,
+                },
+            )
+        )
         blackout = _fetch(conn, placed.blackout_id)
         # What the database cancelled under the tree's turn, not what the check above saw: a
         # booking may have gone in, or been cancelled by someone else, in between.
-        cancelled = select_reservations(conn, "v.id = ANY(:ids)", {"ids": placed.cancelled})
+        cancelled = select_reservations(conn, "v.id = ANY(%(ids)s)", {"ids": placed.cancelled})
     return blackout, cancelled
 
 
@@ -113,7 +111,7 @@ def get_blackout(db: Database, blackout_id: int) -> Blackout:
 def lift_blackout(db: Database, blackout_id: int) -> Blackout:
     """Ends a blackout early; its time is bookable again."""
     with domain_errors(), db.transaction() as conn:
-        conn.execute(text("SELECT spaces.lift_blackout(:id)"), {"id": blackout_id})
+        conn.execute("SELECT spaces.lift_blackout(%(id)s)", {"id": blackout_id})
         return _fetch(conn, blackout_id)
 
 
@@ -140,16 +138,16 @@ def list_blackouts(
             f"unknown blackout kind {', '.join(sorted(strange))}: use {', '.join(KINDS)}"
         )
     with domain_errors(), db.transaction() as conn:
-        clauses = ["b.status = ANY(:statuses)", "b.kind = ANY(:kinds)"]
+        clauses = ["b.status = ANY(%(statuses)s)", "b.kind = ANY(%(kinds)s)"]
         params: dict[str, Any] = {"statuses": list(statuses), "kinds": list(kinds)}
         if resource is not None:
             target = find_resource(conn, resource)
             zone = target.timezone
-            clauses.append("b.resource_id = :resource_id")
+            clauses.append("b.resource_id = %(resource_id)s")
             params["resource_id"] = target.id
         window = time_window(start, end, zone)
         if window is not None:
-            clauses.append("b.during && tstzrange(:from, :to, '[)')")
+            clauses.append("b.during && tstzrange(%(from)s, %(to)s, '[)')")
             params.update(window)
         return select_blackouts(conn, " AND ".join(clauses), params)
 
@@ -157,6 +155,6 @@ def list_blackouts(
 def select_blackouts(conn: Connection, where: str, params: dict[str, Any]) -> list[Blackout]:
     """Blackouts (alias b, their resource r) matching where, by start time."""
     rows = conn.execute(
-        text(_SELECT + " WHERE " + where + " ORDER BY lower(b.during), b.id"), params
-    ).all()
+        _SELECT + " WHERE " + where + " ORDER BY lower(b.during), b.id", params
+    ).fetchall()
     return [_blackout(row) for row in rows]

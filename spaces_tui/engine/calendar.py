@@ -33,10 +33,10 @@ def load_window(db: Database, start: datetime, end: datetime) -> Window:
     if end <= start:
         raise BadInput("the end of the window must be after its start")
     params = {"from": start, "to": end, "statuses": list(ACTIVE)}
-    overlaps = "during && tstzrange(:from, :to, '[)')"
+    overlaps = "during && tstzrange(%(from)s, %(to)s, '[)')"
     with domain_errors(), db.snapshot() as conn:
         reservations = select_reservations(
-            conn, f"v.status = ANY(:statuses) AND v.{overlaps}", params
+            conn, f"v.status = ANY(%(statuses)s) AND v.{overlaps}", params
         )
         return Window(
             start=start,

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 
 import pendulum
-from sqlalchemy import Connection, text
-from sqlalchemy.exc import DBAPIError
+import psycopg
 
-from spaces_tui.db.connection import Database
+from spaces_tui.db.connection import Connection, Database, first_value, one_row
 from spaces_tui.engine.errors import BadInput, Conflict, domain_errors
 from spaces_tui.engine.reservations import set_status
 from spaces_tui.engine.series import book_series_on
@@ -124,7 +123,7 @@ class DemoSummary:
 
 def has_data(db: Database) -> bool:
     with domain_errors(), db.transaction() as conn:
-        return bool(conn.execute(text("SELECT EXISTS (SELECT FROM spaces.resources)")).scalar())
+        return bool(first_value(conn.execute("SELECT EXISTS (SELECT FROM spaces.resources)")))
 
 
 def load_demo(
@@ -154,13 +153,13 @@ def load_demo(
 
 def _make_room(conn: Connection, reset: bool, say: Callable[[str], None]) -> None:
     # Locks the registry first, so two demo loads at once cannot both see an empty database.
-    conn.execute(text("LOCK TABLE spaces.resources IN SHARE ROW EXCLUSIVE MODE"))
-    total, demo = conn.execute(
-        text(
+    conn.execute("LOCK TABLE spaces.resources IN SHARE ROW EXCLUSIVE MODE")
+    total, demo = one_row(
+        conn.execute(
             "SELECT count(*), count(*) FILTER (WHERE attributes @> '{\"demo\": true}')"
             " FROM spaces.resources"
         )
-    ).one()
+    )
     if total == 0:
         return
     if not reset:
@@ -177,39 +176,38 @@ def _make_room(conn: Connection, reset: bool, say: Callable[[str], None]) -> Non
     # TRUNCATE, not DELETE: the event log refuses row deletes by design, and this is a wipe of
     # demo data, not an edit of history.
     conn.execute(
-        text(
-            "TRUNCATE rehearse.sessions, spaces.events, spaces.claims, spaces.reservations,"
-            " spaces.series, spaces.blackouts, spaces.tree_turns, spaces.resources RESTART IDENTITY"
-        )
+        "TRUNCATE rehearse.sessions, spaces.events, spaces.claims, spaces.reservations,"
+        " spaces.series, spaces.blackouts, spaces.tree_turns, spaces.resources RESTART IDENTITY"
     )
 
 
 def _as(conn: Connection, actor: str) -> None:
-    conn.execute(text("SELECT set_config('spaces.actor', :actor, true)"), {"actor": actor})
+    conn.execute("SELECT set_config('spaces.actor', %(actor)s, true)", {"actor": actor})
 
 
 def _add_venue(conn: Connection, zone: str) -> dict[str, int]:
     ids: dict[str, int] = {}
     for place in VENUE:
-        ids[place.name] = conn.execute(
-            text(
+        ids[place.name] = first_value(
+            conn.execute(
                 "INSERT INTO spaces.resources (name, kind, parent_id, capacity,"
                 " requires_approval, approvers, buffer_minutes, timezone, bookable_from,"
                 " bookable_until, attributes)"
-                " VALUES (:name, :kind, :parent_id, :capacity, :approval, :approvers, :buffer,"
-                " :zone, '08:00', '23:00', '{\"demo\": true}') RETURNING id"
-            ),
-            {
-                "name": place.name,
-                "kind": place.kind,
-                "parent_id": ids.get(place.parent) if place.parent else None,
-                "capacity": place.capacity,
-                "approval": bool(place.approvers),
-                "approvers": list(place.approvers),
-                "buffer": place.buffer_minutes,
-                "zone": zone,
-            },
-        ).scalar_one()
+                " VALUES (%(name)s, %(kind)s, %(parent_id)s, %(capacity)s, %(approval)s,"
+                " %(approvers)s, %(buffer)s,"
+                " %(zone)s, '08:00', '23:00', '{\"demo\": true}') RETURNING id",
+                {
+                    "name": place.name,
+                    "kind": place.kind,
+                    "parent_id": ids.get(place.parent) if place.parent else None,
+                    "capacity": place.capacity,
+                    "approval": bool(place.approvers),
+                    "approvers": list(place.approvers),
+                    "buffer": place.buffer_minutes,
+                    "zone": zone,
+                },
+            )
+        )
     return ids
 
 
@@ -226,10 +224,8 @@ def _add_blackouts(conn: Connection, ids: dict[str, int], today: date, zone: str
             day = today + pendulum.duration(days=day_offset)
             start = _at(day, hour, zone)
             conn.execute(
-                text(
-                    "INSERT INTO spaces.blackouts (resource_id, during, reason, kind)"
-                    " VALUES (:id, tstzrange(:start, :end, '[)'), :reason, :kind)"
-                ),
+                "INSERT INTO spaces.blackouts (resource_id, during, reason, kind)"
+                " VALUES (%(id)s, tstzrange(%(start)s, %(end)s, '[)'), %(reason)s, %(kind)s)",
                 {
                     "id": ids[name],
                     "start": start,
@@ -272,23 +268,24 @@ def _add_bookings(
     made = skipped = 0
     for name, title, who, start, end in _planned(today, zone, actor):
         try:
-            with conn.begin_nested():
+            with conn.transaction():  # a savepoint
                 _as(conn, who)
-                booking_id = conn.execute(
-                    text(
+                booking_id = first_value(
+                    conn.execute(
                         "INSERT INTO spaces.reservations (resource_id, during, title, headcount)"
-                        " VALUES (:id, tstzrange(:start, :end, '[)'), :title, :headcount)"
-                        " RETURNING id"
-                    ),
-                    {
-                        "id": ids[name],
-                        "start": start,
-                        "end": end,
-                        "title": title,
-                        "headcount": rng.randint(2, 12),
-                    },
-                ).scalar_one()
-        except DBAPIError:
+                        " VALUES (%(id)s, tstzrange(%(start)s, %(end)s, '[)'), %(title)s,"
+                        " %(headcount)s)"
+                        " RETURNING id",
+                        {
+                            "id": ids[name],
+                            "start": start,
+                            "end": end,
+                            "title": title,
+                            "headcount": rng.randint(2, 12),
+                        },
+                    )
+                )
+        except psycopg.Error:
             skipped += 1  # it would collide with something already there: not a real booking
             continue
         made += 1
@@ -322,7 +319,7 @@ def _add_series(conn: Connection, today: date, zone: str) -> int:
     start = _at(today + pendulum.duration(days=offset), hour, zone)
     _as(conn, who)
     try:
-        with conn.begin_nested():
+        with conn.transaction():  # a savepoint
             booked = book_series_on(conn, name, start, start.add(hours=hours), title, rule)
     except Conflict:
         return 0
@@ -337,9 +334,10 @@ def _add_sessions(conn: Connection, ids: dict[str, int], today: date, zone: str)
     for room, title, offset, hour, hours in SESSIONS:
         start = _at(today + pendulum.duration(days=offset), hour, zone)
         try:
-            with conn.begin_nested():
+            with conn.transaction():  # a savepoint
                 conn.execute(
-                    text("SELECT rehearse.create_session(:title, :room, tstzrange(:start, :end))"),
+                    "SELECT rehearse.create_session(%(title)s, %(room)s,"
+                    " tstzrange(%(start)s, %(end)s))",
                     {
                         "title": title,
                         "room": ids[room],
@@ -347,12 +345,12 @@ def _add_sessions(conn: Connection, ids: dict[str, int], today: date, zone: str)
                         "end": start.add(hours=hours),
                     },
                 )
-        except DBAPIError:
+        except psycopg.Error:
             continue  # its slot is taken: not made, like any other demo booking
         made += 1
     lost, reason = LOST_ROOM
     lost_ids = conn.execute(
-        text("SELECT reservation_id FROM rehearse.sessions WHERE title = :title"), {"title": lost}
-    ).scalars()
-    set_status(conn, list(lost_ids), "cancelled", reason)
+        "SELECT reservation_id FROM rehearse.sessions WHERE title = %(title)s", {"title": lost}
+    )
+    set_status(conn, [row.reservation_id for row in lost_ids], "cancelled", reason)
     return made

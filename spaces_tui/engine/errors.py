@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
 import psycopg
-from sqlalchemy.exc import DBAPIError
 
 from spaces_tui.db.errors import DatabaseUnavailable
 
@@ -110,7 +109,7 @@ def _message(error: psycopg.Error) -> str:
     return primary
 
 
-def _nul_in_text(error: BaseException | None) -> bool:
+def _nul_in_text(error: psycopg.Error) -> bool:
     """psycopg's refusal to send a str holding NUL: PostgreSQL text cannot store one. It is
     raised in the client, before anything reaches the server, so it has no SQLSTATE and only
     its message tells it from other client-side data errors."""
@@ -121,29 +120,28 @@ def _nul_in_text(error: BaseException | None) -> bool:
     )
 
 
-def translate(error: DBAPIError) -> Exception:
+def translate(error: psycopg.Error) -> Exception:
     """The domain exception for a database error; unknown ones are returned unchanged."""
-    original = error.orig
-    if _nul_in_text(original):
+    if _nul_in_text(error):
         # Any command's text (a name, title, reason, note, actor) passes here on its way in.
         return BadInput("a name, title, reason or note cannot contain a NUL character")
-    if isinstance(original, psycopg.Error) and (original.sqlstate or "").startswith("40"):
+    if (error.sqlstate or "").startswith("40"):
         # Class 40, transaction rollback: two overlapping writes at once can deadlock inside an
         # exclusion check, and PostgreSQL cancels one. A lost race, not a lost connection.
         return Conflict(
             "another change to the same resource and time raced this one; try again",
             retryable=True,
         )
-    if isinstance(original, psycopg.OperationalError):
-        return DatabaseUnavailable(f"lost the database connection: {_message(original)}")
-    if not isinstance(original, psycopg.Error) or original.sqlstate is None:
+    if isinstance(error, psycopg.OperationalError):
+        return DatabaseUnavailable(f"lost the database connection: {_message(error)}")
+    if error.sqlstate is None:
         return error
-    if original.sqlstate == "23P01":
+    if error.sqlstate == "23P01":
         return Conflict("that would overlap an active booking or blackout")
-    kind = _BY_SQLSTATE.get(original.sqlstate)
-    if kind is None and original.sqlstate.startswith("22"):
+    kind = _BY_SQLSTATE.get(error.sqlstate)
+    if kind is None and error.sqlstate.startswith("22"):
         kind = BadInput  # data exceptions: out-of-range numbers, malformed values
-    return kind(_message(original)) if kind else error
+    return kind(_message(error)) if kind else error
 
 
 @contextmanager
@@ -151,7 +149,7 @@ def domain_errors() -> Iterator[None]:
     """Re-raises database errors as domain exceptions."""
     try:
         yield
-    except DBAPIError as error:
+    except psycopg.Error as error:
         translated = translate(error)
         if translated is error:
             raise

@@ -12,9 +12,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg
-from sqlalchemy import text
 
-from spaces_tui.db.connection import Database
+from spaces_tui.db.connection import Database, first_value
 from spaces_tui.db.errors import DatabaseUnavailable
 from spaces_tui.engine.errors import domain_errors
 from spaces_tui.engine.models import Event
@@ -22,22 +21,20 @@ from spaces_tui.engine.models import Event
 CHANNEL = "spaces_events"
 
 _COLUMNS = "id, topic, resource_id, reservation_id, blackout_id, actor, payload, created_at"
-_SELECT = f"SELECT {_COLUMNS} FROM spaces.events_after(:since, :limit)"
+_SELECT = f"SELECT {_COLUMNS} FROM spaces.events_after(%(since)s, %(limit)s)"
 # After a notification for an event still above the horizon (an older transaction is open), look
 # again this soon rather than at the next poll.
 BEHIND_SECONDS = 0.2
 
 
 def _event(row: Any) -> Event:
-    return Event(**dict(row._mapping))
+    return Event(**row._asdict())
 
 
 def events_since(db: Database, since: int = 0, limit: int = 1000) -> list[Event]:
     """Committed events with an id above since, oldest first."""
     with domain_errors(), db.transaction() as conn:
-        return [
-            _event(row) for row in conn.execute(text(_SELECT), {"since": since, "limit": limit})
-        ]
+        return [_event(row) for row in conn.execute(_SELECT, {"since": since, "limit": limit})]
 
 
 def history(
@@ -46,11 +43,9 @@ def history(
     """Everything that happened to one reservation or blackout, oldest first."""
     with domain_errors(), db.transaction() as conn:
         rows = conn.execute(
-            text(
-                f"SELECT {_COLUMNS} FROM spaces.events"
-                " WHERE (reservation_id = :reservation_id OR blackout_id = :blackout_id)"
-                " ORDER BY id"
-            ),
+            f"SELECT {_COLUMNS} FROM spaces.events"
+            " WHERE (reservation_id = %(reservation_id)s OR blackout_id = %(blackout_id)s)"
+            " ORDER BY id",
             {"reservation_id": reservation_id, "blackout_id": blackout_id},
         )
         return [_event(row) for row in rows]
@@ -58,7 +53,7 @@ def history(
 
 def latest_event_id(db: Database) -> int:
     with domain_errors(), db.transaction() as conn:
-        return conn.execute(text("SELECT spaces.latest_event_id()")).scalar_one()
+        return first_value(conn.execute("SELECT spaces.latest_event_id()"))
 
 
 def follow(

@@ -9,9 +9,8 @@ from datetime import datetime
 from typing import Any
 
 import pendulum
-from sqlalchemy import Connection, text
 
-from spaces_tui.db.connection import Database
+from spaces_tui.db.connection import Connection, Database, first_value
 from spaces_tui.engine.errors import BadInput, Conflict, NotFound, domain_errors, retrying_races
 from spaces_tui.engine.models import Resource
 from spaces_tui.engine.reservations import conflict_message, period_obstacles
@@ -23,7 +22,7 @@ STATUSES = ("scheduled", "cancelled", "flagged")
 # first, whenever they were); flagged: those whose room Spaces took away; all: every one.
 VIEWS = ("open", "flagged", "all")
 _VIEW_WHERE = {
-    "open": "s.status = 'flagged' OR (s.status = 'scheduled' AND upper(v.during) > :now)",
+    "open": "s.status = 'flagged' OR (s.status = 'scheduled' AND upper(v.during) > %(now)s)",
     "flagged": "s.status = 'flagged'",
     "all": "true",
 }
@@ -61,14 +60,14 @@ _SELECT = """
 
 
 def _session(row: Any) -> Session:
-    values = dict(row._mapping)
+    values = row._asdict()
     values["start"] = in_zone(values["start"], values["timezone"])
     values["end"] = in_zone(values["end"], values["timezone"])
     return Session(**values)
 
 
 def _fetch(conn: Connection, session_id: int) -> Session:
-    row = conn.execute(text(_SELECT + " WHERE s.id = :id"), {"id": session_id}).first()
+    row = conn.execute(_SELECT + " WHERE s.id = %(id)s", {"id": session_id}).fetchone()
     if row is None:
         raise NotFound(f"no rehearsal session with id {session_id}")
     return _session(row)
@@ -129,10 +128,13 @@ def _create(
     obstacles = period_obstacles(conn, target.id, begins, ends)
     if obstacles:
         raise Conflict(conflict_message(target.name, obstacles), obstacles)
-    return conn.execute(
-        text("SELECT rehearse.create_session(:title, :room_id, tstzrange(:start, :end, '[)'))"),
-        {"title": title, "room_id": target.id, "start": begins, "end": ends},
-    ).scalar_one()
+    return first_value(
+        conn.execute(
+            "SELECT rehearse.create_session(%(title)s, %(room_id)s,"
+            " tstzrange(%(start)s, %(end)s, '[)'))",
+            {"title": title, "room_id": target.id, "start": begins, "end": ends},
+        )
+    )
 
 
 def cancel_session(db: Database, session_id: int, reason: str) -> Session:
@@ -146,7 +148,7 @@ def cancel_session(db: Database, session_id: int, reason: str) -> Session:
 
 def _cancel(conn: Connection, session_id: int, reason: str) -> None:
     conn.execute(
-        text("SELECT rehearse.cancel_session(:id, :reason)"), {"id": session_id, "reason": reason}
+        "SELECT rehearse.cancel_session(%(id)s, %(reason)s)", {"id": session_id, "reason": reason}
     )
 
 
@@ -164,8 +166,8 @@ def list_sessions(db: Database, *, view: str = "all", now: datetime | None = Non
         raise BadInput(f"unknown view {view!r}: use {', '.join(VIEWS)}")
     query = f"{_SELECT} WHERE {_VIEW_WHERE[view]} ORDER BY {_VIEW_ORDER[view]}"
     with domain_errors(), db.snapshot() as conn:
-        moment = now or conn.execute(text("SELECT now()")).scalar_one()
-        rows = conn.execute(text(query), {"now": moment}).all()
+        moment = now or first_value(conn.execute("SELECT now()"))
+        rows = conn.execute(query, {"now": moment}).fetchall()
     return [_session(row) for row in rows]
 
 
@@ -173,15 +175,13 @@ def count_flagged(db: Database) -> int:
     """How many sessions lost their room to Spaces and wait for someone to act."""
     with domain_errors(), db.snapshot() as conn:
         query = "SELECT count(*) FROM rehearse.sessions WHERE status = 'flagged'"
-        return conn.execute(text(query)).scalar_one()
+        return first_value(conn.execute(query))
 
 
 def session_marks(conn: Connection, reservation_ids: list[int]) -> dict[int, str]:
     """For the calendar: which of these reservations belong to a session, and its status."""
     rows = conn.execute(
-        text(
-            "SELECT reservation_id, status FROM rehearse.sessions WHERE reservation_id = ANY(:ids)"
-        ),
+        "SELECT reservation_id, status FROM rehearse.sessions WHERE reservation_id = ANY(%(ids)s)",
         {"ids": reservation_ids},
     )
     return {row.reservation_id: row.status for row in rows}

@@ -11,9 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, text
-
-from spaces_tui.db.connection import Database
+from spaces_tui.db.connection import Connection, Database, first_value
 from spaces_tui.engine.errors import (
     BadInput,
     Conflict,
@@ -48,7 +46,7 @@ _TIMESTAMPS = ("start", "end", "decided_at", "cancelled_at", "created_at")
 
 
 def _reservation(row: Any) -> Reservation:
-    values = dict(row._mapping)
+    values = row._asdict()
     for key in _TIMESTAMPS:
         if values[key] is not None:
             values[key] = in_zone(values[key], values["timezone"])
@@ -86,19 +84,16 @@ def period_obstacles(
 ) -> list[Obstacle]:
     """What the database says is in the way of a reservation (or, for_blackout, of a blackout:
     the active reservations it would collide with) on resource_id from start to end."""
-    period = "tstzrange(:start, :end, '[)')"
+    period = "tstzrange(%(start)s, %(end)s, '[)')"
     probe = (
-        f"spaces.check_blackout_conflict(:resource_id, {period})"
+        f"spaces.check_blackout_conflict(%(resource_id)s, {period})"
         if for_blackout
-        else f"spaces.check_reservation_conflict(:resource_id, {period}, :exclude_id)"
+        else f"spaces.check_reservation_conflict(%(resource_id)s, {period}, %(exclude_id)s)"
     )
     rows = conn.execute(
-        text(
-            f"SELECT o.*, r.timezone FROM {probe} AS o"
-            " JOIN spaces.resources r ON r.id = o.resource_id"
-        ),
+        f"SELECT o.*, r.timezone FROM {probe} AS o JOIN spaces.resources r ON r.id = o.resource_id",
         {"resource_id": resource_id, "start": start, "end": end, "exclude_id": exclude_id},
-    ).all()
+    ).fetchall()
     return obstacles_from(rows)
 
 
@@ -150,21 +145,22 @@ def insert_reservation(
     series_id: int | None = None,
 ) -> int:
     """Inserts one reservation (the database settles its status); returns its id."""
-    return conn.execute(
-        text(
+    return first_value(
+        conn.execute(
             "INSERT INTO spaces.reservations (resource_id, during, title, headcount, series_id)"
-            " VALUES (:resource_id, tstzrange(:start, :end, '[)'), :title, :headcount, :series_id)"
-            " RETURNING id"
-        ),
-        {
-            "resource_id": resource_id,
-            "start": start,
-            "end": end,
-            "title": title,
-            "headcount": headcount,
-            "series_id": series_id,
-        },
-    ).scalar_one()
+            " VALUES (%(resource_id)s, tstzrange(%(start)s, %(end)s, '[)'), %(title)s,"
+            " %(headcount)s, %(series_id)s)"
+            " RETURNING id",
+            {
+                "resource_id": resource_id,
+                "start": start,
+                "end": end,
+                "title": title,
+                "headcount": headcount,
+                "series_id": series_id,
+            },
+        )
+    )
 
 
 def _insert(
@@ -194,7 +190,7 @@ def _insert(
 
 
 def _fetch(conn: Connection, reservation_id: int) -> Reservation:
-    row = conn.execute(text(_SELECT + " WHERE v.id = :id"), {"id": reservation_id}).first()
+    row = conn.execute(_SELECT + " WHERE v.id = %(id)s", {"id": reservation_id}).fetchone()
     if row is None:
         raise NotFound(f"no reservation with id {reservation_id}")
     return _reservation(row)
@@ -211,7 +207,7 @@ def set_status(
     """Moves the reservations to status in the caller's transaction, through spaces.set_status:
     it takes the trees' turns before any row, and the database decides what is allowed."""
     conn.execute(
-        text("SELECT spaces.set_status(CAST(:ids AS bigint[]), :status, :note)"),
+        "SELECT spaces.set_status(CAST(%(ids)s AS bigint[]), %(status)s, %(note)s)",
         {"ids": list(reservation_ids), "status": status, "note": note},
     )
 
@@ -284,16 +280,16 @@ def list_reservations(
     if unknown:
         raise BadInput(f"unknown status {', '.join(sorted(unknown))}: use {', '.join(STATUSES)}")
     with domain_errors(), db.transaction() as conn:
-        clauses = ["v.status = ANY(:statuses)"]
+        clauses = ["v.status = ANY(%(statuses)s)"]
         params: dict[str, Any] = {"statuses": list(statuses)}
         if resource is not None:
             target = find_resource(conn, resource)
             zone = target.timezone
-            clauses.append("v.resource_id = :resource_id")
+            clauses.append("v.resource_id = %(resource_id)s")
             params["resource_id"] = target.id
         window = time_window(start, end, zone)
         if window is not None:
-            clauses.append("v.during && tstzrange(:from, :to, '[)')")
+            clauses.append("v.during && tstzrange(%(from)s, %(to)s, '[)')")
             params.update(window)
         return select_reservations(conn, " AND ".join(clauses), params)
 
@@ -301,8 +297,8 @@ def list_reservations(
 def select_reservations(conn: Connection, where: str, params: dict[str, Any]) -> list[Reservation]:
     """Reservations (alias v, their resource r) matching where, by start time."""
     rows = conn.execute(
-        text(_SELECT + " WHERE " + where + " ORDER BY lower(v.during), v.id"), params
-    ).all()
+        _SELECT + " WHERE " + where + " ORDER BY lower(v.during), v.id", params
+    ).fetchall()
     return [_reservation(row) for row in rows]
 
 

@@ -11,10 +11,8 @@ from datetime import timedelta
 from typing import Any
 
 import psycopg
-from sqlalchemy import Connection, text
-from sqlalchemy.exc import DBAPIError
 
-from spaces_tui.db.connection import Database
+from spaces_tui.db.connection import Connection, Database, first_value, one_row
 from spaces_tui.engine.errors import (
     QUOTED_LIMIT,
     BadInput,
@@ -57,7 +55,7 @@ COMMON_KINDS = ("stage", "floor_area", "room", "vehicle", "equipment")
 def known_kinds(db: Database) -> list[str]:
     """COMMON_KINDS and every kind a resource has, sorted."""
     with domain_errors(), db.snapshot() as conn:
-        used = conn.execute(text("SELECT DISTINCT kind FROM spaces.resources")).scalars().all()
+        used = [row.kind for row in conn.execute("SELECT DISTINCT kind FROM spaces.resources")]
     return sorted({*COMMON_KINDS, *used})
 
 
@@ -85,18 +83,14 @@ def _name_free(name: str) -> Iterator[None]:
     PostgreSQL's "Key (name)=(...) already exists"."""
     try:
         yield
-    except DBAPIError as error:
-        original = error.orig
-        if (
-            isinstance(original, psycopg.errors.UniqueViolation)
-            and original.diag.constraint_name == NAME_CONSTRAINT
-        ):
+    except psycopg.errors.UniqueViolation as error:
+        if error.diag.constraint_name == NAME_CONSTRAINT:
             raise BadInput(f"there is already a resource called {quoted(name)}") from error
         raise
 
 
 def _resource(row: Any, depth: int = 0) -> Resource:
-    values = dict(row._mapping)
+    values = row._asdict()
     values["approvers"] = tuple(values["approvers"])
     values["depth"] = values.get("depth", depth)
     return Resource(**values)
@@ -104,9 +98,9 @@ def _resource(row: Any, depth: int = 0) -> Resource:
 
 def find_resource(conn: Connection, ref: str | int) -> Resource:
     """A resource by name, or by id (an int, or digits that are not some resource's name)."""
-    row = conn.execute(text(_SELECT + " WHERE r.name = :name"), {"name": str(ref)}).first()
+    row = conn.execute(_SELECT + " WHERE r.name = %(name)s", {"name": str(ref)}).fetchone()
     if row is None and str(ref).strip().isdigit():
-        row = conn.execute(text(_SELECT + " WHERE r.id = :id"), {"id": int(ref)}).first()
+        row = conn.execute(_SELECT + " WHERE r.id = %(id)s", {"id": int(ref)}).fetchone()
     if row is None:
         name = str(ref)
         raise NotFound(f"no resource named {name if len(name) <= QUOTED_LIMIT else quoted(name)}")
@@ -126,7 +120,7 @@ def list_resources(db: Database, *, include_inactive: bool = True) -> list[Resou
 
 def resource_tree(conn: Connection, *, include_inactive: bool = True) -> list[Resource]:
     where = "" if include_inactive else " WHERE r.active"
-    rows = conn.execute(text(_TREE.format(select=_SELECT + where))).all()
+    rows = conn.execute(_TREE.format(select=_SELECT + where)).fetchall()
     return [_resource(row) for row in rows]
 
 
@@ -178,13 +172,15 @@ def add_resource(
         columns = {key: value for key, value in columns.items() if value is not None}
         names = ", ".join(columns)
         params = ", ".join(
-            f"CAST(:{key} AS jsonb)" if key == "attributes" else f":{key}" for key in columns
+            f"CAST(%({key})s AS jsonb)" if key == "attributes" else f"%({key})s" for key in columns
         )
         with _name_free(values["name"]):
-            new_id = conn.execute(
-                text(f"INSERT INTO spaces.resources ({names}) VALUES ({params}) RETURNING id"),
-                columns,
-            ).scalar_one()
+            new_id = first_value(
+                conn.execute(
+                    f"INSERT INTO spaces.resources ({names}) VALUES ({params}) RETURNING id",
+                    columns,
+                )
+            )
         return _fresh(conn, new_id)
 
 
@@ -249,21 +245,20 @@ def _update(
             columns["attributes"] = _json(columns["attributes"])
         if columns:
             assignments = [
-                f"{key} = CAST(:{key} AS jsonb)" if key == "attributes" else f"{key} = :{key}"
+                f"{key} = CAST(%({key})s AS jsonb)" if key == "attributes" else f"{key} = %({key})s"
                 for key in columns
             ]
             if "approvers" in columns and "requires_approval" not in columns:
                 # A name that was not an approver before is an approver named: approval on.
                 assignments.append(
                     "requires_approval = requires_approval OR EXISTS (SELECT 1 FROM"
-                    " unnest(CAST(:approvers AS text[])) AS named WHERE named <> ALL (approvers))"
+                    " unnest(CAST(%(approvers)s AS text[])) AS named"
+                    " WHERE named <> ALL (approvers))"
                 )
             with _name_free(columns.get("name", "")):
                 conn.execute(
-                    text(
-                        f"UPDATE spaces.resources SET {', '.join(assignments)}"
-                        " WHERE id = :resource_id"
-                    ),
+                    f"UPDATE spaces.resources SET {', '.join(assignments)}"
+                    " WHERE id = %(resource_id)s",
                     {**columns, "resource_id": resource.id},
                 )
         for name in removed:
@@ -283,24 +278,24 @@ def _update(
 # nothing, and so matches no row, when the name is an approver already and approval is on.
 _ADD_APPROVER = """
     UPDATE spaces.resources
-       SET approvers = CASE WHEN :approver = ANY (approvers) THEN approvers
-                            ELSE array_append(approvers, :approver) END,
+       SET approvers = CASE WHEN %(approver)s = ANY (approvers) THEN approvers
+                            ELSE array_append(approvers, %(approver)s) END,
            requires_approval = true
-     WHERE id = :resource_id AND NOT (:approver = ANY (approvers) AND requires_approval)
+     WHERE id = %(resource_id)s AND NOT (%(approver)s = ANY (approvers) AND requires_approval)
  RETURNING id
 """
 # Removing one leaves approval as it was: a resource that needs approval and has no approver
 # left is reported as a problem (Resource.problems), never quietly made to confirm at once.
 _REMOVE_APPROVER = """
-    UPDATE spaces.resources SET approvers = array_remove(approvers, :approver)
-     WHERE id = :resource_id AND :approver = ANY (approvers)
+    UPDATE spaces.resources SET approvers = array_remove(approvers, %(approver)s)
+     WHERE id = %(resource_id)s AND %(approver)s = ANY (approvers)
  RETURNING id
 """
 
 
 def _change_approver(conn: Connection, statement: str, resource_id: int, name: str) -> bool:
     """Runs _ADD_APPROVER or _REMOVE_APPROVER; False when it matched no row (nothing to do)."""
-    row = conn.execute(text(statement), {"resource_id": resource_id, "approver": name}).first()
+    row = conn.execute(statement, {"resource_id": resource_id, "approver": name}).fetchone()
     return row is not None
 
 
@@ -309,7 +304,7 @@ def _approver_names(names: Iterable[str]) -> list[str]:
 
 
 def _fresh(conn: Connection, resource_id: int) -> Resource:
-    return _resource(conn.execute(text(_SELECT + " WHERE r.id = :id"), {"id": resource_id}).one())
+    return _resource(one_row(conn.execute(_SELECT + " WHERE r.id = %(id)s", {"id": resource_id})))
 
 
 def add_approver(db: Database, ref: str | int, approver: str) -> Resource:
@@ -351,13 +346,13 @@ def pending_count(db: Database, ref: str | int) -> int:
     approval is turned off, which confirms nothing by itself."""
     with domain_errors(), db.snapshot() as conn:
         resource = find_resource(conn, ref)
-        return conn.execute(
-            text(
+        return first_value(
+            conn.execute(
                 "SELECT count(*) FROM spaces.reservations"
-                " WHERE resource_id = :id AND status = 'pending'"
-            ),
-            {"id": resource.id},
-        ).scalar_one()
+                " WHERE resource_id = %(id)s AND status = 'pending'",
+                {"id": resource.id},
+            )
+        )
 
 
 def _checked(**values: Any) -> dict[str, Any]:

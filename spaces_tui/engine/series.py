@@ -13,10 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Connection, text
-from sqlalchemy.exc import DBAPIError
+import psycopg
 
-from spaces_tui.db.connection import Database
+from spaces_tui.db.connection import Connection, Database, first_value
 from spaces_tui.engine.errors import (
     BadInput,
     Conflict,
@@ -133,21 +132,22 @@ def book_series_on(
     occurrences = expand(
         rule, begins, ends, target.timezone, until=until, exceptions=list(exceptions)
     )
-    series_id = conn.execute(
-        text(
+    series_id = first_value(
+        conn.execute(
             "INSERT INTO spaces.series (resource_id, rrule, timezone, first_start, duration,"
-            " title) VALUES (:resource_id, :rule, :zone, :start, :duration, :title)"
-            " RETURNING id"
-        ),
-        {
-            "resource_id": target.id,
-            "rule": rule.strip(),
-            "zone": target.timezone,
-            "start": begins,
-            "duration": ends - begins,
-            "title": title,
-        },
-    ).scalar_one()
+            " title) VALUES (%(resource_id)s, %(rule)s, %(zone)s, %(start)s, %(duration)s,"
+            " %(title)s)"
+            " RETURNING id",
+            {
+                "resource_id": target.id,
+                "rule": rule.strip(),
+                "zone": target.timezone,
+                "start": begins,
+                "duration": ends - begins,
+                "title": title,
+            },
+        )
+    )
     blocked = []
     for occurrence in occurrences:
         obstacles = _book_occurrence(conn, target.id, occurrence, title, headcount, series_id)
@@ -156,7 +156,7 @@ def book_series_on(
     booked = len(occurrences) - len(blocked)
     if blocked and (not skip_conflicts or booked == 0):
         raise Conflict(_blocked_message(target.name, len(occurrences), blocked), blocked=blocked)
-    made = select_reservations(conn, "v.series_id = :series_id", {"series_id": series_id})
+    made = select_reservations(conn, "v.series_id = %(series_id)s", {"series_id": series_id})
     return SeriesBooking(series_id, made, blocked)
 
 
@@ -174,11 +174,9 @@ def _book_occurrence(
     if obstacles:
         return obstacles
     try:
-        with conn.begin_nested():
+        with conn.transaction():  # a savepoint
             insert_reservation(conn, resource_id, start, end, title, headcount, series_id)
-    except DBAPIError as error:
-        if getattr(error.orig, "sqlstate", None) != "23P01":
-            raise
+    except psycopg.errors.ExclusionViolation:
         # A one-off committed between the check and the insert: now the check can name it.
         return period_obstacles(conn, resource_id, start, end)
     return []
@@ -199,8 +197,8 @@ def _scope_clause(scope: str) -> str:
     if scope not in SCOPES:
         raise BadInput(f"scope is one of {', '.join(SCOPES)}, not {scope!r}")
     return {
-        "following": "v.series_id = :series_id AND lower(v.during) >= :start",
-        "series": "v.series_id = :series_id",
+        "following": "v.series_id = %(series_id)s AND lower(v.during) >= %(start)s",
+        "series": "v.series_id = %(series_id)s",
     }[scope]
 
 
@@ -213,7 +211,7 @@ def _occurrences(
         raise BadInput(f"reservation {reservation.id} is not part of a series")
     return select_reservations(
         conn,
-        f"{clause} AND v.status = ANY(:statuses)",
+        f"{clause} AND v.status = ANY(%(statuses)s)",
         {
             "series_id": reservation.series_id,
             "start": reservation.start,
@@ -244,4 +242,4 @@ def change_series(
             )
         ids = [target.id for target in targets]
         set_status(conn, ids, status, note)
-        return select_reservations(conn, "v.id = ANY(:ids)", {"ids": ids})
+        return select_reservations(conn, "v.id = ANY(%(ids)s)", {"ids": ids})

@@ -13,18 +13,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, text
-from sqlalchemy.exc import ProgrammingError
+import psycopg
 
 from spaces_tui.db.migrations import rules
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy import Connection
 
 # The newest revision. Kept here so a command can tell "up to date" without loading Alembic's
 # script directory; tests/test_migrations.py checks it against Alembic's own head.
@@ -51,22 +53,39 @@ def apply_sql_files(names: list[str]) -> None:
         driver_connection.execute(sql_file(name))
 
 
-def current_revision(conn: Connection) -> str | None:
-    try:
-        with conn.begin_nested():
-            row = conn.execute(
-                text(f"SELECT version_num FROM {VERSION_TABLE_SCHEMA}.alembic_version")
-            ).first()
-    except ProgrammingError:  # no schema or table yet: an empty database
+def current_revision(conn: psycopg.Connection[Any]) -> str | None:
+    """The revision Alembic stamped; None for an empty database (no version table yet)."""
+    table = f"{VERSION_TABLE_SCHEMA}.alembic_version"
+    if conn.execute("SELECT to_regclass(%s)", (table,)).fetchone() == (None,):
         return None
+    row = conn.execute(f"SELECT version_num FROM {table}").fetchone()
     return row[0] if row else None
 
 
-def stale_rules(conn: Connection) -> list[str]:
+def stale_rules(conn: psycopg.Connection[Any]) -> list[str]:
     """The sql/rules/ files an upgrade would apply to a database at HEAD (none: up to date)."""
-    driver_connection = conn.connection.driver_connection
-    assert driver_connection is not None
-    return rules.stale(driver_connection)
+    return rules.stale(conn)
+
+
+@contextmanager
+def alembic_connection(connect: Callable[[], psycopg.Connection[Any]]) -> Iterator[Connection]:
+    """A SQLAlchemy connection, in a transaction, over a connection from connect: what Alembic
+    runs on. SQLAlchemy is loaded here and nowhere else: the engine speaks psycopg."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine("postgresql+psycopg://", creator=connect, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def upgrade_database(connect: Callable[[], psycopg.Connection[Any]]) -> SchemaState:
+    """upgrade(), in a transaction of its own on a connection from connect."""
+    with alembic_connection(connect) as conn:
+        return upgrade(conn)
 
 
 def alembic_config(conn: Connection) -> Config:
@@ -104,15 +123,15 @@ def upgrade(conn: Connection) -> SchemaState:
     """Brings the schema to HEAD inside the caller's transaction, and the rules to what
     sql/rules/ says; returns the state it found once it held the migration lock (a racing
     upgrade may have done the work meanwhile)."""
-    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-    before = current_revision(conn)
-    behind = before != HEAD
     driver_connection = conn.connection.driver_connection
     assert driver_connection is not None
+    driver_connection.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+    before = current_revision(driver_connection)
+    behind = before != HEAD
     if behind:
         # Alembic writes its version table, and the rules their first functions, before the
         # first revision runs.
-        conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {VERSION_TABLE_SCHEMA}"))
+        driver_connection.execute(f"CREATE SCHEMA IF NOT EXISTS {VERSION_TABLE_SCHEMA}")
     plan = rules.Plan.make(driver_connection, everything=behind)
     found = SchemaState(before, () if behind else tuple(file.name for file in plan.files))
     if not plan.files:
