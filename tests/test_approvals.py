@@ -72,7 +72,7 @@ def test_only_the_booker_an_approver_or_an_admin_may_cancel(venue, as_):
     with pytest.raises(PermissionDenied, match="may not cancel"):
         reservations.cancel(as_("ops"), theirs, "ops")
     with venue.transaction() as conn:
-        conn.exec_driver_sql("SELECT spaces.grant_access('ops', true)")
+        conn.execute("SELECT spaces.grant_access('ops', true)")
     assert reservations.cancel(as_("ops"), theirs, "ops").cancelled_by == "ops"
 
 
