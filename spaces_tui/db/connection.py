@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections import namedtuple
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import psycopg
@@ -26,7 +28,7 @@ from psycopg import sql
 from psycopg.abc import AdaptContext, Buffer
 from psycopg.adapt import Loader
 from psycopg.pq import Format, TransactionStatus
-from psycopg.rows import namedtuple_row
+from psycopg.rows import RowMaker, no_result
 
 from spaces_tui.db.errors import DatabaseUnavailable
 from spaces_tui.db.urls import libpq_url
@@ -34,6 +36,23 @@ from spaces_tui.db.urls import libpq_url
 # What the engine is handed inside a transaction: rows come back as named tuples (row.name,
 # row[0], row._asdict()).
 Connection = psycopg.Connection[Any]
+
+
+@lru_cache(maxsize=256)
+def _row_type(names: tuple[str, ...]) -> Any:
+    # rename: a column named twice (count(*), count(*) FILTER ...) or not an identifier gets a
+    # positional name, where psycopg's namedtuple_row refuses the whole result.
+    return namedtuple("Row", names, rename=True)
+
+
+def named_rows(cursor: psycopg.Cursor[Any]) -> RowMaker[Any]:
+    """psycopg row factory: each row a named tuple of its columns."""
+    if cursor.description is None:
+        return no_result
+    make: Callable[[Sequence[Any]], Any] = _row_type(
+        tuple(column.name for column in cursor.description)
+    )._make
+    return make
 
 # What a timestamp Python cannot hold is read as. The database keeps every period between 1900
 # and 9999 by CHECK, but a row from before that rule may have an 'infinity', '-infinity', BC or
@@ -198,7 +217,7 @@ class Database:
             if self._idle:
                 return self._idle.pop()
         conn = self.connect(autocommit=True)
-        conn.row_factory = namedtuple_row
+        conn.row_factory = named_rows
         clamp_timestamps(conn)
         return conn
 

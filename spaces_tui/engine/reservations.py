@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from spaces_tui.db.connection import Connection, Database, first_value
+from spaces_tui.db.connection import Connection, Database, first_value, one_row
 from spaces_tui.engine.errors import (
     BadInput,
     Conflict,
@@ -34,12 +34,25 @@ from spaces_tui.engine.times import (
 
 STATUSES = ("pending", "confirmed", "rejected", "cancelled")
 
-_SELECT = """
-    SELECT v.id, v.resource_id, r.name AS resource, r.timezone, lower(v.during) AS start,
-           upper(v.during) AS "end", v.status, v.title, v.booked_by, v.headcount, v.decided_by,
-           v.decided_at, v.decision_note, v.cancelled_by, v.cancelled_at, v.cancel_reason,
-           v.created_at, v.series_id
+_COLUMNS = """
+    v.id, v.resource_id, r.name AS resource, r.timezone, lower(v.during) AS start,
+    upper(v.during) AS "end", v.status, v.title, v.booked_by, v.headcount, v.decided_by,
+    v.decided_at, v.decision_note, v.cancelled_by, v.cancelled_at, v.cancel_reason,
+    v.created_at, v.series_id
+"""
+_SELECT = f"""
+    SELECT {_COLUMNS}
       FROM spaces.reservations v JOIN spaces.resources r ON r.id = v.resource_id
+"""
+_INSERT_VALUES = """
+    INSERT INTO spaces.reservations (resource_id, during, title, headcount, series_id)
+    VALUES (%(resource_id)s, tstzrange(%(start)s, %(end)s, '[)'), %(title)s, %(headcount)s,
+            %(series_id)s)
+"""
+# A booking and the row it became, in one round trip.
+_BOOK = f"""
+    WITH v AS ({_INSERT_VALUES} RETURNING *)
+    SELECT {_COLUMNS} FROM v JOIN spaces.resources r ON r.id = v.resource_id
 """
 
 _TIMESTAMPS = ("start", "end", "decided_at", "cancelled_at", "created_at")
@@ -135,6 +148,24 @@ def checked_title(title: str, headcount: int | None) -> str:
     return title
 
 
+def _booking(
+    resource_id: int,
+    start: datetime,
+    end: datetime,
+    title: str,
+    headcount: int | None,
+    series_id: int | None,
+) -> dict[str, Any]:
+    return {
+        "resource_id": resource_id,
+        "start": start,
+        "end": end,
+        "title": title,
+        "headcount": headcount,
+        "series_id": series_id,
+    }
+
+
 def insert_reservation(
     conn: Connection,
     resource_id: int,
@@ -147,18 +178,8 @@ def insert_reservation(
     """Inserts one reservation (the database settles its status); returns its id."""
     return first_value(
         conn.execute(
-            "INSERT INTO spaces.reservations (resource_id, during, title, headcount, series_id)"
-            " VALUES (%(resource_id)s, tstzrange(%(start)s, %(end)s, '[)'), %(title)s,"
-            " %(headcount)s, %(series_id)s)"
-            " RETURNING id",
-            {
-                "resource_id": resource_id,
-                "start": start,
-                "end": end,
-                "title": title,
-                "headcount": headcount,
-                "series_id": series_id,
-            },
+            _INSERT_VALUES + " RETURNING id",
+            _booking(resource_id, start, end, title, headcount, series_id),
         )
     )
 
@@ -171,20 +192,20 @@ def _insert(
     title: str,
     headcount: int | None,
 ) -> Reservation:
+    # No check first: the constraint decides, and what is in the way is asked for only when it
+    # refused. A check before the insert cost a round trip and the probe's work on every
+    # booking, to say what the constraint's refusal is followed by anyway.
     try:
         with domain_errors(), db.transaction() as conn:
             target = find_resource(conn, resource)
             begins, ends = parse_period(start, end, target.timezone)
-            obstacles = period_obstacles(conn, target.id, begins, ends)
-            if obstacles:
-                raise Conflict(conflict_message(target.name, obstacles), obstacles)
-            new_id = insert_reservation(conn, target.id, begins, ends, title, headcount)
-            return _fetch(conn, new_id)
+            booked = conn.execute(_BOOK, _booking(target.id, begins, ends, title, headcount, None))
+            return _reservation(one_row(booked))
     except Conflict as conflict:
-        if conflict.obstacles or conflict.retryable:
+        if conflict.retryable:
             raise
-        # Someone took the slot between our check and our insert: the constraint refused it.
-        # Ask again now that their booking is committed, so the message says who it was.
+        # Ask now, in a transaction of its own, so the message says what was in the way (the
+        # booking that won a race included: it is committed by now).
         obstacles = check(db, target.id, begins, ends)
         raise Conflict(conflict_message(target.name, obstacles), obstacles) from conflict
 
