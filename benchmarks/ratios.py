@@ -245,14 +245,15 @@ def race(threads: int, setup: Callable[[int], object], attempt: Callable[[int], 
 def racing(url: str, db: Database, rounds: int, slots: int) -> list[Row]:
     """Row 4: 8 and 16 connections booking the same slots: engine book (a Conflict is a
     finished attempt) against a naive check-then-insert into a table with no constraint."""
-    return [race_row(url, db, rounds, slots, threads) for threads in (8, 16)]
+    return [row for threads in (8, 16) for row in race_row(url, db, rounds, slots, threads)]
 
 
-def race_row(url: str, db: Database, rounds: int, slots: int, threads: int) -> Row:
+def race_row(url: str, db: Database, rounds: int, slots: int, threads: int) -> list[Row]:
     name = f"Race {threads}"
     race_room = room(db, name)
+    sql_room = room(db, f"{name} in SQL")
     naive_id = 1000 + threads
-    taken = {"spaces": 0, "naive": 0}
+    taken = {"spaces": 0, "sql": 0, "naive": 0}
 
     def slot_of(base: int, index: int) -> tuple:
         begins = DAY0 + timedelta(days=5000 + threads * 100 + base, hours=index)
@@ -277,6 +278,27 @@ def race_row(url: str, db: Database, rounds: int, slots: int, threads: int) -> R
         elapsed = race(threads, setup, attempt)
         for each in dbs.values():
             each.dispose()
+        return threads * slots / elapsed
+
+    def sql_round() -> float:
+        """The same race in plain SQL into spaces.reservations (every rule): what the database
+        itself costs a racer, without the engine."""
+        base = taken["sql"]
+        taken["sql"] += 1
+        conns: dict[int, psycopg.Connection] = {}
+
+        def setup(n: int) -> None:
+            conns[n] = psycopg.connect(url, autocommit=True)
+            conns[n].execute("SELECT set_config('spaces.actor', %s, false)", (f"racer{n}",))
+
+        def attempt(n: int) -> None:
+            for index in range(slots):
+                with contextlib.suppress(psycopg.errors.ExclusionViolation):
+                    conns[n].execute(PLAIN_INSERT, (sql_room, *slot_of(base, index)))
+
+        elapsed = race(threads, setup, attempt)
+        for conn in conns.values():
+            conn.close()
         return threads * slots / elapsed
 
     def naive_round() -> float:
@@ -309,34 +331,52 @@ def race_row(url: str, db: Database, rounds: int, slots: int, threads: int) -> R
             conn.close()
         return threads * slots / elapsed
 
-    per_s = turn_about(rounds, {"spaces": spaces_round, "naive": naive_round})
+    per_s = turn_about(rounds, {"spaces": spaces_round, "sql": sql_round, "naive": naive_round})
     with psycopg.connect(url, autocommit=True) as conn:
         naive_doubled = conn.execute(
             "SELECT count(*) FROM (SELECT during FROM bench.naive WHERE resource_id = %s"
             " GROUP BY during HAVING count(*) > 1) s",
             (naive_id,),
         ).fetchone()[0]
-        spaces_doubled = conn.execute(
-            "SELECT count(*) FROM spaces.reservations a JOIN spaces.reservations b"
-            " ON a.resource_id = b.resource_id AND a.id < b.id AND a.during && b.during"
-            " WHERE a.resource_id = %s"
-            " AND spaces.is_active_status(a.status) AND spaces.is_active_status(b.status)",
-            (race_room,),
-        ).fetchone()[0]
-        spaces_made = conn.execute(
-            "SELECT count(*) FROM spaces.reservations WHERE resource_id = %s", (race_room,)
-        ).fetchone()[0]
+        spaces_doubled, spaces_made = doubled_and_made(conn, race_room)
+        sql_doubled, sql_made = doubled_and_made(conn, sql_room)
     assert spaces_doubled == 0, f"Spaces double-booked {spaces_doubled} pairs"
-    return Row(
-        f"4. {threads} connections racing for {slots} slots: book ÷ naive (attempts/s)",
-        ratios(per_s["spaces"], per_s["naive"]),
-        "≥ 0.8, 0 doubled",
-        lambda r: r >= 0.8,
-        f"spaces {statistics.median(per_s['spaces']):.0f}/s"
-        f" ({spaces_made} won of {rounds * slots}, double-booked {spaces_doubled}),"
-        f" naive {statistics.median(per_s['naive']):.0f}/s"
-        f" (double-booked {naive_doubled} of {rounds * slots} slots)",
-    )
+    assert sql_doubled == 0, f"plain SQL into Spaces double-booked {sql_doubled} pairs"
+    return [
+        Row(
+            f"4. {threads} connections racing for {slots} slots: book ÷ naive (attempts/s)",
+            ratios(per_s["spaces"], per_s["naive"]),
+            "≥ 0.8, 0 doubled",
+            lambda r: r >= 0.8,
+            f"spaces {statistics.median(per_s['spaces']):.0f}/s"
+            f" ({spaces_made} won of {rounds * slots}, double-booked {spaces_doubled}),"
+            f" naive {statistics.median(per_s['naive']):.0f}/s"
+            f" (double-booked {naive_doubled} of {rounds * slots} slots)",
+        ),
+        Row(
+            f"   reference: plain-SQL INSERT into spaces.reservations, {threads} racing ÷ naive",
+            ratios(per_s["sql"], per_s["naive"]),
+            "-",
+            lambda r: True,
+            f"plain SQL {statistics.median(per_s['sql']):.0f}/s ({sql_made} won,"
+            f" double-booked {sql_doubled})",
+        ),
+    ]
+
+
+def doubled_and_made(conn: psycopg.Connection, room_id: int) -> tuple[int, int]:
+    """How many pairs of active bookings on room_id overlap (must be 0), and how many it has."""
+    doubled = conn.execute(
+        "SELECT count(*) FROM spaces.reservations a JOIN spaces.reservations b"
+        " ON a.resource_id = b.resource_id AND a.id < b.id AND a.during && b.during"
+        " WHERE a.resource_id = %s"
+        " AND spaces.is_active_status(a.status) AND spaces.is_active_status(b.status)",
+        (room_id,),
+    ).fetchone()[0]
+    made = conn.execute(
+        "SELECT count(*) FROM spaces.reservations WHERE resource_id = %s", (room_id,)
+    ).fetchone()[0]
+    return doubled, made
 
 
 def cli_start(url: str, rounds: int, runs: int) -> list[Row]:

@@ -93,6 +93,8 @@ def _actor(text: str) -> str:
     name = text.strip()
     if not name:
         raise BadInput("--as needs a person's name")
+    if "\x00" in name:  # PostgreSQL text cannot hold one, and every write records the actor
+        raise BadInput("--as cannot contain a NUL character")
     return name
 
 

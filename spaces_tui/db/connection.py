@@ -2,9 +2,9 @@
 connection reads timestamps it cannot show as the far past or far future (clamp_timestamps).
 
 The engine speaks to PostgreSQL through psycopg 3 alone: a command that books or lists makes a
-handful of round trips and imports no ORM (SQLAlchemy loads only when Alembic migrates). Each
-transaction is one simple-protocol round trip to begin (BEGIN and the actor together), its
-statements, and one to commit.
+handful of round trips and imports no ORM (SQLAlchemy loads only when Alembic migrates). A
+connection carries its actor for the session; a transaction is BEGIN, its statements and
+COMMIT, and a single write needs neither (Database.statements).
 
 Every connection is made by Database.connect: a database that cannot be reached is
 DatabaseUnavailable saying so, and the embedded server, found stopped, is started again there
@@ -14,6 +14,7 @@ themselves). A server named by URL is never started: it is only said to be unrea
 
 from __future__ import annotations
 
+import select
 import threading
 import time
 from collections import namedtuple
@@ -39,20 +40,22 @@ Connection = psycopg.Connection[Any]
 
 
 @lru_cache(maxsize=256)
-def _row_type(names: tuple[str, ...]) -> Any:
+def _row_type(encoding: str, names: tuple[bytes, ...]) -> Any:
     # rename: a column named twice (count(*), count(*) FILTER ...) or not an identifier gets a
     # positional name, where psycopg's namedtuple_row refuses the whole result.
-    return namedtuple("Row", names, rename=True)
+    return namedtuple("Row", [name.decode(encoding) for name in names], rename=True)
 
 
 def named_rows(cursor: psycopg.Cursor[Any]) -> RowMaker[Any]:
-    """psycopg row factory: each row a named tuple of its columns."""
-    if cursor.description is None:
+    """psycopg row factory: each row a named tuple of its columns. The names are read from the
+    result itself: cursor.description makes an object a column, every statement."""
+    result = cursor.pgresult
+    if result is None or not result.nfields:
         return no_result
-    make: Callable[[Sequence[Any]], Any] = _row_type(
-        tuple(column.name for column in cursor.description)
-    )._make
+    names = tuple(result.fname(i) or b"" for i in range(result.nfields))
+    make: Callable[[Sequence[Any]], Any] = _row_type(cursor.connection.info.encoding, names)._make
     return make
+
 
 # What a timestamp Python cannot hold is read as. The database keeps every period between 1900
 # and 9999 by CHECK, but a row from before that rule may have an 'infinity', '-infinity', BC or
@@ -119,8 +122,6 @@ RESTART_PATIENCE = 10.0
 # command uses one.
 KEPT_IDLE = 4
 
-_SNAPSHOT = b"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-
 
 def unreachable(error: psycopg.OperationalError) -> DatabaseUnavailable:
     """What a failed connection attempt means to a person: the database cannot be reached."""
@@ -143,6 +144,7 @@ class Database:
         self.start_server = start_server
         self._idle: list[Connection] = []
         self._idle_lock = threading.Lock()
+        self._carried: dict[Connection, str] = {}  # the actor each open connection carries
 
     def connect(self, *, autocommit: bool = False) -> psycopg.Connection:
         """A new connection (the pool's, or one of its own). DatabaseUnavailable when the
@@ -170,83 +172,107 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A transaction that commits on success and rolls back on any error."""
-        begin = sql.SQL("BEGIN; SELECT set_config('spaces.actor', {}, true)").format(
-            sql.Literal(self.actor)
-        )
-        with self._in_transaction(begin) as conn:
+        with self._in_transaction(b"BEGIN") as conn:
             yield conn
 
     @contextmanager
     def snapshot(self) -> Iterator[Connection]:
         """A read-only transaction that sees one moment, however many queries it runs."""
-        with self._in_transaction(sql.SQL(_SNAPSHOT.decode())) as conn:
+        with self._in_transaction(b"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") as conn:
             yield conn
 
     @contextmanager
-    def _in_transaction(self, begin: sql.SQL | sql.Composed) -> Iterator[Connection]:
-        conn = self._begun(begin)
+    def statements(self) -> Iterator[Connection]:
+        """A connection on which each statement is a transaction of its own (autocommit): for
+        work that is one write, or reads that need not agree, it saves the round trips of BEGIN
+        and COMMIT. A statement that fails has changed nothing."""
+        conn = self._taken(b"")
+        try:
+            yield conn
+        finally:
+            self._keep_or_close(conn)
+
+    @contextmanager
+    def _in_transaction(self, begin: bytes) -> Iterator[Connection]:
+        conn = self._taken(begin)
         try:
             yield conn
         except BaseException:
-            self._give_back(conn, b"ROLLBACK")
+            self._end(conn, b"ROLLBACK")
             raise
-        self._give_back(conn, b"COMMIT")
+        self._end(conn, b"COMMIT")
 
-    def _begun(self, begin: sql.SQL | sql.Composed) -> Connection:
-        """A kept connection (or a new one) inside a transaction begun with begin. A kept one
-        the server has dropped since (a restart, an idle timeout) fails at once: then every
-        kept one is stale, and a new connection is made, so the caller never sees it."""
-        for stale_allowed in (True, False):
-            conn = self._taken()
-            try:
-                # No parameters: psycopg sends it in the simple protocol, two statements at once.
-                conn.execute(begin)
-                return conn
-            except psycopg.OperationalError as error:
-                conn.close()
-                if not stale_allowed:
-                    raise unreachable(error) from error
-                self._drop_idle()
-            except BaseException:  # the actor refused as a value (a NUL in it, say)
-                self._keep_or_close(conn)
-                raise
-        raise AssertionError("not reached")
+    def _taken(self, begin: bytes) -> Connection:
+        """A kept connection, or a new one, that carries the actor; begin (BEGIN..., or
+        nothing) sent first, with the actor's setting where that is needed, in one round trip."""
+        conn, carried = self._kept() or (self._new(), None)
+        statements = [begin] if begin else []
+        if carried != self.actor:
+            # Set for the session, not the transaction, so that statements() carries it too;
+            # a transaction that acts for someone else (the demo) sets it LOCAL over this. After
+            # the BEGIN: a setting before it would start the transaction (and then BEGIN could
+            # no longer choose its isolation level); a ROLLBACK undoes it (see _end).
+            set_actor = sql.SQL("SELECT set_config('spaces.actor', {}, false)")
+            statements.append(set_actor.format(sql.Literal(self.actor)).as_bytes(conn))
+        try:
+            if statements:
+                # No parameters: psycopg sends it in the simple protocol, both statements at once.
+                conn.execute(b"; ".join(statements))
+        except BaseException:  # the actor refused as a value (a NUL in it), an outage
+            self._close(conn)
+            raise
+        self._carried[conn] = self.actor
+        return conn
 
-    def _taken(self) -> Connection:
-        with self._idle_lock:
-            if self._idle:
-                return self._idle.pop()
+    def _kept(self) -> tuple[Connection, str | None] | None:
+        """A kept connection that is still open, with the actor it carries. An idle connection
+        has nothing to say, so one with something to read has heard the server end it (a
+        restart, a shutdown, an idle timeout): it is closed, at no round trip's cost."""
+        while True:
+            with self._idle_lock:
+                if not self._idle:
+                    return None
+                conn = self._idle.pop()
+            if not conn.closed and not select.select([conn.fileno()], [], [], 0)[0]:
+                return conn, self._carried.get(conn)
+            self._close(conn)
+
+    def _new(self) -> Connection:
         conn = self.connect(autocommit=True)
         conn.row_factory = named_rows
         clamp_timestamps(conn)
         return conn
 
-    def _give_back(self, conn: Connection, end: bytes) -> None:
+    def _end(self, conn: Connection, end: bytes) -> None:
         """Ends conn's transaction with end (COMMIT or ROLLBACK) and keeps conn for the next
         one; a COMMIT's error (a deferred rule refusing) is the caller's, after conn is safe."""
+        if end == b"ROLLBACK":
+            self._carried.pop(conn, None)  # a session setting made in it is undone too
         try:
             if not conn.broken:
                 conn.execute(end)
-        except BaseException:
+        finally:
             self._keep_or_close(conn)
-            raise
-        self._keep_or_close(conn)
 
     def _keep_or_close(self, conn: Connection) -> None:
         if conn.broken or conn.info.transaction_status != TransactionStatus.IDLE:
-            conn.close()
+            self._close(conn)
             return
         with self._idle_lock:
             if len(self._idle) < KEPT_IDLE:
                 self._idle.append(conn)
                 return
+        self._close(conn)
+
+    def _close(self, conn: Connection) -> None:
+        self._carried.pop(conn, None)
         conn.close()
 
     def _drop_idle(self) -> None:
         with self._idle_lock:
             stale, self._idle = self._idle, []
         for conn in stale:
-            conn.close()
+            self._close(conn)
 
     def listen_connection(self) -> psycopg.Connection:
         """A dedicated autocommit connection for LISTEN, outside the pool."""

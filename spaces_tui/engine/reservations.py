@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import psycopg
+
 from spaces_tui.db.connection import Connection, Database, first_value, one_row
 from spaces_tui.engine.errors import (
     BadInput,
@@ -114,7 +116,7 @@ def check(
     db: Database, resource: str | int, start: Moment, end: Moment, exclude_id: int | None = None
 ) -> list[Obstacle]:
     """What stands in the way of booking resource from start to end; empty when it is free."""
-    with domain_errors(), db.transaction() as conn:
+    with domain_errors(), db.statements() as conn:
         target = find_resource(conn, resource)
         begins, ends = parse_period(start, end, target.timezone)
         return period_obstacles(conn, target.id, begins, ends, exclude_id=exclude_id)
@@ -194,20 +196,22 @@ def _insert(
 ) -> Reservation:
     # No check first: the constraint decides, and what is in the way is asked for only when it
     # refused. A check before the insert cost a round trip and the probe's work on every
-    # booking, to say what the constraint's refusal is followed by anyway.
-    try:
-        with domain_errors(), db.transaction() as conn:
-            target = find_resource(conn, resource)
-            begins, ends = parse_period(start, end, target.timezone)
+    # booking, to say what the constraint's refusal is followed by anyway. One statement, so
+    # no transaction around it: it is one, and a refused one has written nothing.
+    with domain_errors(), db.statements() as conn:
+        target = find_resource(conn, resource)
+        begins, ends = parse_period(start, end, target.timezone)
+        try:
             booked = conn.execute(_BOOK, _booking(target.id, begins, ends, title, headcount, None))
-            return _reservation(one_row(booked))
-    except Conflict as conflict:
-        if conflict.retryable:
-            raise
-        # Ask now, in a transaction of its own, so the message says what was in the way (the
-        # booking that won a race included: it is committed by now).
-        obstacles = check(db, target.id, begins, ends)
-        raise Conflict(conflict_message(target.name, obstacles), obstacles) from conflict
+        except psycopg.errors.ExclusionViolation as refusal:
+            # Asked now, the answer names what was in the way (a booking that won a race
+            # included: it is committed by now). Nothing, if it has gone again since: then
+            # the booking is simply tried again.
+            obstacles = period_obstacles(conn, target.id, begins, ends)
+            raise Conflict(
+                conflict_message(target.name, obstacles), obstacles, retryable=not obstacles
+            ) from refusal
+        return _reservation(one_row(booked))
 
 
 def _fetch(conn: Connection, reservation_id: int) -> Reservation:

@@ -98,9 +98,12 @@ def _resource(row: Any, depth: int = 0) -> Resource:
 
 def find_resource(conn: Connection, ref: str | int) -> Resource:
     """A resource by name, or by id (an int, or digits that are not some resource's name)."""
-    row = conn.execute(_SELECT + " WHERE r.name = %(name)s", {"name": str(ref)}).fetchone()
-    if row is None and str(ref).strip().isdigit():
-        row = conn.execute(_SELECT + " WHERE r.id = %(id)s", {"id": int(ref)}).fetchone()
+    digits = str(ref).strip()
+    row = conn.execute(
+        _SELECT + " WHERE r.name = %(name)s OR r.id = %(id)s"
+        " ORDER BY r.name = %(name)s DESC LIMIT 1",  # the name first, in one round trip
+        {"name": str(ref), "id": int(digits) if digits.isdigit() and len(digits) < 19 else None},
+    ).fetchone()
     if row is None:
         name = str(ref)
         raise NotFound(f"no resource named {name if len(name) <= QUOTED_LIMIT else quoted(name)}")
