@@ -398,6 +398,7 @@ def cli_start(url: str, rounds: int, runs: int) -> list[Row]:
         {
             "spaces": timed([sys.executable, "-m", "spaces_tui", "--db", url, "resource", "list"]),
             "python": timed([sys.executable, "-c", "pass"]),
+            "driver": timed([sys.executable, "-c", "import psycopg"]),
         },
     )
     return [
@@ -408,7 +409,14 @@ def cli_start(url: str, rounds: int, runs: int) -> list[Row]:
             lambda r: r <= 6,
             f"spaces {ms(seconds['spaces'])}, python {ms(seconds['python'])}"
             f" (median of {runs} a round)",
-        )
+        ),
+        Row(
+            "   reference: `python -c 'import psycopg'` ÷ `python -c pass`: the driver alone",
+            ratios(seconds["driver"], seconds["python"]),
+            "-",
+            lambda r: True,
+            f"import psycopg {ms(seconds['driver'])}",
+        ),
     ]
 
 

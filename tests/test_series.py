@@ -166,7 +166,7 @@ def test_skip_conflicts_books_the_rest_and_says_what_was_skipped(venue):
 def test_a_rule_that_overlaps_itself_blocks_on_its_own_occurrences(venue):
     with pytest.raises(Conflict) as refused:
         series.book_series(venue, "Room", "2027-03-26T09:00", "+3h", "Long", "FREQ=HOURLY;COUNT=3")
-    assert [b.obstacles[0].title for b in refused.value.blocked] == ["Long", "Long"]
+    assert [b.obstacles[0].title for b in refused.blocked] == ["Long", "Long"]
 
 
 def test_cancel_one_the_following_or_the_whole_series(venue):
@@ -389,3 +389,48 @@ def test_the_preview_marks_each_occurrence_in_the_way_and_writes_nothing(venue, 
         (7, []),
     ]
     assert (count(sql), count(sql, "series")) == (before, 0)
+
+
+@pytest.fixture
+def one_off_after_the_check(venue, database_url, monkeypatch):
+    """Makes the series' check see the 28th free and then, before its insert, commits a
+    one-off there from another connection: the window a real race has."""
+    checked = series.periods_obstacles
+    other = Database(database_url, "quick")
+
+    def check_then_someone_books(*args, **kwargs):
+        found = checked(*args, **kwargs)
+        reservations.book(other, "Room", "2027-03-28T09:30", "+1h", "Quick one")
+        return found
+
+    monkeypatch.setattr(series, "periods_obstacles", check_then_someone_books)
+    yield
+    other.dispose()
+
+
+@pytest.mark.parametrize("skip_conflicts", [False, True])
+def test_a_one_off_booked_between_the_check_and_the_insert_is_named(
+    venue, sql, one_off_after_the_check, skip_conflicts
+):
+    """The occurrences go in as one statement; when it meets a booking made after the check,
+    they are tried one at a time, so the blocked one is named and the rest behave as asked."""
+    try:
+        booked = series.book_series(
+            venue,
+            "Room",
+            "2027-03-26T09:00",
+            "10:00",
+            "Class",
+            "FREQ=DAILY;COUNT=4",
+            skip_conflicts=skip_conflicts,
+        )
+    except Conflict as refused:
+        assert not skip_conflicts
+        assert [(b.start.day, [o.title for o in b.obstacles]) for b in refused.blocked] == [
+            (28, ["Quick one"])
+        ]
+        assert count(sql) == 1 and count(sql, "series") == 0
+    else:
+        assert skip_conflicts
+        assert [r.start.day for r in booked.reservations] == [26, 27, 29]
+        assert [(b.start.day, b.obstacles[0].title) for b in booked.skipped] == [(28, "Quick one")]

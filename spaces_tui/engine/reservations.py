@@ -112,6 +112,33 @@ def period_obstacles(
     return obstacles_from(rows)
 
 
+def periods_obstacles(
+    conn: Connection, resource_id: int, periods: Sequence[tuple[datetime, datetime]]
+) -> list[list[Obstacle]]:
+    """period_obstacles for each of many periods on one resource (a repeat's occurrences), in
+    one statement: what is in the way of each, in the order given."""
+    if not periods:
+        return []
+    rows = conn.execute(
+        "SELECT p.n, o.*, r.timezone"
+        "  FROM unnest(%(starts)s::timestamptz[], %(ends)s::timestamptz[])"
+        "       WITH ORDINALITY AS p (starts, ends, n)"
+        " CROSS JOIN LATERAL spaces.check_reservation_conflict("
+        "       %(resource_id)s, tstzrange(p.starts, p.ends, '[)')) AS o"
+        "  JOIN spaces.resources r ON r.id = o.resource_id"
+        " ORDER BY p.n",
+        {
+            "resource_id": resource_id,
+            "starts": [start for start, _ in periods],
+            "ends": [end for _, end in periods],
+        },
+    ).fetchall()
+    found: list[list[Obstacle]] = [[] for _ in periods]
+    for row in rows:
+        found[row.n - 1].extend(obstacles_from([row]))
+    return found
+
+
 def check(
     db: Database, resource: str | int, start: Moment, end: Moment, exclude_id: int | None = None
 ) -> list[Obstacle]:
@@ -166,6 +193,34 @@ def _booking(
         "headcount": headcount,
         "series_id": series_id,
     }
+
+
+def insert_reservations(
+    conn: Connection,
+    resource_id: int,
+    periods: Sequence[tuple[datetime, datetime]],
+    title: str,
+    headcount: int | None,
+    series_id: int,
+) -> None:
+    """Inserts one reservation a period, in one statement (every rule fires for each row):
+    all of them, or, when one is refused, none."""
+    conn.execute(
+        "INSERT INTO spaces.reservations (resource_id, during, title, headcount, series_id)"
+        " SELECT %(resource_id)s, tstzrange(p.starts, p.ends, '[)'), %(title)s, %(headcount)s,"
+        "        %(series_id)s"
+        "   FROM unnest(%(starts)s::timestamptz[], %(ends)s::timestamptz[])"
+        "        WITH ORDINALITY AS p (starts, ends, n)"
+        "  ORDER BY p.n",
+        {
+            "resource_id": resource_id,
+            "title": title,
+            "headcount": headcount,
+            "series_id": series_id,
+            "starts": [start for start, _ in periods],
+            "ends": [end for _, end in periods],
+        },
+    )
 
 
 def insert_reservation(

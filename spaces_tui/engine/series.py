@@ -29,7 +29,9 @@ from spaces_tui.engine.reservations import (
     checked_title,
     get_reservation,
     insert_reservation,
+    insert_reservations,
     period_obstacles,
+    periods_obstacles,
     select_reservations,
     set_status,
     what_happened,
@@ -106,9 +108,10 @@ def preview(
         occurrences = expand(
             rule, begins, ends, target.timezone, until=until, exceptions=list(exceptions)
         )
+        in_the_way = periods_obstacles(conn, target.id, occurrences)
         return [
-            Blocked(begins, ends, period_obstacles(conn, target.id, begins, ends))
-            for begins, ends in occurrences
+            Blocked(begins, ends, obstacles)
+            for (begins, ends), obstacles in zip(occurrences, in_the_way, strict=True)
         ]
 
 
@@ -148,16 +151,46 @@ def book_series_on(
             },
         )
     )
-    blocked = []
-    for occurrence in occurrences:
-        obstacles = _book_occurrence(conn, target.id, occurrence, title, headcount, series_id)
-        if obstacles:
-            blocked.append(Blocked(*occurrence, obstacles))
+    blocked = _book_occurrences(
+        conn, target.id, occurrences, title, headcount, series_id, all_or_none=not skip_conflicts
+    )
     booked = len(occurrences) - len(blocked)
     if blocked and (not skip_conflicts or booked == 0):
         raise Conflict(_blocked_message(target.name, len(occurrences), blocked), blocked=blocked)
     made = select_reservations(conn, "v.series_id = %(series_id)s", {"series_id": series_id})
     return SeriesBooking(series_id, made, blocked)
+
+
+def _book_occurrences(
+    conn: Connection,
+    resource_id: int,
+    occurrences: list[Occurrence],
+    title: str,
+    headcount: int | None,
+    series_id: int,
+    *,
+    all_or_none: bool,
+) -> list[Blocked]:
+    """Books the free occurrences, all in one statement, and returns the blocked ones with
+    what is in their way (all_or_none: when any is blocked, books none)."""
+    in_the_way = periods_obstacles(conn, resource_id, occurrences)
+    checked = list(zip(occurrences, in_the_way, strict=True))
+    blocked = [Blocked(*o, found) for o, found in checked if found]
+    free = [o for o, found in checked if not found]
+    if not free or (blocked and all_or_none):
+        return blocked
+    try:
+        with conn.transaction():  # a savepoint: the statement is refused whole
+            insert_reservations(conn, resource_id, free, title, headcount, series_id)
+    except psycopg.errors.ExclusionViolation:
+        # Something committed between the check and the insert: one at a time, each asked
+        # again, so the ones it took can be named.
+        for occurrence in free:
+            obstacles = _book_occurrence(conn, resource_id, occurrence, title, headcount, series_id)
+            if obstacles:
+                blocked.append(Blocked(*occurrence, obstacles))
+        blocked.sort(key=lambda b: b.start)
+    return blocked
 
 
 def _book_occurrence(
