@@ -166,7 +166,7 @@ def test_skip_conflicts_books_the_rest_and_says_what_was_skipped(venue):
 def test_a_rule_that_overlaps_itself_blocks_on_its_own_occurrences(venue):
     with pytest.raises(Conflict) as refused:
         series.book_series(venue, "Room", "2027-03-26T09:00", "+3h", "Long", "FREQ=HOURLY;COUNT=3")
-    assert [b.obstacles[0].title for b in refused.blocked] == ["Long", "Long"]
+    assert [b.obstacles[0].title for b in refused.value.blocked] == ["Long", "Long"]
 
 
 def test_cancel_one_the_following_or_the_whole_series(venue):
