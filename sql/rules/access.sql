@@ -2,7 +2,8 @@
 --
 -- Where the actor comes from (spaces.policy.actor_source; spaces.current_actor() is in
 -- sql/rules/table_helpers.sql, because column defaults call it):
---   app   the app says who, with SET LOCAL spaces.actor, falling back to the connected role.
+--   app   the app says who, in spaces.actor (for its session, or SET LOCAL for a transaction),
+--         falling back to the connected role.
 --         Right for one person's embedded database, or a server whose users all share one role
 --         and trust the app. Anyone who can run SQL can claim to be anyone.
 --   role  each person connects as their own PostgreSQL role, and the actor is that role:

@@ -4,8 +4,8 @@
 -- revision makes). Only functions that a table's definition uses belong here; a test checks it.
 -- They cannot be dropped while a table uses them: change a body freely, never a signature.
 
--- The actor is set per transaction by the app (SET LOCAL spaces.actor); plain SQL sessions fall
--- back to the connected role, so every write is attributed to someone. In role mode
+-- The actor is spaces.actor, set by the app (Spaces sets it for each of its sessions; another
+-- module may SET LOCAL it per transaction); plain SQL sessions fall back to the connected role, so every write is attributed to someone. In role mode
 -- (spaces.policy, sql/rules/access.sql) it is always the connected role.
 CREATE OR REPLACE FUNCTION spaces.current_actor() RETURNS text
 LANGUAGE sql STABLE AS $$
