@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pendulum
 import pytest
+from textual import events
 from textual.geometry import Region
 from textual.widgets import Button, Input
 from tui_helpers import (
@@ -84,6 +85,26 @@ async def test_every_key_a_form_binds_works_from_inside_each_of_its_fields(db, m
                 if isinstance(field, Input):
                     assert field.value == "abc", f"{where}: the field took the key"
                 assert pilot.app.screen is form
+
+
+@pytest.mark.parametrize("make_form", FORMS, ids=lambda make: make.__name__)
+async def test_a_key_typed_straight_after_text_acts_on_all_of_the_text(db, make_form):
+    """Keys that arrive together (typed fast, or over SSH, where a burst comes in one read)
+    are handled in the order typed: the form's ctrl+s must not act before the text typed
+    just before it has reached its field. A priority binding did: it ran in the app's own
+    queue while the last characters still waited in the field's."""
+    async with app_showing(db, make_form) as (_pilot, form, _notes):
+        field = form.query_one("#start", Input)
+        field.focus()
+        field.value = ""
+        seen: list[str] = []
+        form.action_book = form.action_save = lambda *_args: seen.append(field.value)
+        typed = "2026-11-24 10:30"
+        for key in [*typed, "ctrl+s"]:
+            character = key if len(key) == 1 else None
+            _pilot.app.post_message(events.Key(key.replace(" ", "space"), character))
+        await wait_until(_pilot, lambda: seen, "the form's action runs")
+        assert seen == [typed]
 
 
 # --- a repeat with clashes ---------------------------------------------------------------------

@@ -351,7 +351,7 @@ class BlackoutForm(ResourceForm[Blackout | None]):
 
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Close"),
-        Binding("ctrl+s", "save", "Black out", priority=True),
+        Binding("ctrl+s", "save", "Black out"),  # not priority: see BookingFormBase
     ]
 
     def __init__(self, now: pendulum.DateTime) -> None:

@@ -81,11 +81,13 @@ class BookingFormBase(ResourceForm[ScreenResultType]):
 
     HEADING = "New booking"
     # ctrl+s and ctrl+o: keys no field of the form binds (an Input's ctrl+k deletes to the end
-    # of the line), so they work from inside a field as from a button.
+    # of the line), so they work from inside a field as from a button. Not priority bindings:
+    # those run before the keys typed just ahead of them have reached the field, so a fast
+    # "title, ctrl+s" booked a title cut short.
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Close"),
-        Binding("ctrl+s", "book", "Book", priority=True),
-        Binding("ctrl+o", "book_free", "Book the free ones", show=False, priority=True),
+        Binding("ctrl+s", "book", "Book"),
+        Binding("ctrl+o", "book_free", "Book the free ones", show=False),
     ]
     WATCHED: ClassVar[frozenset[str]] = frozenset(
         {"resource", "start", "end", "repeat", "pattern", "ends"}
