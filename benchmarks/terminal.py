@@ -1,0 +1,251 @@
+"""Times the real `spaces` program in a real terminal (tmux, 80x24) over a busy venue.
+
+    python benchmarks/terminal.py [--launches N] [--inserts N] [--rooms N] [--days N]
+
+Two figures, each as the median and min-max over its runs:
+
+- launch to first screen: from the moment `tmux new-session` is started with the program to the
+  first capture of the pane that shows a resource's name row (a warm-up launch first, not
+  counted, so that compiling the bytecode is not timed);
+- SQL elsewhere to screen: with the calendar open on a day of the venue, a reservation inserted
+  in plain SQL on another connection (autocommit: the commit is included), into a free hour on
+  a resource in view, until a capture shows its title.
+
+The pane is captured every ~5 ms (`tmux capture-pane`, itself a few ms a capture: the figures
+are that coarse). Every wait has a timeout; the tmux server, on a socket of its own, is killed at
+the end. Uses the same server as run.py (a throw-away embedded PostgreSQL, or
+SPACES_BENCH_DATABASE_URL) and the venue of run.py's calendar figures (busy_venue).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg
+from common import DAY0, PLAIN_INSERT, benchmark_server, busy_venue, fresh_database, report
+
+POLL_SECONDS = 0.005
+PATIENCE = 30.0  # seconds any one wait may take before the run is given up as hung
+SIZE = (80, 24)
+NAME_ROW = re.compile(r"^\s*(Room \d+)\b", re.MULTILINE)
+# The day the calendar is moved to for the live figure: a weekday of the venue (UTC).
+LIVE_DAY = DAY0 + timedelta(days=2)
+# Free hours of that day (busy_venue books 9-11, 13-15 and 18-20), all in view from 00:00.
+LIVE_SLOTS = [(0, 2), (2, 4), (4, 6), (6, 8)]
+
+
+class Hung(RuntimeError):
+    """A wait ran out of patience: what the pane showed is in the message."""
+
+
+class Tmux:
+    """A tmux server on a socket of its own (never the user's), killed by close()."""
+
+    def __init__(self) -> None:
+        self.socket = f"spaces-bench-{uuid.uuid4().hex[:8]}"
+        # A session that only keeps the server up, so no launch pays for starting tmux itself.
+        self.run("new-session", "-d", "-s", "keeper", "-x", "80", "-y", "24", "sleep 86400")
+
+    def run(self, *args: str, check: bool = True) -> str:
+        done = subprocess.run(
+            ["tmux", "-L", self.socket, *args],
+            check=check,
+            capture_output=True,
+            text=True,
+            timeout=PATIENCE,
+        )
+        return done.stdout
+
+    def new_session(self, name: str, command: str) -> None:
+        width, height = SIZE
+        self.run("new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command)
+
+    def capture(self, name: str) -> str:
+        return self.run("capture-pane", "-p", "-t", name)
+
+    def keys(self, name: str, *keys: str, literal: bool = False) -> None:
+        self.run("send-keys", "-t", name, *(["-l"] if literal else []), *keys)
+
+    def has_session(self, name: str) -> bool:
+        found = subprocess.run(
+            ["tmux", "-L", self.socket, "has-session", "-t", name],
+            capture_output=True,
+            timeout=PATIENCE,
+        )
+        return found.returncode == 0
+
+    def wait_for(self, name: str, test, what: str, started: float | None = None) -> float:
+        """Polls the pane until test(capture) holds; seconds from started (or from the call)
+        to the capture that showed it."""
+        started = time.perf_counter() if started is None else started
+        deadline = time.perf_counter() + PATIENCE
+        screen = ""
+        while time.perf_counter() < deadline:
+            screen = self.capture(name)
+            if test(screen):
+                return time.perf_counter() - started
+            time.sleep(POLL_SECONDS)
+        raise Hung(f"not on screen after {PATIENCE:.0f}s: {what}\n{screen}")
+
+    def quit(self, name: str) -> None:
+        """q, and the session's end (it ends with the program); killed if it does not."""
+        self.keys(name, "q")
+        deadline = time.perf_counter() + PATIENCE
+        while time.perf_counter() < deadline:
+            if not self.has_session(name):
+                return
+            time.sleep(0.05)
+        self.run("kill-session", "-t", name, check=False)
+
+    def close(self) -> None:
+        self.run("kill-server", check=False)
+
+
+@contextmanager
+def tmux_server():
+    if shutil.which("tmux") is None:
+        sys.exit("benchmarks/terminal.py needs tmux")
+    tmux = Tmux()
+    try:
+        yield tmux
+    finally:
+        tmux.close()
+
+
+def spaces_program() -> list[str]:
+    """The installed `spaces` script beside this Python, else the module."""
+    script = Path(sys.executable).parent / "spaces"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "spaces_tui"]
+
+
+def command_line(url: str, data_dir: str) -> str:
+    env = {
+        "SPACES_DATABASE_URL": url,
+        "SPACES_DATA_DIR": data_dir,
+        "SPACES_ACTOR": "bench",
+        "SPACES_TZ": "UTC",
+        "TERM": "xterm-256color",
+    }
+    assignments = " ".join(f"{key}={shlex.quote(value)}" for key, value in env.items())
+    program = " ".join(shlex.quote(part) for part in spaces_program())
+    return f"env -u SPACES_ASCII {assignments} {program}"
+
+
+def shows_names(screen: str) -> bool:
+    return NAME_ROW.search(screen) is not None
+
+
+def launch_times(tmux: Tmux, url: str, runs: int, data_dir: str) -> list[float]:
+    """Seconds from starting the program in a new tmux session to a name row on screen, for
+    runs launches (after one warm-up launch)."""
+    command = command_line(url, data_dir)
+    timings = []
+    for number in range(runs + 1):
+        name = f"launch-{number}"
+        started = time.perf_counter()
+        tmux.new_session(name, command)
+        try:
+            seconds = tmux.wait_for(name, shows_names, "a resource's name row", started)
+        finally:
+            tmux.quit(name)
+        if number > 0:
+            timings.append(seconds)
+    return timings
+
+
+def live_times(tmux: Tmux, url: str, inserts: int, data_dir: str) -> list[float]:
+    """Seconds from a plain-SQL insert on another connection to its title on screen, for
+    inserts bookings, each on a resource in view at a free hour of the day shown."""
+    name = "live"
+    tmux.new_session(name, command_line(url, data_dir))
+    try:
+        tmux.wait_for(name, shows_names, "a resource's name row")
+        tmux.wait_for(name, lambda s: "live" in s.splitlines()[0], "the header's 'live'")
+        tmux.keys(name, "g")
+        tmux.wait_for(name, lambda s: "Go to date" in s, "the go-to-date prompt")
+        day = LIVE_DAY.date().isoformat()
+        tmux.keys(name, "C-u")
+        tmux.wait_for(name, lambda s: "YYYY-MM-DD, or" in s, "the prompt emptied")
+        tmux.keys(name, day, literal=True)
+        tmux.wait_for(name, lambda s: day in s, "the date typed")
+        tmux.keys(name, "Enter")
+        tmux.wait_for(name, lambda s: LIVE_DAY.strftime("%-d %b %Y") in s, "the venue's day")
+        tmux.keys(name, "Home")
+        tmux.wait_for(name, lambda s: re.search(r"Resource\s+00:00", s), "the day from 00:00")
+        rooms = NAME_ROW.findall(tmux.capture(name))
+        capacity = len(rooms) * len(LIVE_SLOTS)
+        if inserts > capacity:
+            raise SystemExit(f"--inserts: at most {capacity} fit in view")
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("SELECT set_config('spaces.actor', 'elsewhere', false)")
+            ids = dict(
+                conn.execute(
+                    "SELECT name, id FROM spaces.resources WHERE name = ANY(%s)", (rooms,)
+                ).fetchall()
+            )
+            timings = []
+            for number in range(inserts):
+                room = rooms[number % len(rooms)]
+                begin, end = LIVE_SLOTS[number // len(rooms)]
+                title = f"Live {number:02d}"
+                period = (LIVE_DAY + timedelta(hours=begin), LIVE_DAY + timedelta(hours=end))
+                insert = PLAIN_INSERT.replace("'plain'", "%s")
+                started = time.perf_counter()
+                conn.execute(insert, (ids[room], *period, title))
+                timings.append(tmux.wait_for(name, lambda s, t=title: t in s, title, started))
+                time.sleep(0.2)  # the reload's leftovers (the awaiting counts) settle first
+        return timings
+    finally:
+        tmux.quit(name)
+
+
+def figures(values: list[float]) -> str:
+    ms = [value * 1000 for value in values]
+    return (
+        f"{statistics.median(ms):.0f} ms median, {min(ms):.0f}-{max(ms):.0f} over {len(ms)}"
+    )
+
+
+def measure(url: str, launches: int, inserts: int) -> tuple[list[float], list[float]]:
+    """Both figures' timings on a database holding the venue already."""
+    with tempfile.TemporaryDirectory() as data_dir, tmux_server() as tmux:
+        return (
+            launch_times(tmux, url, launches, data_dir) if launches else [],
+            live_times(tmux, url, inserts, data_dir) if inserts else [],
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--launches", type=int, default=10, help="timed launches (10)")
+    parser.add_argument("--inserts", type=int, default=20, help="timed plain-SQL bookings (20)")
+    parser.add_argument("--rooms", type=int, default=200, help="the venue's rooms (200)")
+    parser.add_argument("--days", type=int, default=21, help="days booked from DAY0 (21)")
+    args = parser.parse_args()
+    with benchmark_server() as server_url, fresh_database(server_url) as (url, db):
+        db.dispose()
+        bookings = busy_venue(url, rooms=args.rooms, days=args.days)
+        launch, live = measure(url, args.launches, args.inserts)
+    where = f"{args.rooms} resources, {bookings} bookings, tmux {SIZE[0]}x{SIZE[1]}"
+    print(f"Spaces in a terminal ({where}, {os.cpu_count()} cores)")
+    if launch:
+        report("launch to first screen with names", figures(launch))
+    if live:
+        report("SQL elsewhere to screen (plain INSERT, autocommit)", figures(live))
+
+
+if __name__ == "__main__":
+    main()
