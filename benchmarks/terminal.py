@@ -94,7 +94,10 @@ class Tmux:
         deadline = time.perf_counter() + PATIENCE
         screen = ""
         while time.perf_counter() < deadline:
-            screen = self.capture(name)
+            try:
+                screen = self.capture(name)
+            except subprocess.CalledProcessError as error:  # its session ended with it
+                raise Hung(f"the program ended before showing {what}\n{screen}") from error
             if test(screen):
                 return time.perf_counter() - started
             time.sleep(POLL_SECONDS)
@@ -214,9 +217,7 @@ def live_times(tmux: Tmux, url: str, inserts: int, data_dir: str) -> list[float]
 
 def figures(values: list[float]) -> str:
     ms = [value * 1000 for value in values]
-    return (
-        f"{statistics.median(ms):.0f} ms median, {min(ms):.0f}-{max(ms):.0f} over {len(ms)}"
-    )
+    return f"{statistics.median(ms):.0f} ms median, {min(ms):.0f}-{max(ms):.0f} over {len(ms)}"
 
 
 def measure(url: str, launches: int, inserts: int) -> tuple[list[float], list[float]]:

@@ -26,6 +26,7 @@ from tui_helpers import (
 from spaces_tui.engine import reservations
 from spaces_tui.tui.app import SpacesApp
 from spaces_tui.tui.keys import bindings_of
+from spaces_tui.tui.messages import EventsArrived
 from spaces_tui.tui.screens.booking import BookingForm
 from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.screens.help import HelpScreen, HelpText, layout
@@ -293,6 +294,42 @@ async def test_a_booking_made_elsewhere_appears_by_itself(venue, database_url):
         assert timeline.span_under_cursor().label == "From psql"
         assert timeline.cursor == cursor, "the cursor stays put"
         assert "live" in app.sub_title
+
+
+def count_loads(screen: TimelineScreen) -> list[int]:
+    """Counts the screen's loads from now on (one item a load)."""
+    loads: list[int] = []
+    load = screen.load
+    screen.load = lambda: (loads.append(1), load())  # type: ignore[method-assign]
+    return loads
+
+
+async def test_an_event_reloads_at_once_not_after_a_delay(venue):
+    app = make_app(venue)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = home(app)
+        loads = count_loads(screen)
+        screen.on_events_arrived(EventsArrived(None))
+        assert loads == [1], "the reload starts as the event is handled, no timer first"
+        assert not screen.reload_scheduled
+        await settle(pilot)
+        assert loads == [1]
+
+
+async def test_a_burst_of_events_during_a_reload_becomes_one_more_reload(venue):
+    app = make_app(venue)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = home(app)
+        loads = count_loads(screen)
+        for _ in range(5):  # handled in one go: the first reload cannot have finished
+            screen.on_events_arrived(EventsArrived(None))
+        assert loads == [1]
+        assert screen.reload_scheduled, "the rest wait for the running reload"
+        await settle(pilot)
+        assert loads == [1, 1], "the four that came during it became one reload after it"
+        assert not screen.reload_scheduled
 
 
 async def test_help_lists_every_key(venue):
