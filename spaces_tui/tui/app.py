@@ -19,12 +19,7 @@ from spaces_tui.tui.commands import SpacesCommands
 from spaces_tui.tui.db_calls import DatabaseCalls
 from spaces_tui.tui.glyphs import GLYPHS as G
 from spaces_tui.tui.messages import EventsArrived
-from spaces_tui.tui.screens.blackouts import BlackoutsScreen
-from spaces_tui.tui.screens.help import HelpScreen
 from spaces_tui.tui.screens.home import TimelineScreen
-from spaces_tui.tui.screens.queue import ApprovalQueue
-from spaces_tui.tui.screens.resources import ResourcesScreen
-from spaces_tui.tui.screens.sessions import SessionsScreen
 
 Clock = Callable[[str], pendulum.DateTime]
 
@@ -87,17 +82,28 @@ class SpacesApp(App[None]):
     def on_unmount(self) -> None:
         self._stop_listening.set()
 
+    # The screens opened from here are imported when first opened: the calendar's first screen
+    # does not wait for them (about 50 ms of imports at launch).
+
     def action_help(self) -> None:
+        from spaces_tui.tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
     def action_approval_queue(self) -> None:
+        from spaces_tui.tui.screens.queue import ApprovalQueue
+
         if not isinstance(self.screen, ApprovalQueue):
             self.push_screen(ApprovalQueue())
 
     def action_open_screen(self, name: str) -> None:
         """b: the blackouts screen, R: the resources screen, S: the rehearsal sessions (once
         each on the stack)."""
+        from spaces_tui.tui.screens.blackouts import BlackoutsScreen
+        from spaces_tui.tui.screens.resources import ResourcesScreen
+        from spaces_tui.tui.screens.sessions import SessionsScreen
+
         screen = {
             "blackouts": BlackoutsScreen,
             "resources": ResourcesScreen,

@@ -20,8 +20,6 @@ from spaces_tui.tui.glyphs import GLYPHS
 from spaces_tui.tui.grid import DAY, WEEK, ZOOMED, Grid, Scale
 from spaces_tui.tui.live import ReloadsOnEvents
 from spaces_tui.tui.screen_base import SpacesScreen
-from spaces_tui.tui.screens.booking import BookingForm
-from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.screens.prompts import LinePrompt, ask_why_then, read_date
 from spaces_tui.tui.timeline import Cell, Timeline
 
@@ -307,10 +305,17 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
         else:
             self.action_new_booking()
 
+    # The booking form and the details are imported when first opened: the first screen does not
+    # wait for them.
+
     def open_details(self, item: Reservation | Blackout) -> None:
+        from spaces_tui.tui.screens.details import DetailsScreen
+
         self.app.push_screen(DetailsScreen(item), self._after_change)
 
     def action_new_booking(self) -> None:
+        from spaces_tui.tui.screens.booking import BookingForm
+
         grid = self.timeline.grid
         resource, start = None, None
         if grid is not None and grid.rows:
