@@ -468,7 +468,7 @@ def calendar_cursor(server_url: str, rounds: int) -> list[Row]:
             moves, _weeks, unbound = calendar_timings(db)
             medians.append(statistics.median(moves) * 1000)
             idle.append(statistics.median(unbound) * 1000)
-            launch, inserts = in_terminal(url, TERMINAL_LAUNCHES, TERMINAL_INSERTS)
+            [(launch, inserts)] = in_terminal(url, TERMINAL_LAUNCHES, TERMINAL_INSERTS).values()
             launches.append(statistics.median(launch))
             live.append(statistics.median(inserts) * 1000)
     return [

@@ -1,6 +1,7 @@
 """Times the real `spaces` program in a real terminal (tmux, 80x24) over a busy venue.
 
     python benchmarks/terminal.py [--launches N] [--inserts N] [--rooms N] [--days N]
+                                  [--program COMMAND ...]
 
 Two figures, each as the median and min-max over its runs:
 
@@ -14,7 +15,8 @@ Two figures, each as the median and min-max over its runs:
 The pane is captured every ~5 ms (`tmux capture-pane`, itself a few ms a capture: the figures
 are that coarse). Every wait has a timeout; the tmux server, on a socket of its own, is killed at
 the end. Uses the same server as run.py (a throw-away embedded PostgreSQL, or
-SPACES_BENCH_DATABASE_URL) and the venue of run.py's calendar figures (busy_venue).
+SPACES_BENCH_DATABASE_URL) and the venue of run.py's calendar figures (busy_venue). --program,
+given more than once, times several programs (say two checkouts) turn about on one server.
 """
 
 from __future__ import annotations
@@ -69,9 +71,12 @@ class Tmux:
         )
         return done.stdout
 
-    def new_session(self, name: str, command: str) -> None:
+    def new_session(self, name: str, command: str, where: str) -> None:
+        """command in a new session, started in the folder where (not this checkout: `python -m`
+        would import the spaces_tui beside it first, whatever --program says)."""
         width, height = SIZE
-        self.run("new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command)
+        size = ["-x", str(width), "-y", str(height)]
+        self.run("new-session", "-d", "-s", name, "-c", where, *size, command)
 
     def capture(self, name: str) -> str:
         return self.run("capture-pane", "-p", "-t", name)
@@ -105,7 +110,7 @@ class Tmux:
 
     def quit(self, name: str) -> None:
         """q, and the session's end (it ends with the program); killed if it does not."""
-        self.keys(name, "q")
+        self.run("send-keys", "-t", name, "q", check=False)  # it may have ended by itself
         deadline = time.perf_counter() + PATIENCE
         while time.perf_counter() < deadline:
             if not self.has_session(name):
@@ -128,13 +133,14 @@ def tmux_server():
         tmux.close()
 
 
-def spaces_program() -> list[str]:
+def spaces_program() -> str:
     """The installed `spaces` script beside this Python, else the module."""
     script = Path(sys.executable).parent / "spaces"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "spaces_tui"]
+    program = [str(script)] if script.exists() else [sys.executable, "-m", "spaces_tui"]
+    return " ".join(shlex.quote(part) for part in program)
 
 
-def command_line(url: str, data_dir: str) -> str:
+def command_line(url: str, data_dir: str, program: str) -> str:
     env = {
         "SPACES_DATABASE_URL": url,
         "SPACES_DATA_DIR": data_dir,
@@ -143,7 +149,6 @@ def command_line(url: str, data_dir: str) -> str:
         "TERM": "xterm-256color",
     }
     assignments = " ".join(f"{key}={shlex.quote(value)}" for key, value in env.items())
-    program = " ".join(shlex.quote(part) for part in spaces_program())
     return f"env -u SPACES_ASCII {assignments} {program}"
 
 
@@ -151,41 +156,49 @@ def shows_names(screen: str) -> bool:
     return NAME_ROW.search(screen) is not None
 
 
-def launch_times(tmux: Tmux, url: str, runs: int, data_dir: str) -> list[float]:
-    """Seconds from starting the program in a new tmux session to a name row on screen, for
-    runs launches (after one warm-up launch)."""
-    command = command_line(url, data_dir)
-    timings = []
+def launch_times(
+    tmux: Tmux, url: str, runs: int, data_dir: str, programs: list[str]
+) -> dict[str, list[float]]:
+    """Seconds from starting a program in a new tmux session to a name row on screen, runs
+    launches of each program, turn about (the order turning each round), after one warm-up
+    launch of each."""
+    timings: dict[str, list[float]] = {program: [] for program in programs}
     for number in range(runs + 1):
-        name = f"launch-{number}"
-        started = time.perf_counter()
-        tmux.new_session(name, command)
-        try:
-            seconds = tmux.wait_for(name, shows_names, "a resource's name row", started)
-        finally:
-            tmux.quit(name)
-        if number > 0:
-            timings.append(seconds)
+        turn = number % len(programs)
+        for index, program in enumerate(programs[turn:] + programs[:turn]):
+            name = f"launch-{number}-{index}"
+            started = time.perf_counter()
+            tmux.new_session(name, command_line(url, data_dir, program), data_dir)
+            try:
+                seconds = tmux.wait_for(name, shows_names, "a resource's name row", started)
+            finally:
+                tmux.quit(name)
+            if number > 0:
+                timings[program].append(seconds)
     return timings
 
 
-def live_times(tmux: Tmux, url: str, inserts: int, data_dir: str) -> list[float]:
+def live_times(
+    tmux: Tmux, url: str, inserts: int, data_dir: str, program: str, day: int = 0
+) -> list[float]:
     """Seconds from a plain-SQL insert on another connection to its title on screen, for
-    inserts bookings, each on a resource in view at a free hour of the day shown."""
-    name = "live"
-    tmux.new_session(name, command_line(url, data_dir))
+    inserts bookings, each on a resource in view at a free hour of the day shown (LIVE_DAY,
+    or day days after it: each session its own)."""
+    name = f"live-{day}"
+    live_day = LIVE_DAY + timedelta(days=day)
+    tmux.new_session(name, command_line(url, data_dir, program), data_dir)
     try:
         tmux.wait_for(name, shows_names, "a resource's name row")
         tmux.wait_for(name, lambda s: "live" in s.splitlines()[0], "the header's 'live'")
         tmux.keys(name, "g")
         tmux.wait_for(name, lambda s: "Go to date" in s, "the go-to-date prompt")
-        day = LIVE_DAY.date().isoformat()
+        typed = live_day.date().isoformat()
         tmux.keys(name, "C-u")
         tmux.wait_for(name, lambda s: "YYYY-MM-DD, or" in s, "the prompt emptied")
-        tmux.keys(name, day, literal=True)
-        tmux.wait_for(name, lambda s: day in s, "the date typed")
+        tmux.keys(name, typed, literal=True)
+        tmux.wait_for(name, lambda s: typed in s, "the date typed")
         tmux.keys(name, "Enter")
-        tmux.wait_for(name, lambda s: LIVE_DAY.strftime("%-d %b %Y") in s, "the venue's day")
+        tmux.wait_for(name, lambda s: live_day.strftime("%-d %b %Y") in s, "the venue's day")
         tmux.keys(name, "Home")
         tmux.wait_for(name, lambda s: re.search(r"Resource\s+00:00", s), "the day from 00:00")
         rooms = NAME_ROW.findall(tmux.capture(name))
@@ -204,7 +217,7 @@ def live_times(tmux: Tmux, url: str, inserts: int, data_dir: str) -> list[float]
                 room = rooms[number % len(rooms)]
                 begin, end = LIVE_SLOTS[number // len(rooms)]
                 title = f"Live {number:02d}"
-                period = (LIVE_DAY + timedelta(hours=begin), LIVE_DAY + timedelta(hours=end))
+                period = (live_day + timedelta(hours=begin), live_day + timedelta(hours=end))
                 insert = PLAIN_INSERT.replace("'plain'", "%s")
                 started = time.perf_counter()
                 conn.execute(insert, (ids[room], *period, title))
@@ -220,13 +233,22 @@ def figures(values: list[float]) -> str:
     return f"{statistics.median(ms):.0f} ms median, {min(ms):.0f}-{max(ms):.0f} over {len(ms)}"
 
 
-def measure(url: str, launches: int, inserts: int) -> tuple[list[float], list[float]]:
-    """Both figures' timings on a database holding the venue already."""
+def measure(
+    url: str, launches: int, inserts: int, programs: list[str] | None = None
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Both figures' timings for each program (default: spaces_program()), on a database
+    holding the venue already: the launches turn about, and the bookings in two sessions of
+    each program, turn about (one program's calendar open at a time)."""
+    programs = programs or [spaces_program()]
+    live: dict[str, list[float]] = {program: [] for program in programs}
     with tempfile.TemporaryDirectory() as data_dir, tmux_server() as tmux:
-        return (
-            launch_times(tmux, url, launches, data_dir) if launches else [],
-            live_times(tmux, url, inserts, data_dir) if inserts else [],
-        )
+        launch = launch_times(tmux, url, launches, data_dir, programs) if launches else {}
+        sessions = 2 if inserts > 1 else inserts
+        for number in range(sessions * len(programs)):
+            program = programs[(number + number // len(programs)) % len(programs)]
+            share = inserts // sessions + (inserts % sessions if number < len(programs) else 0)
+            live[program] += live_times(tmux, url, share, data_dir, program, day=number)
+    return {program: (launch.get(program, []), live[program]) for program in programs}
 
 
 def main() -> None:
@@ -235,17 +257,26 @@ def main() -> None:
     parser.add_argument("--inserts", type=int, default=20, help="timed plain-SQL bookings (20)")
     parser.add_argument("--rooms", type=int, default=200, help="the venue's rooms (200)")
     parser.add_argument("--days", type=int, default=21, help="days booked from DAY0 (21)")
+    parser.add_argument(
+        "--program",
+        action="append",
+        help="a command line to time instead of the spaces beside this Python, say another"
+        " checkout's: 'env PYTHONPATH=/path/to/other/checkout .venv/bin/python -m spaces_tui'."
+        " Given more than once, the programs are timed turn about on the same server",
+    )
     args = parser.parse_args()
     with benchmark_server() as server_url, fresh_database(server_url) as (url, db):
         db.dispose()
         bookings = busy_venue(url, rooms=args.rooms, days=args.days)
-        launch, live = measure(url, args.launches, args.inserts)
+        timings = measure(url, args.launches, args.inserts, args.program)
     where = f"{args.rooms} resources, {bookings} bookings, tmux {SIZE[0]}x{SIZE[1]}"
     print(f"Spaces in a terminal ({where}, {os.cpu_count()} cores)")
-    if launch:
-        report("launch to first screen with names", figures(launch))
-    if live:
-        report("SQL elsewhere to screen (plain INSERT, autocommit)", figures(live))
+    for program, (launch, live) in timings.items():
+        print(program)
+        if launch:
+            report("  launch to first screen with names", figures(launch))
+        if live:
+            report("  SQL elsewhere to screen (plain INSERT, autocommit)", figures(live))
 
 
 if __name__ == "__main__":
