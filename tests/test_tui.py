@@ -332,6 +332,20 @@ async def test_a_burst_of_events_during_a_reload_becomes_one_more_reload(venue):
         assert not screen.reload_scheduled
 
 
+async def test_a_live_app_loads_its_first_screen_once(venue, monkeypatch):
+    loads: list[int] = []
+    load = TimelineScreen.load
+    monkeypatch.setattr(TimelineScreen, "load", lambda self: (loads.append(1), load(self))[1])
+    app = make_app(venue, listen=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.listener_ready.is_set()
+        assert "live" in app.sub_title
+        # The listener follows from the newest event before the first load read: connecting,
+        # it has nothing to reload for.
+        assert loads == [1]
+
+
 async def test_help_lists_every_key(venue):
     app = make_app(venue)
     async with app.run_test(size=SIZE) as pilot:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import suppress
 from functools import partial
 from typing import Any
 
@@ -59,9 +60,13 @@ class SpacesApp(App[None]):
         self.listen = listen
         self.notice = notice
         self._stop_listening = threading.Event()
+        self._listener_lock = threading.Lock()
+        self._listener_started = False
+        self._reload_on_connect = True
         self.db_calls = DatabaseCalls(self._notify_error, self._notify_bug)
         # A condition a test waits on instead of guessing how long things take (nothing in the
-        # app reads it): the listener has connected and asked every screen to reload.
+        # app reads it): the listener has connected (and asked every screen to reload if it
+        # had to).
         self.listener_ready = threading.Event()
 
     @property
@@ -76,8 +81,8 @@ class SpacesApp(App[None]):
         self.push_screen(TimelineScreen())
         if self.notice:
             self.notify(self.notice, timeout=8)
-        if self.listen:
-            threading.Thread(target=self._listen, name="spaces-events", daemon=True).start()
+        # The listener is started by the home screen's first load (before_load), not here: the
+        # first screen does not wait for it, nor share the start with it.
 
     def on_unmount(self) -> None:
         self._stop_listening.set()
@@ -129,13 +134,32 @@ class SpacesApp(App[None]):
 
     # --- the event bus ------------------------------------------------------------------------
 
-    def _listen(self) -> None:
-        """Follows spaces_events until the app stops; every event reaches the screens. What
-        events.follow does not retry by itself (a domain error, a read it could not make sense
-        of, no database at start-up) shows in the header and is followed again after a pause,
-        from the last event delivered, instead of ending this thread: one failed read must not
-        leave the calendar never live again."""
-        since: int | None = None
+    def before_load(self) -> None:
+        """Called in a load's thread before it reads the database. The first call starts the
+        listener from the newest event there is now: every load reads after this, so the
+        listener brings exactly what the loads could not have seen, and needs no reload of every
+        screen when it first connects. If that read fails, the listener reads it itself and
+        reloads every screen once connected."""
+        if not self.listen or self._listener_started:
+            return
+        with self._listener_lock:
+            if self._listener_started:
+                return
+            since: int | None = None
+            with suppress(Exception):  # the listener tries again, and says why if it cannot
+                since = events.latest_event_id(self.db)
+            self._listener_started = True
+            self._reload_on_connect = since is None
+            threading.Thread(
+                target=self._listen, args=(since,), name="spaces-events", daemon=True
+            ).start()
+
+    def _listen(self, since: int | None) -> None:
+        """Follows spaces_events after since until the app stops; every event reaches the
+        screens. What events.follow does not retry by itself (a domain error, a read it could
+        not make sense of, no database at start-up) shows in the header and is followed again
+        after a pause, from the last event delivered, instead of ending this thread: one failed
+        read must not leave the calendar never live again."""
         pause = RETRY_SECONDS
         while not self._stop_listening.is_set():
             try:
@@ -171,8 +195,11 @@ class SpacesApp(App[None]):
 
     def _connected(self) -> None:
         self._from_listener(self._set_live, LIVE)
-        # Whatever committed before the listener was in place is shown by one more reload.
-        self._from_listener(self._deliver, None)
+        # Whatever committed before the listener was in place (or while it was away) is shown
+        # by one more reload; not at the first connect when the loads read after its start.
+        if self._reload_on_connect:
+            self._from_listener(self._deliver, None)
+        self._reload_on_connect = True
         self.listener_ready.set()
 
     def _disconnected(self, error: Exception, retry_in: float) -> None:

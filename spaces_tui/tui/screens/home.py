@@ -83,16 +83,17 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
         return start.start_of("week") if self.scale.is_week else start
 
     def load(self) -> None:
+        """The window shown, then the counts beside it (after it, not beside it: the timeline
+        is what a change elsewhere is waited for)."""
         origin = self.origin
         end = origin.add(days=self.scale.days)
-        self.db_call(
-            lambda: load_window(self.app.db, origin, end),
-            self._loaded,
-            group="timeline",
-            exclusive=True,
-            reload=True,
-        )
-        self.count_awaiting()
+        app = self.app
+
+        def window() -> Window:
+            app.before_load()  # the first load starts the event listener
+            return load_window(app.db, origin, end)
+
+        self.db_call(window, self._loaded, group="timeline", exclusive=True, reload=True)
 
     def count_awaiting(self) -> None:
         """What waits for someone: requests this actor may decide ('⚑ 3 awaiting you (a)')
@@ -123,9 +124,10 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
     def _loaded(self, window: Window) -> None:
         origin = self.origin
         if (window.start, window.end) != (origin, origin.add(days=self.scale.days)):
-            return  # the user moved on while this was loading
+            return  # the user moved on while this was loading (and that load counts)
         self.window = window
         self._show()
+        self.count_awaiting()
 
     def _show(self, cursor: Cell | None = None) -> None:
         if self.window is None:
