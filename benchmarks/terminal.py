@@ -60,6 +60,7 @@ class Tmux:
         self.socket = f"spaces-bench-{uuid.uuid4().hex[:8]}"
         # A session that only keeps the server up, so no launch pays for starting tmux itself.
         self.run("new-session", "-d", "-s", "keeper", "-x", "80", "-y", "24", "sleep 86400")
+        self.socket_path = self.run("display-message", "-p", "#{socket_path}").strip()
 
     def run(self, *args: str, check: bool = True) -> str:
         done = subprocess.run(
@@ -120,6 +121,8 @@ class Tmux:
 
     def close(self) -> None:
         self.run("kill-server", check=False)
+        if self.socket_path:  # tmux leaves the socket's file behind
+            Path(self.socket_path).unlink(missing_ok=True)
 
 
 @contextmanager
