@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import suppress
 from functools import partial
 from typing import Any
 
@@ -14,17 +15,14 @@ from textual.binding import Binding
 
 from spaces_tui.db.connection import Database
 from spaces_tui.engine import events
+from spaces_tui.engine.calendar import Window
 from spaces_tui.engine.models import Event
 from spaces_tui.tui.commands import SpacesCommands
 from spaces_tui.tui.db_calls import DatabaseCalls
 from spaces_tui.tui.glyphs import GLYPHS as G
 from spaces_tui.tui.messages import EventsArrived
-from spaces_tui.tui.screens.blackouts import BlackoutsScreen
-from spaces_tui.tui.screens.help import HelpScreen
+from spaces_tui.tui.prefetch import FirstWindow
 from spaces_tui.tui.screens.home import TimelineScreen
-from spaces_tui.tui.screens.queue import ApprovalQueue
-from spaces_tui.tui.screens.resources import ResourcesScreen
-from spaces_tui.tui.screens.sessions import SessionsScreen
 
 Clock = Callable[[str], pendulum.DateTime]
 
@@ -56,7 +54,9 @@ class SpacesApp(App[None]):
         clock: Clock = pendulum.now,
         listen: bool = True,
         notice: str | None = None,
+        first: FirstWindow | None = None,
     ) -> None:
+        """first: the home screen's first window, read before the app started (launch.py)."""
         super().__init__()
         self.db = db
         self.zone = zone
@@ -64,9 +64,15 @@ class SpacesApp(App[None]):
         self.listen = listen
         self.notice = notice
         self._stop_listening = threading.Event()
+        self._listener_lock = threading.Lock()
+        self._listener_started = False
+        self._reload_on_connect = True
+        self._first_since = None if first is None else first.since
+        self._first_window = None if first is None else first.window
         self.db_calls = DatabaseCalls(self._notify_error, self._notify_bug)
         # A condition a test waits on instead of guessing how long things take (nothing in the
-        # app reads it): the listener has connected and asked every screen to reload.
+        # app reads it): the listener has connected (and asked every screen to reload if it
+        # had to).
         self.listener_ready = threading.Event()
 
     @property
@@ -81,23 +87,37 @@ class SpacesApp(App[None]):
         self.push_screen(TimelineScreen())
         if self.notice:
             self.notify(self.notice, timeout=8)
-        if self.listen:
-            threading.Thread(target=self._listen, name="spaces-events", daemon=True).start()
+        # The listener is started by the home screen's first load (before_load), not here: the
+        # first screen does not wait for it, nor share the start with it. A window read before
+        # the app started is shown without a load: the listener starts once it is drawn.
+        if self._first_since is not None:
+            self.call_after_refresh(self.before_load)
 
     def on_unmount(self) -> None:
         self._stop_listening.set()
 
+    # The screens opened from here are imported when first opened: the calendar's first screen
+    # does not wait for them (about 50 ms of imports at launch).
+
     def action_help(self) -> None:
+        from spaces_tui.tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
     def action_approval_queue(self) -> None:
+        from spaces_tui.tui.screens.queue import ApprovalQueue
+
         if not isinstance(self.screen, ApprovalQueue):
             self.push_screen(ApprovalQueue())
 
     def action_open_screen(self, name: str) -> None:
         """b: the blackouts screen, R: the resources screen, S: the rehearsal sessions (once
         each on the stack)."""
+        from spaces_tui.tui.screens.blackouts import BlackoutsScreen
+        from spaces_tui.tui.screens.resources import ResourcesScreen
+        from spaces_tui.tui.screens.sessions import SessionsScreen
+
         screen = {
             "blackouts": BlackoutsScreen,
             "resources": ResourcesScreen,
@@ -123,13 +143,41 @@ class SpacesApp(App[None]):
 
     # --- the event bus ------------------------------------------------------------------------
 
-    def _listen(self) -> None:
-        """Follows spaces_events until the app stops; every event reaches the screens. What
-        events.follow does not retry by itself (a domain error, a read it could not make sense
-        of, no database at start-up) shows in the header and is followed again after a pause,
-        from the last event delivered, instead of ending this thread: one failed read must not
-        leave the calendar never live again."""
-        since: int | None = None
+    def take_first_window(self, start: pendulum.DateTime, end: pendulum.DateTime) -> Window | None:
+        """The window read before the app started, once, if it is the one from start to end."""
+        window, self._first_window = self._first_window, None
+        if window is None or (window.start, window.end) != (start, end):
+            return None
+        return window
+
+    def before_load(self) -> None:
+        """Called in a load's thread before it reads the database. The first call starts the
+        listener from the newest event there is now (or from the one the window read before the
+        app started was read after): every load reads after this, so the listener brings
+        exactly what the loads could not have seen, and needs no reload of every screen when it
+        first connects. If that read fails, the listener reads it itself and reloads every
+        screen once connected."""
+        if not self.listen or self._listener_started:
+            return
+        with self._listener_lock:
+            if self._listener_started:
+                return
+            since = self._first_since
+            if since is None:
+                with suppress(Exception):  # the listener tries again, and says why if not
+                    since = events.latest_event_id(self.db)
+            self._listener_started = True
+            self._reload_on_connect = since is None
+            threading.Thread(
+                target=self._listen, args=(since,), name="spaces-events", daemon=True
+            ).start()
+
+    def _listen(self, since: int | None) -> None:
+        """Follows spaces_events after since until the app stops; every event reaches the
+        screens. What events.follow does not retry by itself (a domain error, a read it could
+        not make sense of, no database at start-up) shows in the header and is followed again
+        after a pause, from the last event delivered, instead of ending this thread: one failed
+        read must not leave the calendar never live again."""
         pause = RETRY_SECONDS
         while not self._stop_listening.is_set():
             try:
@@ -165,8 +213,11 @@ class SpacesApp(App[None]):
 
     def _connected(self) -> None:
         self._from_listener(self._set_live, LIVE)
-        # Whatever committed before the listener was in place is shown by one more reload.
-        self._from_listener(self._deliver, None)
+        # Whatever committed before the listener was in place (or while it was away) is shown
+        # by one more reload; not at the first connect when the loads read after its start.
+        if self._reload_on_connect:
+            self._from_listener(self._deliver, None)
+        self._reload_on_connect = True
         self.listener_ready.set()
 
     def _disconnected(self, error: Exception, retry_in: float) -> None:

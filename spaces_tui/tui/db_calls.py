@@ -24,6 +24,8 @@ from spaces_tui.db.errors import DatabaseUnavailable
 from spaces_tui.engine.errors import SpacesError
 
 T = TypeVar("T")
+# A reload's worker is named so (ReloadsOnEvents holds the event bus's reloads behind it).
+RELOAD_WORKER = "reload"
 Outcome = Callable[[], Any]
 Tell = Callable[[Exception], Any]
 Refusal = SpacesError | DatabaseUnavailable  # what a caller's failed is handed: the user's to read
@@ -82,7 +84,12 @@ class DatabaseCalls:
                 self._count(-1)
 
         return owner.run_worker(
-            in_thread, thread=True, group=group, exclusive=exclusive, exit_on_error=False
+            in_thread,
+            name=RELOAD_WORKER if reload else "",
+            thread=True,
+            group=group,
+            exclusive=exclusive,
+            exit_on_error=False,
         )
 
     def _outcome(

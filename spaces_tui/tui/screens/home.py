@@ -20,8 +20,6 @@ from spaces_tui.tui.glyphs import GLYPHS
 from spaces_tui.tui.grid import DAY, WEEK, ZOOMED, Grid, Scale
 from spaces_tui.tui.live import ReloadsOnEvents
 from spaces_tui.tui.screen_base import SpacesScreen
-from spaces_tui.tui.screens.booking import BookingForm
-from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.screens.prompts import LinePrompt, ask_why_then, read_date
 from spaces_tui.tui.timeline import Cell, Timeline
 
@@ -85,16 +83,21 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
         return start.start_of("week") if self.scale.is_week else start
 
     def load(self) -> None:
+        """The window shown, then the counts beside it (after it, not beside it: the timeline
+        is what a change elsewhere is waited for)."""
         origin = self.origin
         end = origin.add(days=self.scale.days)
-        self.db_call(
-            lambda: load_window(self.app.db, origin, end),
-            self._loaded,
-            group="timeline",
-            exclusive=True,
-            reload=True,
-        )
-        self.count_awaiting()
+        app = self.app
+        first = app.take_first_window(origin, end)  # read before the app started (launch.py)
+        if first is not None:
+            self._loaded(first)
+            return
+
+        def window() -> Window:
+            app.before_load()  # the first load starts the event listener
+            return load_window(app.db, origin, end)
+
+        self.db_call(window, self._loaded, group="timeline", exclusive=True, reload=True)
 
     def count_awaiting(self) -> None:
         """What waits for someone: requests this actor may decide ('⚑ 3 awaiting you (a)')
@@ -125,9 +128,10 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
     def _loaded(self, window: Window) -> None:
         origin = self.origin
         if (window.start, window.end) != (origin, origin.add(days=self.scale.days)):
-            return  # the user moved on while this was loading
+            return  # the user moved on while this was loading (and that load counts)
         self.window = window
         self._show()
+        self.count_awaiting()
 
     def _show(self, cursor: Cell | None = None) -> None:
         if self.window is None:
@@ -307,10 +311,17 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
         else:
             self.action_new_booking()
 
+    # The booking form and the details are imported when first opened: the first screen does not
+    # wait for them.
+
     def open_details(self, item: Reservation | Blackout) -> None:
+        from spaces_tui.tui.screens.details import DetailsScreen
+
         self.app.push_screen(DetailsScreen(item), self._after_change)
 
     def action_new_booking(self) -> None:
+        from spaces_tui.tui.screens.booking import BookingForm
+
         grid = self.timeline.grid
         resource, start = None, None
         if grid is not None and grid.rows:
