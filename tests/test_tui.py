@@ -14,7 +14,6 @@ from tui_helpers import (
     TODAY,
     ZONE,
     fill,
-    fixed_clock,
     hint,
     home,
     make_app,
@@ -28,8 +27,6 @@ from spaces_tui.engine import reservations
 from spaces_tui.tui.app import SpacesApp
 from spaces_tui.tui.keys import bindings_of
 from spaces_tui.tui.messages import EventsArrived
-from spaces_tui.tui.prefetch import read_first_window
-from spaces_tui.tui.screens import home as home_module
 from spaces_tui.tui.screens.booking import BookingForm
 from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.screens.help import HelpScreen, HelpText, layout
@@ -347,50 +344,6 @@ async def test_a_live_app_loads_its_first_screen_once(venue, monkeypatch):
         # The listener follows from the newest event before the first load read: connecting,
         # it has nothing to reload for.
         assert loads == [1]
-
-
-def count_window_loads(monkeypatch) -> list[int]:
-    """Counts the home screen's reads of a window from now on (one item a read)."""
-    loads: list[int] = []
-    read = home_module.load_window
-    monkeypatch.setattr(home_module, "load_window", lambda *args: (loads.append(1), read(*args))[1])
-    return loads
-
-
-async def test_a_window_read_before_the_app_started_is_shown_without_reading_it_again(
-    venue, monkeypatch
-):
-    first = read_first_window(venue, fixed_clock(ZONE))
-    loads = count_window_loads(monkeypatch)
-    app = SpacesApp(venue, zone=ZONE, clock=fixed_clock, listen=False, first=first)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        assert home(app).timeline.grid is not None
-        assert home(app).timeline.grid.rows
-        assert loads == []
-        await press(pilot, "right_square_bracket")  # another day is read as ever
-        assert loads == [1]
-
-
-async def test_a_booking_made_after_the_first_window_was_read_still_shows(venue, database_url):
-    first = read_first_window(venue, fixed_clock(ZONE))
-    with psycopg.connect(database_url, autocommit=True) as other:
-        other.execute("SET spaces.actor = 'elsewhere'")
-        other.execute(
-            "INSERT INTO spaces.reservations (resource_id, during, title)"
-            " SELECT id, tstzrange('2026-11-24 07:00+00', '2026-11-24 08:00+00'), 'Meanwhile'"
-            " FROM spaces.resources WHERE name = 'Rehearsal 6'"
-        )
-    app = SpacesApp(venue, zone=ZONE, clock=fixed_clock, listen=True, first=first)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        timeline = put_cursor(app, "Rehearsal 6", 7)
-        await wait_until(
-            pilot,
-            lambda: timeline.span_under_cursor() is not None,
-            "the booking made between the first read and the start is on the timeline",
-        )
-        assert timeline.span_under_cursor().label == "Meanwhile"
 
 
 async def test_help_lists_every_key(venue):

@@ -152,15 +152,3 @@ def test_snapshot_day_view_on_a_light_theme(venue, snap_compare):
 def help_legend_text(g) -> str:
     """The help's section on the cells, as text."""
     return "\n".join(f"{row.keys} {row.text}" for row in help_legend(g).rows)
-
-
-def test_the_launch_opens_the_database_in_the_background_and_hands_back_its_outcome():
-    from spaces_tui.tui.launch import InBackground
-
-    assert InBackground(lambda: 42).result() == 42
-
-    def fails() -> None:
-        raise ConnectionError("no server")
-
-    with pytest.raises(ConnectionError, match="no server"):
-        InBackground(fails).result()

@@ -15,13 +15,11 @@ from textual.binding import Binding
 
 from spaces_tui.db.connection import Database
 from spaces_tui.engine import events
-from spaces_tui.engine.calendar import Window
 from spaces_tui.engine.models import Event
 from spaces_tui.tui.commands import SpacesCommands
 from spaces_tui.tui.db_calls import DatabaseCalls
 from spaces_tui.tui.glyphs import GLYPHS as G
 from spaces_tui.tui.messages import EventsArrived
-from spaces_tui.tui.prefetch import FirstWindow
 from spaces_tui.tui.screens.home import TimelineScreen
 
 Clock = Callable[[str], pendulum.DateTime]
@@ -54,9 +52,7 @@ class SpacesApp(App[None]):
         clock: Clock = pendulum.now,
         listen: bool = True,
         notice: str | None = None,
-        first: FirstWindow | None = None,
     ) -> None:
-        """first: the home screen's first window, read before the app started (launch.py)."""
         super().__init__()
         self.db = db
         self.zone = zone
@@ -67,8 +63,6 @@ class SpacesApp(App[None]):
         self._listener_lock = threading.Lock()
         self._listener_started = False
         self._reload_on_connect = True
-        self._first_since = None if first is None else first.since
-        self._first_window = None if first is None else first.window
         self.db_calls = DatabaseCalls(self._notify_error, self._notify_bug)
         # A condition a test waits on instead of guessing how long things take (nothing in the
         # app reads it): the listener has connected (and asked every screen to reload if it
@@ -88,10 +82,7 @@ class SpacesApp(App[None]):
         if self.notice:
             self.notify(self.notice, timeout=8)
         # The listener is started by the home screen's first load (before_load), not here: the
-        # first screen does not wait for it, nor share the start with it. A window read before
-        # the app started is shown without a load: the listener starts once it is drawn.
-        if self._first_since is not None:
-            self.call_after_refresh(self.before_load)
+        # first screen does not wait for it, nor share the start with it.
 
     def on_unmount(self) -> None:
         self._stop_listening.set()
@@ -143,29 +134,20 @@ class SpacesApp(App[None]):
 
     # --- the event bus ------------------------------------------------------------------------
 
-    def take_first_window(self, start: pendulum.DateTime, end: pendulum.DateTime) -> Window | None:
-        """The window read before the app started, once, if it is the one from start to end."""
-        window, self._first_window = self._first_window, None
-        if window is None or (window.start, window.end) != (start, end):
-            return None
-        return window
-
     def before_load(self) -> None:
         """Called in a load's thread before it reads the database. The first call starts the
-        listener from the newest event there is now (or from the one the window read before the
-        app started was read after): every load reads after this, so the listener brings
-        exactly what the loads could not have seen, and needs no reload of every screen when it
-        first connects. If that read fails, the listener reads it itself and reloads every
-        screen once connected."""
+        listener from the newest event there is now: every load reads after this, so the
+        listener brings exactly what the loads could not have seen, and needs no reload of every
+        screen when it first connects. If that read fails, the listener reads it itself and
+        reloads every screen once connected."""
         if not self.listen or self._listener_started:
             return
         with self._listener_lock:
             if self._listener_started:
                 return
-            since = self._first_since
-            if since is None:
-                with suppress(Exception):  # the listener tries again, and says why if not
-                    since = events.latest_event_id(self.db)
+            since: int | None = None
+            with suppress(Exception):  # the listener tries again, and says why if it cannot
+                since = events.latest_event_id(self.db)
             self._listener_started = True
             self._reload_on_connect = since is None
             threading.Thread(

@@ -88,10 +88,6 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
         origin = self.origin
         end = origin.add(days=self.scale.days)
         app = self.app
-        first = app.take_first_window(origin, end)  # read before the app started (launch.py)
-        if first is not None:
-            self._loaded(first)
-            return
 
         def window() -> Window:
             app.before_load()  # the first load starts the event listener
