@@ -512,11 +512,13 @@ def calendar_cursor(server_url: str, rounds: int) -> list[Row]:
     with fresh_database(server_url) as (url, db):
         busy_venue(url, rooms=200, days=21)
         medians, idle, launches, live = [], [], [], []
-        for _ in range(rounds):
+        for number in range(rounds):
             moves, _weeks, unbound = calendar_timings(db)
             medians.append(statistics.median(moves) * 1000)
             idle.append(statistics.median(unbound) * 1000)
-            [(launch, inserts)] = in_terminal(url, TERMINAL_LAUNCHES, TERMINAL_INSERTS).values()
+            # Two sessions a round, each booking into a day of its own.
+            timed = in_terminal(url, TERMINAL_LAUNCHES, TERMINAL_INSERTS, first_day=2 * number)
+            [(launch, inserts)] = timed.values()
             launches.append(statistics.median(launch))
             live.append(statistics.median(inserts) * 1000)
     return [

@@ -237,11 +237,16 @@ def figures(values: list[float]) -> str:
 
 
 def measure(
-    url: str, launches: int, inserts: int, programs: list[str] | None = None
+    url: str,
+    launches: int,
+    inserts: int,
+    programs: list[str] | None = None,
+    first_day: int = 0,
 ) -> dict[str, tuple[list[float], list[float]]]:
     """Both figures' timings for each program (default: spaces_program()), on a database
     holding the venue already: the launches turn about, and the bookings in two sessions of
-    each program, turn about (one program's calendar open at a time)."""
+    each program, turn about (one program's calendar open at a time), each session on a day of
+    its own from first_day after LIVE_DAY (a second call on the same database: a later one)."""
     programs = programs or [spaces_program()]
     live: dict[str, list[float]] = {program: [] for program in programs}
     with tempfile.TemporaryDirectory() as data_dir, tmux_server() as tmux:
@@ -250,7 +255,7 @@ def measure(
         for number in range(sessions * len(programs)):
             program = programs[(number + number // len(programs)) % len(programs)]
             share = inserts // sessions + (inserts % sessions if number < len(programs) else 0)
-            live[program] += live_times(tmux, url, share, data_dir, program, day=number)
+            live[program] += live_times(tmux, url, share, data_dir, program, day=first_day + number)
     return {program: (launch.get(program, []), live[program]) for program in programs}
 
 
