@@ -1,3 +1,3 @@
 """The domain: resources, reservations, approvals, blackouts and events. Plain Python over
-SQLAlchemy; the rules themselves live in sql/, and this layer turns their answers into domain
-objects and domain exceptions. Never imports Textual."""
+psycopg (spaces_tui.db.connection); the rules themselves live in sql/, and this layer turns
+their answers into domain objects and domain exceptions. Never imports Textual."""
