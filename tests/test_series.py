@@ -148,17 +148,22 @@ def test_all_or_nothing_lists_every_blocked_occurrence(venue, sql):
     assert count(sql, "series") == 0
 
 
-def test_skip_conflicts_books_the_rest_and_says_what_was_skipped(venue):
-    reservations.book(venue, "Room", "2027-03-27T09:30", "+1h", "Audition")
-    booked = series.book_series(
-        venue,
+def four_mornings_of_class(db: Database, *, skip_conflicts: bool) -> series.SeriesBooking:
+    """A class in Room at 09:00-10:00 each day from Friday 26 March 2027 to Monday the 29th."""
+    return series.book_series(
+        db,
         "Room",
         "2027-03-26T09:00",
         "10:00",
         "Class",
         "FREQ=DAILY;COUNT=4",
-        skip_conflicts=True,
+        skip_conflicts=skip_conflicts,
     )
+
+
+def test_skip_conflicts_books_the_rest_and_says_what_was_skipped(venue):
+    reservations.book(venue, "Room", "2027-03-27T09:30", "+1h", "Audition")
+    booked = four_mornings_of_class(venue, skip_conflicts=True)
     assert [r.start.day for r in booked.reservations] == [26, 28, 29]
     assert [(b.start.day, b.obstacles[0].title) for b in booked.skipped] == [(27, "Audition")]
 
@@ -415,15 +420,7 @@ def test_a_one_off_booked_between_the_check_and_the_insert_is_named(
     """The occurrences go in as one statement; when it meets a booking made after the check,
     they are tried one at a time, so the blocked one is named and the rest behave as asked."""
     try:
-        booked = series.book_series(
-            venue,
-            "Room",
-            "2027-03-26T09:00",
-            "10:00",
-            "Class",
-            "FREQ=DAILY;COUNT=4",
-            skip_conflicts=skip_conflicts,
-        )
+        booked = four_mornings_of_class(venue, skip_conflicts=skip_conflicts)
     except Conflict as refused:
         assert not skip_conflicts
         assert [(b.start.day, [o.title for o in b.obstacles]) for b in refused.blocked] == [
