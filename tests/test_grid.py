@@ -17,7 +17,8 @@ def resource(rid: int, name: str, kind: str = "room", parent: int | None = None,
     return Resource(
         id=rid, name=name, kind=kind, module="spaces", external_ref=None, parent_id=parent,
         parent=None, capacity=None, requires_approval=False, approvers=(), buffer_minutes=0,
-        timezone=ZONE, bookable_from="08:00", bookable_until="23:00", attributes={}, active=True,
+        timezone=ZONE, bookable_week="{[480,1380)}",
+        blackout_margin=timedelta(hours=1), attributes={}, active=True,
         stall_after=timedelta(hours=24), depth=depth,
     )  # fmt: skip
 

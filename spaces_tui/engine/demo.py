@@ -23,6 +23,8 @@ from spaces_tui.engine.series import book_series_on
 DAYS_AROUND = 7  # bookings from a week before the day to a week after
 PEOPLE = ("alex", "sam", "jo", "priya", "marcus", "lena")
 STAGE_MANAGER = "stage-manager"
+# 08:00 to 23:00 every day, as minutes from Monday 00:00 (resources.bookable_week).
+OPEN_08_TO_23 = "{" + ",".join(f"[{d * 1440 + 480},{d * 1440 + 1380})" for d in range(7)) + "}"
 COMPANY_MANAGER = "company-manager"
 
 
@@ -191,11 +193,11 @@ def _add_venue(conn: Connection, zone: str) -> dict[str, int]:
         ids[place.name] = first_value(
             conn.execute(
                 "INSERT INTO spaces.resources (name, kind, parent_id, capacity,"
-                " requires_approval, approvers, buffer_minutes, timezone, bookable_from,"
-                " bookable_until, attributes)"
+                " requires_approval, approvers, buffer_minutes, timezone, bookable_week,"
+                " attributes)"
                 " VALUES (%(name)s, %(kind)s, %(parent_id)s, %(capacity)s, %(approval)s,"
                 " %(approvers)s, %(buffer)s,"
-                " %(zone)s, '08:00', '23:00', '{\"demo\": true}') RETURNING id",
+                " %(zone)s, %(week)s, '{\"demo\": true}') RETURNING id",
                 {
                     "name": place.name,
                     "kind": place.kind,
@@ -205,6 +207,7 @@ def _add_venue(conn: Connection, zone: str) -> dict[str, int]:
                     "approvers": list(place.approvers),
                     "buffer": place.buffer_minutes,
                     "zone": zone,
+                    "week": OPEN_08_TO_23,
                 },
             )
         )

@@ -27,8 +27,8 @@ class Resource:
     approvers: tuple[str, ...]
     buffer_minutes: int
     timezone: str
-    bookable_from: str  # HH:MM, the daily window utilization is measured in
-    bookable_until: str  # HH:MM, up to 24:00
+    bookable_week: str  # its bookable hours: minutes from Monday 00:00, an int4multirange's text
+    blackout_margin: timedelta  # a blackout this near a booking is warned of
     attributes: dict[str, Any]
     active: bool
     stall_after: timedelta  # a request waiting longer for a decision is stalled

@@ -27,8 +27,7 @@ from spaces_tui.engine.times import check_zone
 _SELECT = """
     SELECT r.id, r.name, r.kind, r.module, r.external_ref, r.parent_id, p.name AS parent,
            r.capacity, r.requires_approval, r.approvers, r.buffer_minutes, r.timezone,
-           to_char(r.bookable_from, 'HH24:MI') AS bookable_from,
-           to_char(r.bookable_until, 'HH24:MI') AS bookable_until, r.attributes, r.active,
+           r.bookable_week::text AS bookable_week, r.blackout_margin, r.attributes, r.active,
            r.stall_after
       FROM spaces.resources r LEFT JOIN spaces.resources p ON p.id = r.parent_id
 """
@@ -138,8 +137,6 @@ def add_resource(
     approvers: Iterable[str] = (),
     buffer_minutes: int = 0,
     timezone: str | None = None,
-    bookable_from: str | None = None,
-    bookable_until: str | None = None,
     attributes: dict[str, Any] | None = None,
     stall_after: timedelta | None = None,
     module: str = "spaces",
@@ -168,10 +165,6 @@ def add_resource(
             "external_ref": external_ref,
             "attributes": _json(attributes or {}),
         }
-        if bookable_from is not None:
-            columns["bookable_from"] = bookable_from
-        if bookable_until is not None:
-            columns["bookable_until"] = bookable_until
         columns = {key: value for key, value in columns.items() if value is not None}
         names = ", ".join(columns)
         params = ", ".join(
@@ -199,8 +192,6 @@ _UPDATABLE = {
     "approvers",
     "buffer_minutes",
     "timezone",
-    "bookable_from",
-    "bookable_until",
     "attributes",
     "active",
     "stall_after",

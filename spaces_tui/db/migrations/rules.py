@@ -42,6 +42,7 @@ FOLDER = "rules"
 BEFORE_TABLES = ("table_helpers.sql",)
 AFTER_TABLES = (
     "resources.sql",
+    "hours.sql",
     "access.sql",
     "tree_turns.sql",
     "claims.sql",
