@@ -150,6 +150,20 @@ def db(database_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture
+def as_(database_url: str):
+    """as_("sam") -> a Database acting as sam; closed after the test."""
+    opened: list[Database] = []
+
+    def acting(actor: str) -> Database:
+        opened.append(Database(database_url, actor))
+        return opened[-1]
+
+    yield acting
+    for database in opened:
+        database.dispose()
+
+
+@pytest.fixture
 def sql(database_url: str) -> Iterator[psycopg.Connection]:
     """A plain autocommit psycopg connection, as another module or psql would use."""
     with psycopg.connect(database_url, autocommit=True) as conn:

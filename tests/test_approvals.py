@@ -33,20 +33,6 @@ def venue(db: Database) -> Database:
     return db
 
 
-@pytest.fixture
-def as_(database_url: str):
-    """as_("sam") -> a Database acting as sam; closed after the test."""
-    opened: list[Database] = []
-
-    def acting(actor: str) -> Database:
-        opened.append(Database(database_url, actor))
-        return opened[-1]
-
-    yield acting
-    for database in opened:
-        database.dispose()
-
-
 def request(db: Database, resource: str, hour: int, title: str = "ask") -> int:
     return reservations.book(db, resource, f"{DAY}T{hour:02d}:00", "+1h", title).id
 

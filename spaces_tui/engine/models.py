@@ -103,12 +103,24 @@ class Obstacle:
 
 
 @dataclass(frozen=True)
+class Risk:
+    """Something worth a look before booking a period, though nothing refuses it
+    (spaces_tui/engine/insights.py): its kind, a line for people, and what it is about."""
+
+    kind: str
+    message: str
+    reservation_ids: tuple[int, ...] = ()
+    blackout_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
 class Blocked:
     """One occurrence of a recurring booking that cannot be booked, and what is in its way."""
 
     start: pendulum.DateTime
     end: pendulum.DateTime
     obstacles: list[Obstacle]
+    risks: tuple[Risk, ...] = ()  # in a preview: what is worth a look though it is free
 
 
 @dataclass(frozen=True)

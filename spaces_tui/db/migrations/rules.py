@@ -47,6 +47,7 @@ AFTER_TABLES = (
     "tree_turns.sql",
     "claims.sql",
     "conflicts.sql",
+    "insights.sql",
     "reservations.sql",
     "blackouts.sql",
     "series.sql",

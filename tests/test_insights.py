@@ -1,0 +1,189 @@
+"""Risks before booking (spaces.booking_risks, worded by engine/insights.py): each kind, with
+its context, and none for a plain booking in the middle of an empty day."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+import pytest
+
+from spaces_tui.db.connection import Database
+from spaces_tui.engine import blackouts, insights, reservations, resources
+from spaces_tui.engine.insights import Asked
+
+ZONE = "Europe/London"
+DAY = "2027-03-02"  # a Tuesday
+BEFORE = pendulum.datetime(2027, 3, 1, tz="UTC")  # "now" for every test, the day before
+
+
+@pytest.fixture
+def venue(db: Database) -> Database:
+    resources.add_resource(db, "Stage", "stage", timezone=ZONE, capacity=50, buffer_minutes=15)
+    resources.add_resource(db, "Left", "floor_area", parent="Stage", capacity=10)
+    resources.add_resource(db, "Room", "room", timezone=ZONE, capacity=12)
+    resources.add_resource(
+        db, "Hall", "room", timezone=ZONE, requires_approval=True, approvers=["sam"]
+    )
+    return db
+
+
+def risks(db: Database, resource: str, start: str, end: str, headcount: int | None = None):
+    return insights.assess(db, resource, f"{DAY}T{start}", f"{DAY}T{end}", headcount, now=BEFORE)
+
+
+def kinds(assessment: insights.Assessment) -> list[str]:
+    return [risk.kind for risk in assessment.risks]
+
+
+def test_a_plain_booking_in_the_middle_of_an_empty_day_has_no_risk(venue):
+    found = risks(venue, "Room", "11:00", "13:00", headcount=4)
+    assert found.bookable and found.risks == [] and found.over_capacity is None
+
+
+def test_near_capacity_from_90_percent_and_over_capacity_is_a_reason_not_a_risk(venue):
+    assert kinds(risks(venue, "Room", "11:00", "12:00", headcount=10)) == []
+    near = risks(venue, "Room", "11:00", "12:00", headcount=11)
+    assert [(r.kind, r.message) for r in near.risks] == [
+        ("near_capacity", "11 people fills 92% of Room (capacity 12)")
+    ]
+    full = risks(venue, "Room", "11:00", "12:00", headcount=12)
+    assert full.risks[0].message == "12 people fills 100% of Room (capacity 12)"
+    assert full.bookable
+    over = risks(venue, "Room", "11:00", "12:00", headcount=13)
+    assert not over.bookable and over.risks == []
+    assert over.over_capacity is not None
+    assert over.over_capacity.message == "13 people is more than Room holds (capacity 12)"
+
+
+def test_near_blackout_says_which_how_far_and_why(venue):
+    blackout, _ = blackouts.add_blackout(
+        venue, "Stage", f"{DAY}T17:30", f"{DAY}T18:30", "Union meal break", kind="break"
+    )
+    found = risks(venue, "Left", "16:00", "17:00")  # the area, under the blacked-out stage
+    assert [(r.kind, r.message, r.blackout_ids) for r in found.risks] == [
+        (
+            "near_blackout",
+            "blackout 'Union meal break' (break, set by tester) on Stage starts 30m after it"
+            " ends, 17:30-18:30",
+            (blackout.id,),
+        )
+    ]
+    touching = risks(venue, "Stage", "16:30", "17:30").risks
+    assert "starts just as it ends" in touching[0].message
+    after = risks(venue, "Stage", "19:00", "20:00").risks
+    assert "ends 30m before it starts" in after[0].message
+    assert kinds(risks(venue, "Stage", "15:00", "16:29")) == [], "over an hour away"
+    assert kinds(risks(venue, "Room", "16:00", "17:00")) == [], "another resource's blackout"
+
+
+def test_the_blackout_margin_is_the_resources_own(venue, sql):
+    blackouts.add_blackout(venue, "Room", f"{DAY}T14:00", f"{DAY}T15:00", "Floor repair")
+    assert kinds(risks(venue, "Room", "11:00", "12:30")) == []
+    sql.execute(
+        "UPDATE spaces.resources SET blackout_margin = %s WHERE name = 'Room'",
+        (timedelta(hours=2),),
+    )
+    assert kinds(risks(venue, "Room", "11:00", "12:30")) == ["near_blackout"]
+
+
+def test_a_lifted_blackout_is_no_risk(venue):
+    blackout, _ = blackouts.add_blackout(
+        venue, "Room", f"{DAY}T14:00", f"{DAY}T15:00", "Floor repair"
+    )
+    blackouts.lift_blackout(venue, blackout.id)
+    assert kinds(risks(venue, "Room", "12:30", "13:30")) == []
+
+
+def test_back_to_back_names_the_booking_and_who_holds_it(as_, venue):
+    get_out = reservations.book(as_("jo"), "Left", f"{DAY}T10:00", f"{DAY}T12:00", "Get-out")
+    # The stage's turnover is 15 min, so a booking from 12:15 is free, and back to back.
+    found = risks(venue, "Stage", "12:15", "13:00")
+    assert found.bookable
+    assert [(r.kind, r.message, r.reservation_ids) for r in found.risks] == [
+        (
+            "back_to_back",
+            f"back to back: confirmed booking #{get_out.id} 'Get-out' by jo on Left ends 15m"
+            " before it starts, 10:00-12:00",
+            (get_out.id,),
+        )
+    ]
+    assert kinds(risks(venue, "Stage", "12:30", "13:00")) == ["back_to_back"], "turnover + 15"
+    assert kinds(risks(venue, "Stage", "12:31", "13:00")) == []
+    before = risks(venue, "Room", "09:00", "10:00")
+    assert kinds(before) == [], "another resource"
+    reservations.book(venue, "Room", f"{DAY}T10:00", f"{DAY}T11:00", "Fitting")
+    assert "starts just as it ends" in risks(venue, "Room", "09:00", "10:00").risks[0].message
+
+
+def test_busy_day_counts_the_tree_against_the_days_bookable_hours(venue, sql):
+    # Stage is bookable 09:00-19:00 (10 hours) on Tuesdays.
+    set_hours(sql, "Stage", {1: (9, 19)})
+    reservations.book(venue, "Stage", f"{DAY}T09:00", f"{DAY}T13:00", "Tech")
+    reservations.book(venue, "Left", f"{DAY}T13:15", f"{DAY}T17:45", "Get-in")  # the tree
+    found = risks(venue, "Stage", "18:00", "19:00")
+    busy = [r for r in found.risks if r.kind == "busy_day"]
+    assert [r.message for r in busy] == [
+        "Stage is already booked for 85% of its bookable hours on Tue 2 Mar (8h 30m of 10h,"
+        " counting what its tree blocks)"
+    ]
+    set_hours(sql, "Stage", {1: (9, 20)})
+    assert "busy_day" not in kinds(risks(venue, "Stage", "18:00", "19:00")), "8.5 of 11 hours"
+
+
+def test_outside_hours_says_how_much_and_the_days_hours(venue, sql):
+    set_hours(sql, "Room", {d: (9, 17) for d in range(5)})
+    found = risks(venue, "Room", "16:00", "18:30")
+    assert [(r.kind, r.message) for r in found.risks] == [
+        (
+            "outside_hours",
+            "1h 30m of it is outside Room's hours (bookable 09:00-17:00 on Tue 2 Mar)",
+        )
+    ]
+    sunday = insights.assess(venue, "Room", "2027-03-07T10:00", "2027-03-07T11:00", now=BEFORE)
+    assert sunday.risks[0].message == "1h of it is outside Room's hours (not bookable on Sun 7 Mar)"
+
+
+def test_in_past(venue):
+    found = insights.assess(
+        venue, "Room", f"{DAY}T10:00", f"{DAY}T11:00", now=pendulum.parse(f"{DAY}T12:30:00Z")
+    )
+    assert [(r.kind, r.message) for r in found.risks] == [
+        ("in_past", "it starts in the past (began 2h 30m ago)")
+    ]
+
+
+def test_approval_delay_counts_the_approvers_stalled_requests(venue, as_):
+    assert kinds(risks(venue, "Hall", "10:00", "11:00")) == []
+    for hour in (10, 12):
+        reservations.book(
+            as_("jo"), "Hall", f"2027-03-05T{hour}:00", f"2027-03-05T{hour + 1}:00", "X"
+        )
+    later = pendulum.now("UTC").add(days=2, hours=1)  # both have waited past the default 24h
+    found = insights.assess(venue, "Hall", f"{DAY}T10:00", f"{DAY}T11:00", now=later)
+    assert [(r.kind, r.message) for r in found.risks if r.kind != "in_past"] == [
+        (
+            "approval_delay",
+            "a slow decision is likely: sam have 2 stalled requests waiting (the oldest for 2d 1h)",
+        )
+    ]
+
+
+def test_no_approver(venue):
+    resources.update_resource(venue, "Hall", remove_approvers=["sam"])
+    assert kinds(risks(venue, "Hall", "10:00", "11:00")) == ["no_approver"]
+
+
+def test_a_booking_asked_about_again_is_not_its_own_risk(venue):
+    booked = reservations.book(venue, "Room", f"{DAY}T10:00", f"{DAY}T11:00", "Fitting")
+    room = resources.get_resource(venue, "Room")
+    asked = Asked(room, booked.start, booked.end, exclude_id=booked.id)
+    assert insights.booking_risks(venue, [asked], now=BEFORE) == [[]]
+
+
+def set_hours(sql, name: str, windows: dict[int, tuple[int, int]]) -> None:
+    """Bookable hours by weekday (0 = Monday): (from hour, until hour), straight in SQL."""
+    week = ",".join(f"[{d * 1440 + a * 60},{d * 1440 + b * 60})" for d, (a, b) in windows.items())
+    sql.execute(
+        "UPDATE spaces.resources SET bookable_week = %s WHERE name = %s", ("{" + week + "}", name)
+    )
