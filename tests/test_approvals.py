@@ -138,8 +138,14 @@ def test_the_queue_points_out_what_is_worth_a_look(venue):
     resources.update_resource(venue, "Truck", approvers=[])
     orphan = request(venue, "Truck", 9)
     resources.update_resource(venue, "Truck", active=False)
-    risks = {r.reservation.id: r.risks for r in approvals.pending_requests(venue)}
-    assert risks[near] == ("blackout 'rigging check' on Left starts 30m after",)
+    risks = {
+        r.reservation.id: tuple(risk.message for risk in r.risks)
+        for r in approvals.pending_requests(venue)
+    }
+    assert risks[near] == (
+        "blackout 'rigging check' (maintenance, set by tester) on Left starts 30m after it ends,"
+        " 11:30-13:30",
+    )
     assert risks[orphan] == (
         "the resource has been made inactive",
         "no approver: nobody can decide it",
@@ -170,6 +176,10 @@ def test_bulk_rejection_needs_a_reason_and_stops_a_stranger_per_item(venue, as_)
     assert {reservations.get_reservation(venue, i).status for i in ids} == {"pending"}
 
 
+def messages(item: approvals.QueueItem) -> tuple[str, ...]:
+    return tuple(risk.message for risk in item.risks)
+
+
 def three_days_of(db: Database, title: str) -> list[int]:
     """A series on the truck, 09:00-10:00 on 1, 2 and 3 March: pending, one id a day."""
     booked = series.book_series(db, "Truck", f"{DAY}T09:00", "+1h", title, "FREQ=DAILY;COUNT=3")
@@ -186,14 +196,15 @@ def test_a_series_waits_in_the_queue_as_one_request(venue):
     assert [o.reservation.id for o in grouped.occurrences] == days
     assert grouped.reservation.id == days[0], "the first occurrence stands for the series"
     assert single.reservation.id == lone, "listed where its start puts it, after the first day"
-    assert grouped.risks == ("Tue 2 Mar: blackout 'MOT' on Truck starts 30m after",)
+    mot = "Tue 2 Mar: blackout 'MOT' (maintenance, set by tester) on Truck starts 30m after it ends"
+    assert messages(grouped) == (f"{mot}, 10:30-11:30",)
     assert grouped.approvers == ("jo", "sam")
 
     resources.update_resource(venue, "Truck", approvers=[])
     (grouped, _single) = approvals.group_series(approvals.pending_requests(venue, sort="start"))
-    assert grouped.risks == (
+    assert messages(grouped) == (
         "no approver: nobody can decide it",
-        "Tue 2 Mar: blackout 'MOT' on Truck starts 30m after",
+        f"{mot}, 10:30-11:30",
     ), "a risk every occurrence shares is said once"
 
 

@@ -148,9 +148,7 @@ def test_in_past(venue):
     found = insights.assess(
         venue, "Room", f"{DAY}T10:00", f"{DAY}T11:00", now=pendulum.parse(f"{DAY}T12:30:00Z")
     )
-    assert [(r.kind, r.message) for r in found.risks] == [
-        ("in_past", "it starts in the past (began 2h 30m ago)")
-    ]
+    assert [(r.kind, r.message) for r in found.risks] == [("in_past", "it starts in the past")]
 
 
 def test_approval_delay_counts_the_approvers_stalled_requests(venue, as_):
@@ -176,9 +174,7 @@ def test_no_approver(venue):
 
 def test_a_booking_asked_about_again_is_not_its_own_risk(venue):
     booked = reservations.book(venue, "Room", f"{DAY}T10:00", f"{DAY}T11:00", "Fitting")
-    room = resources.get_resource(venue, "Room")
-    asked = Asked(room, booked.start, booked.end, exclude_id=booked.id)
-    assert insights.booking_risks(venue, [asked], now=BEFORE) == [[]]
+    assert insights.booking_risks(venue, [Asked.booked(booked)], now=BEFORE) == [[]]
 
 
 def set_hours(sql, name: str, windows: dict[int, tuple[int, int]]) -> None:

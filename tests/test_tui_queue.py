@@ -181,7 +181,7 @@ async def test_a_opens_the_queue_of_what_awaits_you_and_the_keys_move(venue):
             "Main Stage",
             "bob",
             f"{STALLED} 1d 1h",
-            "! 1",
+            "! 2",  # a blackout just after it, and it is in the past
             "sam",
         ]
         assert row_text(queue, venue, "Load-in")[1:] == [
@@ -189,7 +189,7 @@ async def test_a_opens_the_queue_of_what_awaits_you_and_the_keys_move(venue):
             "Truck 18t",
             "lena",
             "1d 1h",
-            "",
+            "! 1",  # in the past
             "sam, jo",
         ]
         assert "Awaiting you" in text_of(queue, "#queue-where")
@@ -198,7 +198,10 @@ async def test_a_opens_the_queue_of_what_awaits_you_and_the_keys_move(venue):
         assert under_cursor(queue, venue) == "Tech rehearsal"
         detail = text_of(queue, "#queue-detail")
         assert "'Tech rehearsal' · Main Stage · 2026-12-01 10:00-12:30 (Europe/London)" in detail
-        assert "blackout 'Floor repaint' on Main Stage starts 30m after" in detail
+        assert (
+            "blackout 'Floor repaint' (maintenance, set by tester) on Main Stage starts 30m"
+            " after it ends, 13:00-14:00" in detail
+        )
         await press(pilot, "j")
         assert under_cursor(queue, venue) == "Load-in"
         assert "'Load-in'" in text_of(queue, "#queue-detail"), "the detail follows the cursor"
@@ -232,8 +235,9 @@ async def test_a_blackout_right_next_to_a_request_is_said_so_not_0m_away(venue):
             await settle(pilot)
             assert under_cursor(queue, venue) == title
             said[title] = text_of(queue, "#queue-detail")
-        assert "blackout 'Floor repaint' on Main Stage starts just as it ends" in said["Notes"]
-        assert "blackout 'Floor repaint' on Main Stage ends just as it starts" in said["Cue to cue"]
+        floor_repaint = "blackout 'Floor repaint' (maintenance, set by tester) on Main Stage"
+        assert f"{floor_repaint} starts just as it ends" in said["Notes"]
+        assert f"{floor_repaint} ends just as it starts" in said["Cue to cue"]
         assert "0m" not in said["Notes"] + said["Cue to cue"]
 
 
@@ -515,7 +519,7 @@ async def test_f_shows_every_pending_request_and_back(venue):
         assert listed(queue, venue) == EVERYONE
         assert "All pending" in text_of(queue, "#queue-where")
         assert under_cursor(queue, venue) == "Load-in", "the cursor keeps its request"
-        assert row_text(queue, venue, "Screening")[5:] == ["! 1", "nobody"]
+        assert row_text(queue, venue, "Screening")[5:] == ["! 2", "nobody"]  # and in the past
         assert row_text(queue, venue, "Fight call")[6] == "company-manager"
         await press(pilot, "j")  # Fight call: company-manager's, not sam's
         assert "approvers: company-manager (not you)" in text_of(queue, "#queue-detail")

@@ -25,6 +25,7 @@ from spaces_tui.engine import (
     approvals,
     blackouts,
     events,
+    insights,
     rehearse,
     reservations,
     resources,
@@ -225,19 +226,24 @@ def resource_list(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def check(ctx: Context, args: argparse.Namespace) -> int:
-    obstacles = reservations.check(ctx.db, args.resource, args.start, args.end)
+    found = insights.assess(ctx.db, args.resource, args.start, args.end, args.headcount)
     if args.json:
-        render.print_json(
-            {"free": not obstacles, "conflicts": [render.obstacle_json(o) for o in obstacles]},
-            ctx.out,
-        )
-    elif obstacles:
-        ctx.say(f"{args.resource} is not free; in the way:")
-        for obstacle in obstacles:
+        render.print_json(render.assessment_json(found), ctx.out)
+        return EXIT_OK if found.bookable else EXIT_CONFLICT
+    name = found.resource.name
+    if found.obstacles:
+        ctx.say(f"{name} is not free; in the way:")
+        for obstacle in found.obstacles:
             ctx.say("  " + render.obstacle_line(obstacle))
-    else:
-        ctx.say(f"{args.resource} is free then.")
-    return EXIT_CONFLICT if obstacles else EXIT_OK
+    if found.over_capacity is not None:
+        ctx.say(f"{name} cannot be booked for them: {found.over_capacity.message}.")
+    if found.bookable:
+        ctx.say(f"{name} is free then.")
+    if found.risks:
+        ctx.say("Worth a look:")
+        for risk in found.risks:
+            ctx.say("  " + render.risk_line(risk))
+    return EXIT_OK if found.bookable else EXIT_CONFLICT
 
 
 def book(ctx: Context, args: argparse.Namespace) -> int:
@@ -248,8 +254,15 @@ def book(ctx: Context, args: argparse.Namespace) -> int:
     reservation = reservations.book(
         ctx.db, args.resource, args.start, args.end, args.title, args.headcount
     )
+    [risks] = insights.booking_risks(ctx.db, [insights.Asked.booked(reservation)])
     if args.json:
-        render.print_json(render.reservation_json(reservation), ctx.out)
+        render.print_json(
+            {
+                **render.reservation_json(reservation),
+                "risks": [render.risk_json(risk) for risk in risks],
+            },
+            ctx.out,
+        )
     else:
         ctx.say(f"Booked {render.reservation_line(reservation)}")
         if reservation.status == "pending":
@@ -257,6 +270,8 @@ def book(ctx: Context, args: argparse.Namespace) -> int:
             ctx.say(
                 f"It waits for approval by {', '.join(approvers) or 'an approver (none set!)'}."
             )
+        for risk in risks:
+            ctx.err.write(f"warning: {risk.message}\n")
     return EXIT_OK
 
 

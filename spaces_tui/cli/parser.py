@@ -141,6 +141,12 @@ def _period(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("end", metavar="END", help="end time, time of day or duration (+2h)")
 
 
+def _headcount(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--headcount", type=_count("--headcount"), metavar="N", help="how many people"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="spaces",
@@ -159,8 +165,13 @@ def build_parser() -> argparse.ArgumentParser:
     _db_commands(commands)
     _resource_commands(commands)
 
-    check = commands.add_parser("check", help="is a slot free? exit 0 free, 3 in the way")
+    check = commands.add_parser(
+        "check",
+        help="is a slot free, and what is worth a look? exit 0 bookable (even with risks),"
+        " 3 in the way or over capacity",
+    )
     _period(check)
+    _headcount(check)
     _json_flag(check)
 
     book = commands.add_parser(
@@ -171,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _period(book)
     book.add_argument("--title", required=True, help="what it is for")
-    book.add_argument("--headcount", type=_count("--headcount"), help="how many people")
+    _headcount(book)
     book.add_argument(
         "--rrule", metavar="RULE", help='repeat: an RFC 5545 RRULE, e.g. "FREQ=WEEKLY;BYDAY=MO,WE"'
     )

@@ -8,7 +8,16 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from spaces_tui.engine.approvals import Request, describe_event
-from spaces_tui.engine.models import Blackout, Blocked, Event, Obstacle, Reservation, Resource
+from spaces_tui.engine.insights import Assessment
+from spaces_tui.engine.models import (
+    Blackout,
+    Blocked,
+    Event,
+    Obstacle,
+    Reservation,
+    Resource,
+    Risk,
+)
 from spaces_tui.engine.rehearse import Session
 from spaces_tui.engine.series import SeriesBooking
 from spaces_tui.engine.times import format_duration, format_moment, format_period, in_zone
@@ -224,7 +233,33 @@ def request_json(request: Request) -> dict[str, Any]:
         "waited_seconds": int(request.waited.total_seconds()),
         "stall_after_seconds": int(request.stall_after.total_seconds()),
         "stalled": request.stalled,
-        "risks": list(request.risks),
+        "risks": [risk_json(risk) for risk in request.risks],
+    }
+
+
+def assessment_json(found: Assessment) -> dict[str, Any]:
+    """`spaces check --json`: free is nothing in the way; bookable is free and the headcount
+    fits (the exit code follows bookable); risks never stop a booking."""
+    over = found.over_capacity
+    return {
+        "free": not found.obstacles,
+        "bookable": found.bookable,
+        "conflicts": [obstacle_json(o) for o in found.obstacles],
+        "over_capacity": None if over is None else over.message,
+        "risks": [risk_json(risk) for risk in found.risks],
+    }
+
+
+def risk_line(risk: Risk) -> str:
+    return f"! {risk.message}"
+
+
+def risk_json(risk: Risk) -> dict[str, Any]:
+    return {
+        "kind": risk.kind,
+        "message": risk.message,
+        "reservation_ids": list(risk.reservation_ids),
+        "blackout_ids": list(risk.blackout_ids),
     }
 
 
@@ -237,7 +272,13 @@ def requests_table(requests: Sequence[Request]) -> str:
             r.reservation.booked_by,
             format_duration(r.waited) + (" STALLED" if r.stalled else ""),
             ", ".join(r.approvers) or "NO APPROVER",
-            "; ".join([repr(r.reservation.title), *_series_note(r.reservation), *r.risks]),
+            "; ".join(
+                [
+                    repr(r.reservation.title),
+                    *_series_note(r.reservation),
+                    *(risk.message for risk in r.risks),
+                ]
+            ),
         ]
         for r in requests
     ]
@@ -261,6 +302,7 @@ def blocked_json(blocked: Blocked) -> dict[str, Any]:
         "start": _iso(blocked.start),
         "end": _iso(blocked.end),
         "conflicts": [obstacle_json(o) for o in blocked.obstacles],
+        "risks": [risk_json(risk) for risk in blocked.risks],
     }
 
 

@@ -9,7 +9,7 @@ separately.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,14 +18,14 @@ import pendulum
 from spaces_tui.db.connection import Connection, Database, first_value
 from spaces_tui.engine import events, series
 from spaces_tui.engine.errors import BadInput, SpacesError, domain_errors
-from spaces_tui.engine.models import Event, Reservation
+from spaces_tui.engine.insights import Asked, risks_of
+from spaces_tui.engine.models import Event, Reservation, Risk
 from spaces_tui.engine.reservations import approve, get_reservation, reject, select_reservations
-from spaces_tui.engine.times import format_duration
 
-# A blackout this close to a request (on its resource, above it or inside it) is worth a look
-# before approving: a get-in that overruns, a cleaning crew that arrives early.
-NEAR = timedelta(hours=1)
 SORTS = ("oldest", "resource", "start")
+# What the queue leaves out of a request's risks: its approvers' own backlog is what they are
+# looking at (and each request's wait is shown beside it).
+_APPROVERS_OWN = frozenset({"approval_delay"})
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class Request:
     waited: timedelta  # since it was made, by the clock asked with
     stall_after: timedelta  # the resource's threshold
     may_decide: bool  # the asking actor is one of its approvers
-    risks: tuple[str, ...]  # what to look at before approving, for people
+    risks: tuple[Risk, ...]  # what to look at before approving (engine/insights.py)
 
     @property
     def stalled(self) -> bool:
@@ -79,11 +79,11 @@ class SeriesRequest:
         return any(occurrence.stalled for occurrence in self.occurrences)
 
     @property
-    def risks(self) -> tuple[str, ...]:
+    def risks(self) -> tuple[Risk, ...]:
         """A risk every occurrence shares (no approver) once; the others with their date."""
         shared = set.intersection(*(set(o.risks) for o in self.occurrences))
         dated = [
-            f"{o.reservation.start.format('ddd D MMM')}: {risk}"
+            replace(risk, message=f"{o.reservation.start.format('ddd D MMM')}: {risk.message}")
             for o in self.occurrences
             for risk in o.risks
             if risk not in shared
@@ -121,25 +121,9 @@ class Outcome:
 
 
 _CONTEXT = """
-    SELECT v.id, r.approvers, r.stall_after, r.active
+    SELECT v.id, r.approvers, r.stall_after
       FROM spaces.reservations v JOIN spaces.resources r ON r.id = v.resource_id
      WHERE v.status = 'pending'
-"""
-
-# Active blackouts near each pending request, on the resource's line up or down the tree.
-_NEARBY = """
-    SELECT v.id AS reservation_id, b.reason, br.name AS resource, lower(b.during) AS start,
-           upper(b.during) AS "end", lower(v.during) AS request_start,
-           upper(v.during) AS request_end
-      FROM spaces.reservations v
-      JOIN spaces.blackouts b
-        ON b.status = 'active'
-       AND b.during && tstzrange(lower(v.during) - %(near)s, upper(v.during) + %(near)s, '[)')
-       AND b.resource_id IN (SELECT resource_id FROM spaces.resource_line(v.resource_id)
-                             UNION SELECT resource_id FROM spaces.resource_subtree(v.resource_id))
-      JOIN spaces.resources br ON br.id = b.resource_id
-     WHERE v.status = 'pending'
-     ORDER BY lower(b.during)
 """
 
 
@@ -182,18 +166,11 @@ _ORDER: dict[str, Callable[[Request], Any]] = {
 def _requests(conn: Connection, actor: str, now: datetime) -> list[Request]:
     pending = select_reservations(conn, "v.status = 'pending'", {})
     context = {row.id: row for row in conn.execute(_CONTEXT)}
-    nearby: dict[int, list[str]] = {}
-    for row in conn.execute(_NEARBY, {"near": NEAR}):
-        nearby.setdefault(row.reservation_id, []).append(_nearby_text(row))
+    found = risks_of(conn, [Asked.booked(reservation) for reservation in pending], now)
     requests = []
-    for reservation in pending:
+    for reservation, risks in zip(pending, found, strict=True):
         row = context[reservation.id]
         approvers = tuple(row.approvers)
-        risks = list(nearby.get(reservation.id, []))
-        if not approvers:
-            risks.insert(0, "no approver: nobody can decide it")
-        if not row.active:
-            risks.insert(0, "the resource has been made inactive")
         requests.append(
             Request(
                 reservation=reservation,
@@ -201,30 +178,10 @@ def _requests(conn: Connection, actor: str, now: datetime) -> list[Request]:
                 waited=now - reservation.created_at,
                 stall_after=row.stall_after,
                 may_decide=actor in approvers,
-                risks=tuple(risks),
+                risks=tuple(risk for risk in risks if risk.kind not in _APPROVERS_OWN),
             )
         )
     return requests
-
-
-def _nearby_text(row: Any) -> str:
-    if row.end <= row.request_start:
-        when = _apart("ends", row.request_start - row.end, "before", "just as it starts")
-    elif row.start >= row.request_end:
-        when = _apart("starts", row.start - row.request_end, "after", "just as it ends")
-    else:
-        when = "overlaps"  # only on a sibling area: the tree rule keeps it off the request's own
-    return f"blackout {row.reason!r} on {row.resource} {when}"
-
-
-def _apart(verb: str, gap: timedelta, side: str, touching: str) -> str:
-    """How far a blackout is from the request, said so that no gap reads as none: "starts just as
-    it ends", not "starts 0m after"."""
-    if gap <= timedelta(0):
-        return f"{verb} {touching}"
-    if gap < timedelta(minutes=1):
-        return f"{verb} under a minute {side}"
-    return f"{verb} {format_duration(gap)} {side}"
 
 
 def decide_many(

@@ -111,7 +111,7 @@ LANGUAGE sql STABLE AS $$
      WHERE NOT tstzmultirange(a.during) <@ within.hours
     UNION ALL
     SELECT a.n, 'in_past', NULL, NULL, a.name, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-           p_now - lower(a.during), NULL
+           NULL, NULL
       FROM asked a
      WHERE lower(a.during) < p_now
     UNION ALL

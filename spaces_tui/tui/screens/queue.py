@@ -166,7 +166,7 @@ def detail_text(request: QueueItem | None, mine_only: bool) -> str:
     lines = [
         f"{what} · {booking.resource} · {when}",
         f"by {booking.booked_by} · {waited} · {who}",
-        *(f"{RISK} {risk}" for risk in request.risks),
+        *(f"{RISK} {risk.message}" for risk in request.risks),
     ]
     if isinstance(request, SeriesRequest):
         count = len(request.occurrences)
