@@ -183,3 +183,59 @@ def set_hours(sql, name: str, windows: dict[int, tuple[int, int]]) -> None:
     sql.execute(
         "UPDATE spaces.resources SET bookable_week = %s WHERE name = %s", ("{" + week + "}", name)
     )
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+def test_check_json_lists_the_risks_and_exits_0_when_bookable(venue, spaces):
+    blackouts.add_blackout(venue, "Room", "2030-03-05T14:00", "+1h", "Floor repair")
+    result = spaces("check", "Room", "2030-03-05T12:00", "13:30", "--headcount", "11", "--json")
+    assert result.code == 0, result.err
+    found = result.json
+    assert (found["free"], found["bookable"], found["over_capacity"]) == (True, True, None)
+    assert [(r["kind"], r["blackout_ids"]) for r in found["risks"]] == [
+        ("near_capacity", []),
+        ("near_blackout", [1]),
+    ]
+    assert found["risks"][1]["message"].startswith("blackout 'Floor repair' (maintenance")
+
+
+def test_check_exits_3_over_capacity_and_says_why(venue, spaces):
+    result = spaces("check", "Room", "2030-03-05T12:00", "13:30", "--headcount", "13")
+    assert result.code == 3
+    assert result.out == (
+        "Room cannot be booked for them: 13 people is more than Room holds (capacity 12).\n"
+    )
+    as_json = spaces("check", "Room", "2030-03-05T12:00", "13:30", "--headcount", "13", "--json")
+    assert as_json.code == 3
+    assert as_json.json["free"] is True and as_json.json["bookable"] is False
+    assert as_json.json["over_capacity"] == "13 people is more than Room holds (capacity 12)"
+
+
+def test_check_text_says_the_risks_under_free(venue, spaces):
+    reservations.book(venue, "Room", "2030-03-05T10:00", "12:00", "Fitting")
+    result = spaces("check", "Room", "2030-03-05T12:00", "13:00")
+    assert result.code == 0
+    assert result.out.splitlines() == [
+        "Room is free then.",
+        "Worth a look:",
+        "  ! back to back: confirmed booking #1 'Fitting' by tester on Room ends just as it"
+        " starts, 10:00-12:00",
+    ]
+
+
+def test_book_json_has_the_risks_of_the_booking_it_made(venue, spaces):
+    spaces("book", "Room", "2030-03-05T10:00", "12:00", "--title", "Fitting")
+    result = spaces("book", "Room", "2030-03-05T12:00", "13:00", "--title", "Call", "--json")
+    assert result.code == 0, result.err
+    booked = result.json
+    assert booked["id"] == 2 and booked["status"] == "confirmed"
+    assert [(r["kind"], r["reservation_ids"]) for r in booked["risks"]] == [("back_to_back", [1])]
+    plain = spaces("book", "Room", "2030-03-06T10:00", "12:00", "--title", "Alone", "--json")
+    assert plain.json["risks"] == []
+    said = spaces("book", "Room", "2030-03-05T13:00", "14:00", "--title", "Next")
+    assert said.err == (
+        "warning: back to back: confirmed booking #2 'Call' by tester on Room ends just as it"
+        " starts, 12:00-13:00\n"
+    )

@@ -107,6 +107,69 @@ async def test_a_key_typed_straight_after_text_acts_on_all_of_the_text(db, make_
         assert seen == [typed]
 
 
+# --- risks in the hint -------------------------------------------------------------------------
+
+# Out of the demo's fortnight, so Rehearsal 6 (capacity 12) is empty that week.
+QUIET = {"resource": "Rehearsal 6", "start": "2026-12-15 10:00", "end": "+2h"}
+
+
+async def test_the_hint_says_what_is_worth_a_look_under_a_free_slot(db):
+    blackouts.add_blackout(db, "Rehearsal 6", "2026-12-15T12:30", "+1h", "Deep clean")
+    async with app_showing(db, booking_form) as (pilot, form, _notes):
+        await fill(pilot, form, **QUIET, title="Fitting")
+        text, state = hint(form)
+        assert state == {"free"}
+        assert text.splitlines()[1:] == [
+            "⚠ blackout 'Deep clean' (maintenance, set by tester) on Rehearsal 6 starts 30m after"
+            " it ends, 12:30-13:30"
+        ]
+        await fill(pilot, form, headcount="11")
+        assert "⚠ 11 people fills 92% of Rehearsal 6 (capacity 12)" in hint(form)[0]
+        await fill(pilot, form, start="2026-12-15 09:00")
+        assert hint(form) == (
+            "✓ free: Rehearsal 6, 2026-12-15 09:00-11:00 (Europe/London)\n"
+            "⚠ 11 people fills 92% of Rehearsal 6 (capacity 12)",
+            {"free"},
+        )
+
+
+async def test_a_headcount_over_capacity_is_said_before_anything_is_sent(db):
+    async with app_showing(db, booking_form) as (pilot, form, _notes):
+        await fill(pilot, form, **QUIET, title="Open call", headcount="13")
+        assert hint(form) == (
+            "✗ too many people: 13 people is more than Rehearsal 6 holds (capacity 12).",
+            {"conflict"},
+        )
+        await press(pilot, "ctrl+s")
+        await wait_until(pilot, lambda: "Nothing was booked" in hint(form)[0], "the refusal")
+        assert reservations.list_reservations(db, resource="Rehearsal 6", start="2026-12-15") == []
+
+
+async def test_a_repeats_preview_marks_each_occurrence_with_a_risk(db):
+    blackouts.add_blackout(db, "Rehearsal 6", "2026-12-16T12:15", "+1h", "Deep clean")
+    async with app_showing(db, booking_form) as (pilot, form, _notes):
+        await fill(pilot, form, **QUIET, title="Fitting", repeat="daily", pattern="", ends="3")
+        text, state = hint(form)
+        assert state == {"free"}
+        assert text.splitlines() == [
+            "✓ all 3 occurrences free on Rehearsal 6, ⚠ 1 worth a look",
+            "✓ Tue 15 Dec 10:00-12:00",
+            "✓ Wed 16 Dec 10:00-12:00 ⚠ blackout 'Deep clean' (maintenance, set by tester) on"
+            " Rehearsal 6 starts 15m after it ends, 12:15-13:15",
+            "✓ Thu 17 Dec 10:00-12:00",
+        ]
+
+
+async def test_the_session_form_says_the_risks_too(db):
+    blackouts.add_blackout(db, "Rehearsal 6", "2026-12-15T09:30", "10:00", "Deep clean")
+    async with app_showing(db, session_form) as (pilot, form, _notes):
+        await fill(pilot, form, **QUIET, title="Early call")
+        assert (
+            "⚠ blackout 'Deep clean' (maintenance, set by tester) on Rehearsal 6 ends just as"
+            " it starts" in hint(form)[0]
+        )
+
+
 # --- a repeat with clashes ---------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import psycopg
 
@@ -23,6 +23,7 @@ from spaces_tui.engine.errors import (
     domain_errors,
     retrying_races,
 )
+from spaces_tui.engine.insights import Asked, risks_of
 from spaces_tui.engine.models import ACTIVE, Blocked, Obstacle, Reservation
 from spaces_tui.engine.recurrence import Occurrence, expand
 from spaces_tui.engine.reservations import (
@@ -99,8 +100,11 @@ def preview(
     *,
     until: date | None = None,
     exceptions: Iterable[date] = (),
+    headcount: int | None = None,
+    now: datetime | None = None,
 ) -> list[Blocked]:
-    """Every occurrence the rule gives, each with what is in its way now (none: it is free).
+    """Every occurrence the rule gives, each with what is in its way now (none: it is free) and
+    its risks (engine/insights.py; over_capacity among them when the headcount does not fit).
     Writes nothing; the booking itself checks again."""
     with domain_errors(), db.snapshot() as conn:
         target = find_resource(conn, resource)
@@ -109,9 +113,11 @@ def preview(
             rule, begins, ends, target.timezone, until=until, exceptions=list(exceptions)
         )
         in_the_way = periods_obstacles(conn, target.id, occurrences)
+        asked = [Asked(target.id, target.timezone, b, e, headcount) for b, e in occurrences]
+        risks = risks_of(conn, asked, now)
         return [
-            Blocked(begins, ends, obstacles)
-            for (begins, ends), obstacles in zip(occurrences, in_the_way, strict=True)
+            Blocked(begins, ends, obstacles, tuple(found))
+            for (begins, ends), obstacles, found in zip(occurrences, in_the_way, risks, strict=True)
         ]
 
 

@@ -51,6 +51,7 @@ class Glyphs:
     awaiting: str  # requests waiting for you
     cancelled: str
     stalled: str  # a request waiting longer than its resource allows
+    risk: str  # the booking form: worth a look, though it books
     marked: str  # a request marked in the queue
     closed: str  # a series' row, closed and open
     open: str
@@ -83,6 +84,7 @@ UNICODE = Glyphs(
     awaiting="⚑",
     cancelled="✕",
     stalled="⚠",
+    risk="⚠",
     marked="●",
     closed="▸",
     open="▾",
@@ -109,6 +111,7 @@ CONSOLE = replace(
     awaiting="»",
     cancelled="x",
     stalled="!",
+    risk="!",
     marked="•",
     closed="►",
     open="▼",
@@ -137,6 +140,7 @@ ASCII = Glyphs(
     awaiting=">",
     cancelled="x",
     stalled="!",
+    risk="!",
     marked="*",
     closed=">",
     open="v",

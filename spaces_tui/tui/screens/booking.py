@@ -1,12 +1,13 @@
 """The booking form: as the user types, a hint says whether the slot is free or exactly what is
-in the way, asked of spaces.check_reservation_conflict off the UI thread (see form_base). With a
-repeat, the hint previews every occurrence and marks each one that collides; sent anyway, the
-form says that nothing was booked and why, and ctrl+o books the free ones."""
+in the way, whether the headcount fits, and what is worth a look though it books (a blackout
+just after, a full room: engine/insights.py), asked off the UI thread (see form_base). With a
+repeat, the hint previews every occurrence and marks each one that collides or has a risk; sent
+anyway, the form says that nothing was booked and why, and ctrl+o books the free ones."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, ClassVar
 
@@ -21,9 +22,10 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 
 from spaces_tui.db.errors import DatabaseUnavailable
-from spaces_tui.engine import reservations, series
+from spaces_tui.engine import insights, reservations, series
 from spaces_tui.engine.errors import BadInput, Conflict
-from spaces_tui.engine.models import Blocked, Obstacle, Reservation, Resource
+from spaces_tui.engine.insights import OVER_CAPACITY, Assessment
+from spaces_tui.engine.models import Blocked, Obstacle, Reservation, Resource, Risk
 from spaces_tui.engine.recurrence import REPEATS, build_rule
 from spaces_tui.engine.times import format_period
 from spaces_tui.tui.db_calls import Refusal
@@ -46,9 +48,14 @@ class Request:
 
 
 def occurrence_text(occurrence: Blocked) -> str:
-    """One line of a repeat's preview: free, or what is in its way."""
+    """One line of a repeat's preview: free (with its first risk, if any), or what is in its
+    way."""
     when = f"{occurrence.start:%a %d %b %H:%M}-{occurrence.end:%H:%M}"
     if not occurrence.obstacles:
+        if occurrence.risks:
+            more = f" (+{len(occurrence.risks) - 1})" if len(occurrence.risks) > 1 else ""
+            first_risk = escape(occurrence.risks[0].message)
+            return f"[green]{G.free}[/] {when} [yellow]{G.risk}[/] {first_risk}{more}"
         return f"[green]{G.free}[/] {when}"
     first = occurrence.obstacles[0]
     more = f" (+{len(occurrence.obstacles) - 1})" if len(occurrence.obstacles) > 1 else ""
@@ -66,6 +73,10 @@ def obstacle_text(obstacle: Obstacle) -> str:
         f"[yellow]{G.obstacle}[/] {obstacle.status} booking #{obstacle.id} [b]{what}[/b]"
         f" on {where}, {when}, by {who}{turnover}"
     )
+
+
+def risk_text(risk: Risk) -> str:
+    return f"[yellow]{G.risk}[/] {escape(risk.message)}"
 
 
 def free_ones_text(free: int) -> str:
@@ -90,7 +101,7 @@ class BookingFormBase(ResourceForm[ScreenResultType]):
         Binding("ctrl+o", "book_free", "Book the free ones", show=False),
     ]
     WATCHED: ClassVar[frozenset[str]] = frozenset(
-        {"resource", "start", "end", "repeat", "pattern", "ends"}
+        {"resource", "start", "end", "headcount", "repeat", "pattern", "ends"}
     )
 
     def __init__(
@@ -174,10 +185,13 @@ class BookingFormBase(ResourceForm[ScreenResultType]):
         title = self.value("title")
         if not title:
             raise BadInput("Give it a title.")
+        return Request(resource, start, end, title, self._headcount(), repeat)
+
+    def _headcount(self) -> int | None:
         headcount = self.value("headcount")
         if headcount and (not headcount.isdigit() or int(headcount) < 1):
             raise BadInput("Headcount is a whole number, 1 or more.")
-        return Request(resource, start, end, title, int(headcount) if headcount else None, repeat)
+        return int(headcount) if headcount else None
 
     # --- the live hint ------------------------------------------------------------------------
 
@@ -186,67 +200,94 @@ class BookingFormBase(ResourceForm[ScreenResultType]):
         resource = self.resource()
         start, end = self.period(resource)
         repeat = self._repeat(start)
-        db = self.app.db
+        headcount = self._headcount()
+        db, now = self.app.db, self.app.now()  # the app's clock says what is in the past
         if repeat is not None:
             rule, until = repeat
             self.ask_database(
-                lambda: series.preview(db, resource.id, start, end, rule, until=until),
+                lambda: series.preview(
+                    db, resource.id, start, end, rule, until=until, headcount=headcount, now=now
+                ),
                 lambda occurrences: self._show_occurrences(resource, occurrences, refused),
             )
             return
         self.ask_database(
-            lambda: reservations.check(db, resource.id, start, end),
-            lambda obstacles: self._answer(resource, start, end, obstacles, refused),
+            lambda: insights.assess(db, resource.id, start, end, headcount, now=now),
+            lambda found: self._answer(found, refused),
         )
 
-    def _answer(
-        self,
-        resource: Resource,
-        start: pendulum.DateTime,
-        end: pendulum.DateTime,
-        obstacles: list[Obstacle],
-        refused: bool,
-    ) -> None:
-        if obstacles:
-            self._show_obstacles(resource, obstacles, refused)
+    def _answer(self, found: Assessment, refused: bool) -> None:
+        resource = found.resource
+        if found.obstacles:
+            self._show_obstacles(resource, found.obstacles, refused, found)
             return
-        when = format_period(start, end)
-        text = f"[green]{G.free} free[/]: {escape(resource.name)}, {when} ({resource.timezone})"
+        if found.over_capacity is not None:
+            said = f"{G.taken} Nothing was booked" if refused else f"{G.taken} too many people"
+            lines = [f"[red]{said}[/]: {escape(found.over_capacity.message)}."]
+            self.hint("\n".join(lines + [risk_text(risk) for risk in found.risks]), "conflict")
+            return
+        when = format_period(found.start, found.end)
+        lines = [f"[green]{G.free} free[/]: {escape(resource.name)}, {when} ({resource.timezone})"]
         if resource.requires_approval:
             approvers = escape(", ".join(resource.approvers) or "an approver")
-            text += f"\n[yellow]Needs approval[/]: it stays pending until {approvers} decides."
-        self.hint(text, "free")
+            lines.append(f"[yellow]Needs approval[/]: it stays pending until {approvers} decides.")
+        self.hint("\n".join(lines + [risk_text(risk) for risk in found.risks]), "free")
 
     def _show_occurrences(
         self, resource: Resource, occurrences: list[Blocked], refused: bool
     ) -> None:
-        """Every occurrence's fate, blocked ones first, so the ones in the way are never cut off;
-        after a refused send, first that nothing was booked and what ctrl+o would book."""
+        """Every occurrence's fate, blocked ones first and then those with a risk, so the ones in
+        the way are never cut off; after a refused send, first that nothing was booked and what
+        ctrl+o would book. A headcount the resource cannot hold is said once, above them all."""
+        over = next((r for r in occurrences[0].risks if r.kind == OVER_CAPACITY), None)
+        occurrences = [
+            replace(o, risks=tuple(r for r in o.risks if r.kind != OVER_CAPACITY))
+            for o in occurrences
+        ]
         blocked = [o for o in occurrences if o.obstacles]
+        risky = [o for o in occurrences if o.risks and not o.obstacles]
         total = len(occurrences)
         where = escape(resource.name)
         lines = []
-        if blocked and refused:
+        if (blocked or over) and refused:
             lines.append(f"[red]{G.taken} Nothing was booked[/]: a repeat is booked whole.")
+        if over is not None:
+            lines.append(f"[red]{G.taken} too many people[/]: {escape(over.message)}.")
         if blocked:
             lines.append(f"[red]{G.taken} {len(blocked)} of {total} in the way[/] on {where}")
         else:
             lines.append(f"[green]{G.free} all {total} occurrences free[/] on {where}")
+        if risky:
+            lines[-1] += f", [yellow]{G.risk} {len(risky)} worth a look[/]"
         if resource.requires_approval:
             lines[-1] += " [yellow](each waits for approval)[/]"
-        if blocked and refused:
+        if blocked and refused and over is None:
             lines.append(free_ones_text(total - len(blocked)))
-        shown = (blocked + [o for o in occurrences if not o.obstacles])[:PREVIEW_LINES]
+        plain = [o for o in occurrences if not o.obstacles and not o.risks]
+        shown = (blocked + risky + plain)[:PREVIEW_LINES]
         lines += [occurrence_text(o) for o in sorted(shown, key=lambda o: o.start)]
         if total > len(shown):
             lines.append(f"[dim]{G.ellipsis} and {total - len(shown)} more[/]")
-        free_ones = bool(blocked) and len(blocked) < total
-        self.hint("\n".join(lines), "conflict" if blocked else "free", free_ones=free_ones)
+        free_ones = bool(blocked) and len(blocked) < total and over is None
+        state = "conflict" if blocked or over else "free"
+        self.hint("\n".join(lines), state, free_ones=free_ones)
 
-    def _show_obstacles(self, resource: Resource, obstacles: list[Obstacle], refused: bool) -> None:
+    def _show_obstacles(
+        self,
+        resource: Resource,
+        obstacles: list[Obstacle],
+        refused: bool,
+        found: Assessment | None = None,
+    ) -> None:
+        """What is in the way; found: the assessment it came with, whose headcount and risks
+        are said under it."""
         said = f"{G.taken} Nothing was booked" if refused else f"{G.taken} not free"
         lines = [f"[red]{said}[/]: in the way on {escape(resource.name)}:"]
         lines += [obstacle_text(obstacle) for obstacle in obstacles]
+        if found is not None and found.over_capacity is not None:
+            lines.append(f"[red]{G.taken}[/] {escape(found.over_capacity.message)}")
+        if found is not None:
+            lines += [risk_text(risk) for risk in found.risks]
         self.hint("\n".join(lines), "conflict")
 
     def hint(self, text: str, state: str, *, free_ones: bool = False) -> None:
@@ -296,7 +337,7 @@ class BookingFormBase(ResourceForm[ScreenResultType]):
         elif isinstance(error, Conflict) and error.obstacles:
             self._show_obstacles(resource, error.obstacles, refused=True)
         else:
-            self.hint(f"[red]{escape(str(error))}[/]", "problem")
+            self.hint(f"[red]{G.taken} Nothing was booked[/]: {escape(str(error))}", "problem")
 
     @on(Button.Pressed, "#close")
     def _close(self) -> None:
