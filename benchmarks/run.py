@@ -32,7 +32,7 @@ from common import (
 )
 
 from spaces_tui.db.connection import Database, first_value
-from spaces_tui.engine import approvals, reservations, resources, series
+from spaces_tui.engine import approvals, insights, reservations, resources, series
 from spaces_tui.engine.errors import Conflict
 
 
@@ -89,6 +89,30 @@ def sequential_bookings(db: Database, names: list[str], count: int) -> None:
         f"check a busy area ({count // len(names)} bookings on it, {count} in all), median",
         f"{statistics.median(timings) * 1000:.1f} ms",
     )
+    risks_on_a_busy_area(db, busy, count // len(names))
+
+
+def risks_on_a_busy_area(db: Database, busy: str, on_it: int) -> None:
+    """The form's live hint: what is in the way and every risk (insights.assess), and the risk
+    query alone, in the free hour after each booking (back to back with it, every time)."""
+    area = resources.get_resource(db, busy)
+    whole, alone = [], []
+    for index in range(200):
+        slot = DAY0 + timedelta(hours=2 * (index % on_it) + 1, minutes=15)
+        end = slot + timedelta(minutes=30)
+        started = time.perf_counter()
+        found = insights.assess(db, busy, slot, end, headcount=4)
+        whole.append(time.perf_counter() - started)
+        assert found.bookable and found.risks, "every probe is free and back to back"
+        asked = [insights.Asked(area.id, area.timezone, slot, end, 4)]
+        started = time.perf_counter()
+        insights.booking_risks(db, asked)
+        alone.append(time.perf_counter() - started)
+    report(
+        f"  the form's hint there (conflicts and risks, {on_it} bookings on it), median",
+        f"{statistics.median(whole) * 1000:.1f} ms",
+    )
+    report("  of which the risk query alone, median", f"{statistics.median(alone) * 1000:.1f} ms")
 
 
 def series_bookings(db: Database) -> None:
