@@ -239,3 +239,16 @@ def test_book_json_has_the_risks_of_the_booking_it_made(venue, spaces):
         "warning: back to back: confirmed booking #2 'Call' by tester on Room ends just as it"
         " starts, 12:00-13:00\n"
     )
+
+
+def test_a_repeat_booked_with_json_lists_each_occurrences_risks(venue, spaces):
+    blackouts.add_blackout(venue, "Room", "2030-03-06T12:15", "+1h", "Deep clean")
+    result = spaces(
+        "book", "Room", "2030-03-05T10:00", "12:00", "--title", "Class", "--rrule",
+        "FREQ=DAILY;COUNT=3", "--json",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    second = result.json["ids"][1]
+    assert [(r["reservation_id"], r["kind"]) for r in result.json["risks"]] == [
+        (second, "near_blackout")
+    ]

@@ -235,8 +235,13 @@ def test_book_with_a_rule_prints_the_series_json(venue, spaces):
     )  # fmt: skip
     assert done.code == 0, done.err
     shown = done.json
-    assert set(shown) == {"series_id", "status", "ids", "skipped"}
-    assert (shown["status"], len(shown["ids"]), shown["skipped"]) == ("confirmed", 3, [])
+    assert set(shown) == {"series_id", "status", "ids", "skipped", "risks"}
+    assert (shown["status"], len(shown["ids"]), shown["skipped"], shown["risks"]) == (
+        "confirmed",
+        3,
+        [],
+        [],
+    )
 
 
 def test_a_blocked_series_exits_3_with_every_blocked_occurrence(venue, spaces, sql):

@@ -288,16 +288,19 @@ def book_series(ctx: Context, args: argparse.Namespace) -> int:
         skip_conflicts=args.skip_conflicts,
         headcount=args.headcount,
     )
+    risks = insights.booking_risks(ctx.db, [insights.Asked.booked(r) for r in booked.reservations])
     if args.json:
-        render.print_json(render.series_json(booked), ctx.out)
+        render.print_json(render.series_json(booked, risks), ctx.out)
         return EXIT_OK
     count = len(booked.reservations)
     ctx.say(
         f"Booked series #{booked.series_id}: {count} occurrence{'s' if count != 1 else ''}"
         f" ({booked.status})"
     )
-    for reservation in booked.reservations:
+    for reservation, found in zip(booked.reservations, risks, strict=True):
         ctx.say("  " + render.reservation_line(reservation))
+        for risk in found:
+            ctx.err.write(f"warning: #{reservation.id}: {risk.message}\n")
     for blocked in booked.skipped:
         ctx.say(f"  skipped {render.blocked_line(blocked)}")
         for obstacle in blocked.obstacles:

@@ -302,7 +302,6 @@ def blocked_json(blocked: Blocked) -> dict[str, Any]:
         "start": _iso(blocked.start),
         "end": _iso(blocked.end),
         "conflicts": [obstacle_json(o) for o in blocked.obstacles],
-        "risks": [risk_json(risk) for risk in blocked.risks],
     }
 
 
@@ -310,12 +309,18 @@ def blocked_line(blocked: Blocked) -> str:
     return period_text(blocked.start, blocked.end, blocked.start.timezone_name or "")
 
 
-def series_json(booked: SeriesBooking) -> dict[str, Any]:
+def series_json(booked: SeriesBooking, risks: Sequence[Sequence[Risk]]) -> dict[str, Any]:
+    """risks: each booked occurrence's, in order; listed flat, each with its occurrence's id."""
     return {
         "series_id": booked.series_id,
         "status": booked.status,
         "ids": [r.id for r in booked.reservations],
         "skipped": [blocked_json(b) for b in booked.skipped],
+        "risks": [
+            {"reservation_id": reservation.id, **risk_json(risk)}
+            for reservation, found in zip(booked.reservations, risks, strict=True)
+            for risk in found
+        ],
     }
 
 
