@@ -29,6 +29,11 @@ LANGUAGE sql STABLE AS $$
                WITH ORDINALITY AS a (resource_id, starts, ends, headcount, exclude_id, n)
           JOIN spaces.resources r ON r.id = a.resource_id
     ),
+    -- Each period with its day's bookable hours, worked out once for busy_day and outside_hours.
+    opening AS (
+        SELECT asked.n, spaces.week_hours(asked.bookable_week, asked.timezone, asked.day) AS hours
+          FROM asked
+    ),
     -- What blocks each asked resource: itself, what it sits in, what sits in it (the tree rule
     -- of sql/rules/claims.sql).
     tree AS (
@@ -37,18 +42,33 @@ LANGUAGE sql STABLE AS $$
                LATERAL (SELECT resource_id FROM spaces.resource_line(asked.resource_id)
                         UNION SELECT resource_id FROM spaces.resource_subtree(asked.resource_id)) t
     ),
-    -- Bookings on the tree other than the one asked about again.
+    -- Bookings on the tree, around the period and its day, other than the one asked about
+    -- again. A lateral probe per resource of the tree, so it is the exclusion constraint's GiST
+    -- index (resource_id, during) that finds them, not a scan of every booking of the tree.
     nearby_bookings AS (
         SELECT asked.n, v.id, v.during, v.title, v.booked_by, v.status, vr.name AS resource,
                vr.buffer_minutes
           FROM asked
           JOIN tree ON tree.n = asked.n
-          JOIN spaces.reservations v ON v.resource_id = tree.resource_id
-          JOIN spaces.resources vr ON vr.id = v.resource_id
-         WHERE spaces.is_active_status(v.status)
-           AND v.id IS DISTINCT FROM asked.exclude_id
-           AND v.during && tstzrange(least(lower(asked.during), lower(asked.day)) - interval '2 days',
-                                     greatest(upper(asked.during), upper(asked.day)) + interval '2 days')
+          JOIN spaces.resources vr ON vr.id = tree.resource_id
+         CROSS JOIN LATERAL (
+               SELECT v.id, v.during, v.title, v.booked_by, v.status
+                 FROM spaces.reservations v
+                WHERE v.resource_id = tree.resource_id
+                  AND spaces.is_active_status(v.status)
+                  AND v.during && tstzrange(
+                          least(lower(asked.during), lower(asked.day)) - interval '2 days',
+                          greatest(upper(asked.during), upper(asked.day)) + interval '2 days')
+               OFFSET 0  -- kept a probe: pulled up into a join, it became a hash of them all
+               ) v
+         WHERE v.id IS DISTINCT FROM asked.exclude_id
+    ),
+    -- What the tree already holds on each period's day.
+    day_held AS (
+        SELECT v.n, range_agg(v.during) AS held
+          FROM nearby_bookings v JOIN asked ON asked.n = v.n
+         WHERE v.during && asked.day
+         GROUP BY v.n
     )
     SELECT a.n, CASE WHEN a.headcount > a.capacity THEN 'over_capacity' ELSE 'near_capacity' END,
            NULL::text, NULL::bigint, a.name, NULL::timestamptz, NULL::timestamptz, NULL::text,
@@ -87,27 +107,27 @@ LANGUAGE sql STABLE AS $$
                 + make_interval(mins => greatest(a.buffer_minutes, v.buffer_minutes) + 15))
     UNION ALL
     SELECT a.n, 'busy_day', NULL, NULL, a.name, lower(a.day), upper(a.day), NULL, NULL, NULL,
-           extract(epoch FROM booked.span) / extract(epoch FROM spaces.duration(open.hours)),
-           NULL, booked.span, open.hours
+           extract(epoch FROM measured.span) / extract(epoch FROM measured.open_for),
+           NULL, measured.span, opening.hours
       FROM asked a
-     CROSS JOIN LATERAL (SELECT spaces.week_hours(a.bookable_week, a.timezone, a.day) AS hours) open
-     CROSS JOIN LATERAL (
-           SELECT spaces.duration(coalesce(range_agg(v.during), '{}') * open.hours) AS span
-             FROM nearby_bookings v WHERE v.n = a.n AND v.during && a.day) booked
-     WHERE spaces.duration(open.hours) > interval '0'
-       AND extract(epoch FROM booked.span)
-           >= 0.85 * extract(epoch FROM spaces.duration(open.hours))
+      JOIN opening ON opening.n = a.n
+      JOIN day_held ON day_held.n = a.n  -- a day nothing holds yet is not busy
+     CROSS JOIN LATERAL (SELECT spaces.duration(day_held.held * opening.hours) AS span,
+                                spaces.duration(opening.hours) AS open_for) measured
+     WHERE measured.open_for > interval '0'
+       AND extract(epoch FROM measured.span) >= 0.85 * extract(epoch FROM measured.open_for)
     UNION ALL
     SELECT a.n, 'outside_hours', NULL, NULL, a.name, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-           spaces.duration(tstzmultirange(a.during) - within.hours),
-           spaces.week_hours(a.bookable_week, a.timezone, a.day)
+           spaces.duration(tstzmultirange(a.during) - within.hours), opening.hours
       FROM asked a
+      JOIN opening ON opening.n = a.n
      CROSS JOIN LATERAL (
-           -- a period of over ten years is not measured past its first ten
-           SELECT spaces.week_hours(a.bookable_week, a.timezone,
-                                    a.during * tstzrange(lower(a.during),
-                                                         lower(a.during) + interval '3650 days'))
-                  AS hours) within
+           SELECT CASE WHEN a.during <@ a.day THEN opening.hours  -- most periods: within a day
+                       -- a period of over ten years is not measured past its first ten
+                       ELSE spaces.week_hours(a.bookable_week, a.timezone,
+                                              a.during * tstzrange(lower(a.during),
+                                                                   lower(a.during) + interval '3650 days'))
+                  END AS hours) within
      WHERE NOT tstzmultirange(a.during) <@ within.hours
     UNION ALL
     SELECT a.n, 'in_past', NULL, NULL, a.name, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
