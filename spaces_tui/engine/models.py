@@ -8,6 +8,8 @@ from typing import Any
 
 import pendulum
 
+from spaces_tui.engine.hours import Week
+
 # The statuses that hold a slot. The database's own list is spaces.is_active_status
 # (sql/rules/table_helpers.sql); tests/test_sql_statuses.py keeps the two the same.
 ACTIVE = ("pending", "confirmed")
@@ -27,7 +29,7 @@ class Resource:
     approvers: tuple[str, ...]
     buffer_minutes: int
     timezone: str
-    bookable_week: str  # its bookable hours: minutes from Monday 00:00, an int4multirange's text
+    bookable_week: Week  # its bookable hours, on its own clock
     blackout_margin: timedelta  # a blackout this near a booking is warned of
     attributes: dict[str, Any]
     active: bool
