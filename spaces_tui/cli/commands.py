@@ -224,7 +224,7 @@ def _print_resource(
         return
     ctx.say(f"{verb} {resource.kind} {resource.name!r} (id {resource.id}).")
     if hours_given:  # the hours as read back: a day left out is closed, which may surprise
-        ctx.say(f"Bookable hours: {render.hours_text(resource)}.")
+        ctx.say(f"Bookable hours: {resource.hours_text}.")
     for problem in resource.problems:
         ctx.err.write(f"warning: {resource.name}: {problem}\n")
 

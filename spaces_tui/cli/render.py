@@ -52,10 +52,6 @@ def hours_json(week: Week) -> list[dict[str, Any]]:
     ]
 
 
-def hours_text(resource: Resource) -> str:
-    return f"{resource.bookable_week.describe()} ({resource.timezone})"
-
-
 def reservation_json(reservation: Reservation) -> dict[str, Any]:
     return {
         "id": reservation.id,

@@ -37,6 +37,11 @@ class Resource:
     depth: int = 0  # in a tree listing: how many resources it sits inside
 
     @property
+    def hours_text(self) -> str:
+        """Its bookable hours for people, on its clock: MO-FR 09:00-23:00 (Europe/London)."""
+        return f"{self.bookable_week.describe()} ({self.timezone})"
+
+    @property
     def problems(self) -> list[str]:
         """What is wrong with how it is set up, for people to fix."""
         if self.requires_approval and not self.approvers:
