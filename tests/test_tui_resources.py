@@ -332,3 +332,13 @@ def test_snapshot_resources(venue, snap_compare):
         await settle(pilot)
 
     assert snap_compare(make_app(venue), terminal_size=SIZE, run_before=on_the_projector)
+
+
+def test_snapshot_hours_prompt(venue, snap_compare):
+    async def asking_the_trucks_hours(pilot):
+        screen = await open_resources(pilot)
+        put_cursor(screen, "Truck 18t")
+        await press(pilot, "h")
+        await answer(pilot, "MO-FR 07:00-19:00, SX 08:00-12:00")
+
+    assert snap_compare(make_app(venue), terminal_size=SIZE, run_before=asking_the_trucks_hours)
