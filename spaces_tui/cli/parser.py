@@ -94,7 +94,7 @@ HOURS_HELP = (
     " MO-FR=09:00-23:00, SA,SU=10:00-18:00, FR,SA=18:00-02:00 (past midnight), SU=closed,"
     " always; a day no --hours names is closed, and a later one for a day replaces the earlier"
 )
-MARGIN_HELP = "a blackout this near a booking is warned of, 0 to 7 days, or 0 for none"
+MARGIN_HELP = f"a blackout this near a booking is warned of, up to 7d: {DURATION_FORMS}; 0 for none"
 
 
 def _hours_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:

@@ -33,7 +33,7 @@ _WHOLE_DAY = ("24H", "ALWAYS")  # a window from 00:00 to 24:00
 _CLOSED = "CLOSED"
 _DAILY = "DAILY"
 _MULTIRANGE_PIECE = re.compile(r"\[(\d+),(\d+)\)")
-DAY_NAMES_HELP = "MO TU WE TH FR SA SU (MO-FR for a run), or daily"
+_DAY_NAMES_HELP = "MO TU WE TH FR SA SU (MO-FR for a run), or daily"
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,8 @@ class Window:
 
 
 def _merged(ranges: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """The ranges sorted, overlapping and touching ones made one, as PostgreSQL keeps a
+    multirange (so two Weeks of the same hours are equal)."""
     merged: list[tuple[int, int]] = []
     for start, end in sorted(ranges):
         if not 0 <= start < end <= WEEK:
@@ -218,7 +220,7 @@ def _day_run(token: str) -> list[int]:
         return list(range(7))
     match = _DAY_RUN.fullmatch(upper)
     if match is None or not {match[1], match[2] or match[1]} <= set(DAYS):
-        raise BadInput(f"{quoted(token)} is not a day: use {DAY_NAMES_HELP}")
+        raise BadInput(f"{quoted(token)} is not a day: use {_DAY_NAMES_HELP}")
     first, last = DAYS.index(match[1]), DAYS.index(match[2] or match[1])
     return [(first + step) % 7 for step in range((last - first) % 7 + 1)]
 

@@ -234,7 +234,8 @@ def update_resource(db: Database, ref: str | int, **changes: Any) -> Resource:
     means bookings need approval: adding one (or a new name in approvers) turns approval on,
     and requires_approval=False alongside add_approvers is refused as a contradiction. Moving
     a resource in the tree or changing its buffer is refused (BadInput, naming them) if its
-    bookings would then collide; a name already taken is BadInput."""
+    bookings would then collide; a name already taken is BadInput. hours (a Week) and
+    blackout_margin are as add_resource's."""
     unknown = set(changes) - _UPDATABLE - {"add_approvers", "remove_approvers"}
     if unknown:
         raise BadInput(f"cannot change {', '.join(sorted(unknown))} of a resource")
