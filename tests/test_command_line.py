@@ -98,6 +98,22 @@ def test_check_exits_0_when_free_and_3_when_not(venue):
         (("resource", "add", "Moon", "--kind", "room", "--tz", "Mars/Olympus"), "time zone"),
         (("resource", "add", "Room", "--kind", "room"),
          "there is already a resource called 'Room'"),
+        (("resource", "add", "Bar", "--kind", "room", "--hours", "MO-FX=09:00-17:00"),
+         "'MO-FX' is not a day: use MO TU WE TH FR SA SU"),
+        (("resource", "add", "Bar", "--kind", "room", "--hours", "MO=9-17"),
+         "'9-17' is not a window of hours: write HH:MM-HH:MM"),
+        (("resource", "add", "Bar", "--kind", "room", "--hours", "SU=closed"),
+         "closed all week"),
+        (("resource", "add", "Bar", "--kind", "room", "--blackout-margin", "8d"),
+         "the blackout margin must be between 0 and 7 days"),
+        (("resource", "add", "Bar", "--kind", "room", "--blackout-margin", "soon"),
+         "--blackout-margin 'soon' is not a duration"),
+        (("resource", "set", "Room", "--capacity", "5", "--hours", "MO=25:00-26:00"),
+         "25:00 is not a time of day"),
+        (("resource", "set", "Room", "--capacity", "5", "--hours", "MO-FR"),
+         "'MO-FR' names days but no hours"),
+        (("resource", "set", "Room", "--capacity", "5", "--blackout-margin", "P8D"),
+         "the blackout margin must be between 0 and 7 days"),
         (("approve", "999"), "no reservation with id 999"),
         (("blackout", "lift", "999"), "no blackout with id 999"),
     ],
@@ -109,6 +125,66 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(venue, sql, args, me
     assert done.err.startswith("spaces: ") and message in done.err
     assert len(done.err.strip().splitlines()) == 1 and "Traceback" not in done.err
     assert counts(sql) == before
+
+
+def test_bookable_hours_and_blackout_margin_are_set_and_listed(venue):
+    added = venue(
+        "resource", "add", "Bar", "--kind", "room", "--tz", "Europe/London",
+        "--hours", "MO-FR=09:00-23:00", "--hours", "SA,SU=10:00-18:00",
+        "--blackout-margin", "30m",
+    )  # fmt: skip
+    assert (added.code, added.err) == (0, "")
+    assert added.out.splitlines()[1] == (
+        "Bookable hours: MO-FR 09:00-23:00, SA-SU 10:00-18:00 (Europe/London)."
+    )
+    listed = venue("resource", "list").out.splitlines()
+    assert listed[0].split()[-1] == "HOURS"
+    hours = {line.split()[0]: line[listed[0].index("HOURS") :] for line in listed[1:]}
+    assert (hours["Bar"], hours["Room"]) == ("MO-FR 09:00-23:00, SA-SU 10:00-18:00", "always")
+
+    bar = next(r for r in venue("resource", "list", "--json").json if r["name"] == "Bar")
+    assert "bookable_week" not in bar
+    assert bar["hours"] == [
+        {"days": ["MO", "TU", "WE", "TH", "FR"], "from": "09:00", "until": "23:00"},
+        {"days": ["SA", "SU"], "from": "10:00", "until": "18:00"},
+    ]
+    assert bar["blackout_margin_seconds"] == 1800
+
+    # Late nights on the weekend; a later --hours for a day replaces the earlier.
+    changed = venue(
+        "resource", "set", "Bar", "--hours", "18:00-02:00", "--hours", "MO-TH=closed",
+        "--blackout-margin", "0", "--json",
+    )  # fmt: skip
+    assert changed.code == 0, changed.err
+    assert changed.json["hours"] == [
+        {"days": ["FR", "SA", "SU"], "from": "18:00", "until": "02:00"}
+    ]
+    assert changed.json["blackout_margin_seconds"] == 0
+    margin_only = venue("resource", "set", "Bar", "--blackout-margin", "2h", "--json").json
+    assert (margin_only["hours"], margin_only["blackout_margin_seconds"]) == (
+        changed.json["hours"],
+        7200,
+    )
+
+
+def test_bad_hours_in_resource_set_change_nothing_else(venue, sql):
+    row = "SELECT * FROM spaces.resources WHERE id = (SELECT min(id) FROM spaces.resources)"
+    before = sql.execute(row).fetchone()
+    done = venue("resource", "set", "Stage", "--rename", "Den", "--hours", "XX=10:00-12:00")
+    assert (done.code, done.err) == (
+        2,
+        "spaces: 'XX' is not a day: use MO TU WE TH FR SA SU (MO-FR for a run), or daily\n",
+    )
+    assert sql.execute(row).fetchone() == before
+
+
+def test_resource_help_explains_hours_and_margin(capsys):
+    with pytest.raises(SystemExit):
+        main(["resource", "set", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "--hours SPEC bookable hours in the resource's zone (repeat to combine)" in shown
+    assert "MO-FR=09:00-23:00" in shown and "SU=closed" in shown
+    assert "--blackout-margin DURATION a blackout this near a booking is warned of" in shown
 
 
 def test_usage_errors_exit_2(database_url):

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pendulum
 
 from spaces_tui.engine.calendar import Window
+from spaces_tui.engine.hours import ALWAYS
 from spaces_tui.engine.models import Blackout, Reservation, Resource
 from spaces_tui.tui.grid import DAY, WEEK, WEEK_FINE, Grid, filter_rows
 
@@ -17,7 +18,7 @@ def resource(rid: int, name: str, kind: str = "room", parent: int | None = None,
     return Resource(
         id=rid, name=name, kind=kind, module="spaces", external_ref=None, parent_id=parent,
         parent=None, capacity=None, requires_approval=False, approvers=(), buffer_minutes=0,
-        timezone=ZONE, bookable_week="{[480,1380)}",
+        timezone=ZONE, bookable_week=ALWAYS,
         blackout_margin=timedelta(hours=1), attributes={}, active=True,
         stall_after=timedelta(hours=24), depth=depth,
     )  # fmt: skip

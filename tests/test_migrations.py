@@ -26,6 +26,7 @@ from spaces_tui.cli import main
 from spaces_tui.db import migrations
 from spaces_tui.db.connection import Database
 from spaces_tui.db.migrations import rules
+from spaces_tui.engine.hours import ALWAYS, Week, parse_week
 
 TABLES = ("resources", "reservations", "blackouts", "events")
 
@@ -280,6 +281,67 @@ def upgrade_to(url: str, revision: str) -> None:
             command.stamp(migrations.alembic_config(conn), revision)
     finally:
         db.dispose()
+
+
+def upgrade_to_0005(url: str) -> None:
+    """Makes an empty database what the 0005 release left, as far as its tables go: the 0004
+    release's SQL, then 0005's own files (sql/ keeps a versioned file as it was released) after
+    the one rules file they call (table_helpers.sql, applied first as every upgrade does), and
+    0005 stamped. The other rules are the 0004 release's; any upgrade applies them all again."""
+    upgrade_to(url, "0004")
+    db = Database(url, "migrator")
+    try:
+        with migrations.alembic_connection(db.connect) as conn:
+            driver_connection = conn.connection.driver_connection
+            driver_connection.execute(migrations.sql_file("rules/table_helpers.sql"))
+            for name in ("015_rules_applied.sql", "016_active_statuses.sql"):
+                driver_connection.execute(migrations.sql_file(name))
+            from alembic import command
+
+            command.stamp(migrations.alembic_config(conn), "0005")
+    finally:
+        db.dispose()
+
+
+def test_a_daily_window_from_0005_becomes_the_same_window_every_day_of_the_week(
+    empty_database_url,
+):
+    """0006 replaced bookable_from and bookable_until (one window, every day) with the week's
+    hours: a resource open 09:00-17:00 is open 09:00-17:00 on each of the seven days, one open
+    all day is always open, and its margin for blackouts is the default hour."""
+    upgrade_to_0005(empty_database_url)
+    assert revisions(empty_database_url) == [("0005",)]
+    with psycopg.connect(empty_database_url, autocommit=True) as conn:
+        conn.execute("SET spaces.actor = 'old-timer'")
+        conn.execute(
+            "INSERT INTO spaces.resources (name, kind, timezone, bookable_from, bookable_until)"
+            " VALUES ('Office', 'room', 'Europe/London', '09:00', '17:00'),"
+            " ('Late Bar', 'room', 'UTC', '18:00', '24:00'), ('Store', 'room', 'UTC', '00:00',"
+            " '24:00')"
+        )
+    code, _, err = run(empty_database_url, "db", "upgrade")
+    assert code == 0, err
+    assert_schema_at_head(empty_database_url)
+
+    week = {
+        name: Week.from_multirange(text)
+        for name, text in rows(
+            empty_database_url, "SELECT name, bookable_week::text FROM spaces.resources"
+        )
+    }
+    assert week == {
+        "Office": parse_week("09:00-17:00"),
+        "Late Bar": parse_week("18:00-24:00"),
+        "Store": ALWAYS,
+    }
+    assert week["Office"].ranges[:2] == ((540, 1020), (1980, 2460))
+    code, out, err = run(empty_database_url, "resource", "list", "--json")
+    assert code == 0, err
+    office = next(r for r in json.loads(out) if r["name"] == "Office")
+    assert office["hours"] == [
+        {"days": ["MO", "TU", "WE", "TH", "FR", "SA", "SU"], "from": "09:00", "until": "17:00"}
+    ]
+    assert office["blackout_margin_seconds"] == 3600
 
 
 def test_upgrade_from_an_older_revision_applies_only_what_is_missing(empty_database_url):

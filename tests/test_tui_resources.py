@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Input, OptionList, Static
 from tui_helpers import SIZE, ZONE, app_showing, make_app, press, push, settle, wait_until
 
 from spaces_tui.engine import reservations, resources
+from spaces_tui.engine.hours import parse_week
 from spaces_tui.tui.screens.prompts import LinePrompt
 from spaces_tui.tui.screens.resources import PROBLEM_MARK, ResourcesScreen
 
@@ -36,7 +37,7 @@ def venue(db):
     )
     add(db, "Main DS", "floor_area", parent="Main Stage", capacity=30)
     add(db, "Main US", "floor_area", parent="Main Stage", capacity=30)
-    add(db, "Rehearsal 1", "room", capacity=40, timezone=ZONE)
+    add(db, "Rehearsal 1", "room", capacity=40, timezone=ZONE, hours=parse_week("09:00-23:00"))
     add(
         db,
         "Truck 18t",
@@ -45,6 +46,8 @@ def venue(db):
         approvers=["company-manager"],
         stall_after=timedelta(days=2),
         timezone=ZONE,
+        hours=parse_week(["MO-FR=07:00-19:00", "SA=08:00-12:00"]),
+        blackout_margin=timedelta(minutes=30),
     )
     add(db, "Projector", "equipment", requires_approval=True, timezone=ZONE)
     add(db, "Old Van", "vehicle", timezone=ZONE)
@@ -98,19 +101,20 @@ async def test_the_tree_is_listed_with_areas_indented_under_their_stage(venue):
             "Rehearsal 1",
             "Truck 18t",
         ]
-        #            mark  name         kind       cap   approval approvers          stall active
+        #            mark  name  kind  cap  approval (who approves)  stall  active  hours
         assert row_of(screen, "Truck 18t") == [
             " ",
             "Truck 18t",
             "vehicle",
             "-",
-            "yes",
             "company-manager",
             "2d",
             "yes",
+            "MO-FR 07:00…",
         ]
-        assert row_of(screen, "Rehearsal 1")[3:5] == ["40", "no"]
-        assert row_of(screen, "Old Van")[-1] == "no"
+        assert row_of(screen, "Rehearsal 1")[3:5] == ["40", "-"]
+        assert row_of(screen, "Rehearsal 1")[-1] == "09:00-23:00", "every day, in short"
+        assert row_of(screen, "Old Van")[-2:] == ["no", "always"]
         assert "7 resources" in str(screen.query_one("#resources-where", Static).render())
 
         await press(pilot, "j", "j", "down", "k")
@@ -125,7 +129,7 @@ async def test_p_toggles_approval_and_says_pending_requests_stay_pending(venue):
         put_cursor(screen, "Rehearsal 1")
         await press(pilot, "p")
         assert resources.get_resource(venue, "Rehearsal 1").requires_approval
-        assert row_of(screen, "Rehearsal 1")[4] == "yes"
+        assert row_of(screen, "Rehearsal 1")[4] == "nobody"
         assert screen.current is not None and screen.current.name == "Rehearsal 1"
 
         put_cursor(screen, "Truck 18t")
@@ -133,7 +137,7 @@ async def test_p_toggles_approval_and_says_pending_requests_stay_pending(venue):
         assert not resources.get_resource(venue, "Truck 18t").requires_approval
         assert reservations.get_reservation(venue, waiting.id).status == "pending"
         assert "the 1 request waiting stays pending until an approver decides" in notes[-1]
-        assert row_of(screen, "Truck 18t")[4] == "no"
+        assert row_of(screen, "Truck 18t")[4] == "off (company-m…"
 
 
 async def test_approvers_are_added_and_removed(venue):
@@ -143,7 +147,7 @@ async def test_approvers_are_added_and_removed(venue):
         assert isinstance(pilot.app.screen, LinePrompt)
         await answer(pilot, "  alice ")
         assert resources.get_resource(venue, "Main Stage").approvers == ("stage-manager", "alice")
-        assert row_of(screen, "Main Stage")[5] == "stage-manager, al…", "the row is short"
+        assert row_of(screen, "Main Stage")[4] == "stage-manager,…", "the row is short"
         assert "bookings wait for stage-manager, alice" in detail(screen), "the detail is not"
         assert "alice now approves bookings of Main Stage." in notes
 
@@ -252,7 +256,38 @@ async def test_the_stall_threshold_is_set_and_a_bad_duration_is_explained(venue)
         await answer(pilot, "90m")
         assert pilot.app.screen is screen
         assert resources.get_resource(venue, "Truck 18t").stall_after == timedelta(minutes=90)
-        assert row_of(screen, "Truck 18t")[6] == "1h 30m"
+        assert row_of(screen, "Truck 18t")[5] == "1h 30m"
+
+
+async def test_the_hours_are_shown_in_full_and_set_by_h(venue):
+    async with resources_screen(venue) as (pilot, screen, notes):
+        put_cursor(screen, "Truck 18t")
+        await settle(pilot)
+        assert detail(screen).splitlines()[1] == (
+            f"bookable MO-FR 07:00-19:00, SA 08:00-12:00 ({ZONE})"
+        )
+        await press(pilot, "h")
+        prompt = pilot.app.screen
+        assert isinstance(prompt, LinePrompt)
+        assert prompt.query_one(Input).value == "MO-FR 07:00-19:00, SA 08:00-12:00"
+
+        await answer(pilot, "MO-FR 07:00-19:00, SX 08:00-12:00")
+        assert pilot.app.screen is prompt, "the prompt stays open to fix it"
+        problem = str(prompt.query_one("#problem", Static).render())
+        assert problem == "'SX' is not a day: use MO TU WE TH FR SA SU (MO-FR for a run), or daily"
+        await answer(pilot, "SU=closed")
+        assert "closed all week" in str(prompt.query_one("#problem", Static).render())
+        assert resources.get_resource(venue, "Truck 18t").bookable_week == parse_week(
+            ["MO-FR=07:00-19:00", "SA=08:00-12:00"]
+        )
+
+        await answer(pilot, "FR,SA 18:00-02:00")
+        assert pilot.app.screen is screen
+        nights = parse_week("FR,SA=18:00-02:00")
+        assert resources.get_resource(venue, "Truck 18t").bookable_week == nights
+        assert row_of(screen, "Truck 18t")[-1] == "FR-SA 18:00…", "in full below"
+        assert detail(screen).splitlines()[1] == f"bookable FR-SA 18:00-02:00 ({ZONE})"
+        assert f"Truck 18t is now bookable FR-SA 18:00-02:00 ({ZONE})." in notes
 
 
 async def test_escape_backs_out_of_a_prompt_and_closes_the_screen(venue):
@@ -297,3 +332,13 @@ def test_snapshot_resources(venue, snap_compare):
         await settle(pilot)
 
     assert snap_compare(make_app(venue), terminal_size=SIZE, run_before=on_the_projector)
+
+
+def test_snapshot_hours_prompt(venue, snap_compare):
+    async def asking_the_trucks_hours(pilot):
+        screen = await open_resources(pilot)
+        put_cursor(screen, "Truck 18t")
+        await press(pilot, "h")
+        await answer(pilot, "MO-FR 07:00-19:00, SX 08:00-12:00")
+
+    assert snap_compare(make_app(venue), terminal_size=SIZE, run_before=asking_the_trucks_hours)

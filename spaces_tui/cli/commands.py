@@ -33,6 +33,7 @@ from spaces_tui.engine import (
 )
 from spaces_tui.engine.demo import load_demo
 from spaces_tui.engine.errors import BadInput
+from spaces_tui.engine.hours import Week, parse_week
 from spaces_tui.engine.models import Event, Reservation, Resource
 from spaces_tui.engine.times import local_zone
 
@@ -134,7 +135,13 @@ def db_stop(ctx: Context, args: argparse.Namespace) -> int:
 # --- resources ------------------------------------------------------------------------------
 
 
+def _hours(args: argparse.Namespace) -> Week | None:
+    """The week every --hours given describes together, read before anything is written."""
+    return parse_week(args.hours) if args.hours else None
+
+
 def resource_add(ctx: Context, args: argparse.Namespace) -> int:
+    hours = _hours(args)
     unfamiliar = resources.new_kind_warning(ctx.db, args.kind)  # asked before it is in use
     resource = resources.add_resource(
         ctx.db,
@@ -147,14 +154,17 @@ def resource_add(ctx: Context, args: argparse.Namespace) -> int:
         buffer_minutes=args.buffer,
         timezone=args.tz,
         stall_after=args.stall_after,
+        hours=hours,
+        blackout_margin=args.blackout_margin,
     )
-    _print_resource(ctx, args, resource, "Added")
+    _print_resource(ctx, args, resource, "Added", hours_given=hours is not None)
     if unfamiliar is not None:
         ctx.err.write(f"warning: {unfamiliar}\n")
     return EXIT_OK
 
 
 def resource_set(ctx: Context, args: argparse.Namespace) -> int:
+    hours = _hours(args)
     current = resources.get_resource(ctx.db, args.name)
     changes: dict[str, object] = {}
     if args.rename is not None:
@@ -179,10 +189,14 @@ def resource_set(ctx: Context, args: argparse.Namespace) -> int:
         changes["active"] = args.active
     if args.stall_after is not None:
         changes["stall_after"] = args.stall_after
+    if hours is not None:
+        changes["hours"] = hours
+    if args.blackout_margin is not None:
+        changes["blackout_margin"] = args.blackout_margin
     if not changes:
         raise BadInput("nothing to change: give at least one option (see spaces resource set -h)")
     resource = resources.update_resource(ctx.db, current.id, **changes)
-    _print_resource(ctx, args, resource, "Changed")
+    _print_resource(ctx, args, resource, "Changed", hours_given=hours is not None)
     if current.requires_approval and not resource.requires_approval:
         _still_pending(ctx, resource)
     return EXIT_OK
@@ -198,11 +212,20 @@ def _still_pending(ctx: Context, resource: Resource) -> None:
         )
 
 
-def _print_resource(ctx: Context, args: argparse.Namespace, resource: Resource, verb: str) -> None:
+def _print_resource(
+    ctx: Context,
+    args: argparse.Namespace,
+    resource: Resource,
+    verb: str,
+    *,
+    hours_given: bool = False,
+) -> None:
     if args.json:
         render.print_json(render.resource_json(resource), ctx.out)
         return
     ctx.say(f"{verb} {resource.kind} {resource.name!r} (id {resource.id}).")
+    if hours_given:  # the hours as read back: a day left out is closed, which may surprise
+        ctx.say(f"Bookable hours: {resource.hours_text}.")
     for problem in resource.problems:
         ctx.err.write(f"warning: {resource.name}: {problem}\n")
 

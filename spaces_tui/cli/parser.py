@@ -79,6 +79,40 @@ def _duration(what: str) -> Callable[[str], timedelta]:
     return lambda text: parse_duration(text, what)
 
 
+_NOTHING = re.compile(r"0+[smhd]?")
+
+
+def _margin(text: str) -> timedelta:
+    """type= for --blackout-margin: a duration, or 0 for none (no blackout is near enough)."""
+    if _NOTHING.fullmatch(text.strip()):
+        return timedelta(0)
+    return parse_duration(text, "--blackout-margin")
+
+
+HOURS_HELP = (
+    "bookable hours in the resource's zone (repeat to combine): 09:00-23:00 every day,"
+    " MO-FR=09:00-23:00, SA,SU=10:00-18:00, FR,SA=18:00-02:00 (past midnight), SU=closed,"
+    " always; a day no --hours names is closed, and a later one for a day replaces the earlier"
+)
+MARGIN_HELP = f"a blackout this near a booking is warned of, up to 7d: {DURATION_FORMS}; 0 for none"
+
+
+def _hours_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """--hours and --blackout-margin; defaults: say what a new resource has without them."""
+    parser.add_argument(
+        "--hours",
+        action="append",
+        metavar="SPEC",
+        help=HOURS_HELP + (" (default: always)" if defaults else ""),
+    )
+    parser.add_argument(
+        "--blackout-margin",
+        type=_margin,
+        metavar="DURATION",
+        help=MARGIN_HELP + (" (default 1h)" if defaults else ""),
+    )
+
+
 def _id(text: str, lowest: int = 1) -> int:
     """Every command's ID, checked here once: a number no row can have (0, -1, 2**63, which is
     not even a bigint) never reaches the database."""
@@ -337,6 +371,7 @@ def _resource_commands(commands: argparse._SubParsersAction) -> None:
         metavar="DURATION",
         help=f"a request waiting longer is stalled (default 24h): {DURATION_FORMS}",
     )
+    _hours_options(add, defaults=True)
     _json_flag(add)
 
     change = actions.add_parser("set", help="change a resource")
@@ -372,6 +407,7 @@ def _resource_commands(commands: argparse._SubParsersAction) -> None:
         metavar="DURATION",
         help=f"a request waiting longer is stalled: {DURATION_FORMS}",
     )
+    _hours_options(change, defaults=False)
     active = change.add_mutually_exclusive_group()
     active.add_argument("--active", dest="active", action="store_const", const=True)
     active.add_argument(

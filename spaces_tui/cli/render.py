@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from spaces_tui.engine.approvals import Request, describe_event
+from spaces_tui.engine.hours import Week
 from spaces_tui.engine.insights import Assessment
 from spaces_tui.engine.models import (
     Blackout,
@@ -41,13 +42,23 @@ def resource_json(resource: Resource) -> dict[str, Any]:
         "approvers": list(resource.approvers),
         "buffer_minutes": resource.buffer_minutes,
         "timezone": resource.timezone,
-        "bookable_week": resource.bookable_week,
+        "hours": hours_json(resource.bookable_week),
         "blackout_margin_seconds": int(resource.blackout_margin.total_seconds()),
         "attributes": resource.attributes,
         "active": resource.active,
         "stall_after_seconds": int(resource.stall_after.total_seconds()),
         "problems": resource.problems,
     }
+
+
+def hours_json(week: Week) -> list[dict[str, Any]]:
+    """Bookable hours for machines: one entry per opening, days with the same openings
+    together; until at or before from means it ends on the next day, 24:00 at midnight.
+    Always open is every day from 00:00 until 24:00."""
+    return [
+        {"days": window.day_names, "from": window.from_text, "until": window.until_text}
+        for window in week.windows()
+    ]
 
 
 def reservation_json(reservation: Reservation) -> dict[str, Any]:
@@ -204,10 +215,11 @@ def resources_table(resources: Sequence[Resource]) -> str:
                 str(resource.capacity or "-"),
                 approval,
                 f"{resource.buffer_minutes}m" if resource.buffer_minutes else "-",
-                resource.timezone + ("" if resource.active else "  (inactive)"),
+                resource.timezone,
+                resource.bookable_week.describe() + ("" if resource.active else "  (inactive)"),
             ]
         )
-    return table(rows, ["NAME", "KIND", "CAP", "APPROVAL", "BUFFER", "TIME ZONE"])
+    return table(rows, ["NAME", "KIND", "CAP", "APPROVAL", "BUFFER", "TIME ZONE", "HOURS"])
 
 
 def reservations_table(reservations: Sequence[Reservation]) -> str:

@@ -17,14 +17,14 @@ import psycopg
 
 from spaces_tui.db.connection import Connection, Database, first_value, one_row
 from spaces_tui.engine.errors import BadInput, Conflict, domain_errors
+from spaces_tui.engine.hours import parse_week
 from spaces_tui.engine.reservations import set_status
 from spaces_tui.engine.series import book_series_on
 
 DAYS_AROUND = 7  # bookings from a week before the day to a week after
 PEOPLE = ("alex", "sam", "jo", "priya", "marcus", "lena")
 STAGE_MANAGER = "stage-manager"
-# 08:00 to 23:00 every day, as minutes from Monday 00:00 (resources.bookable_week).
-OPEN_08_TO_23 = "{" + ",".join(f"[{d * 1440 + 480},{d * 1440 + 1380})" for d in range(7)) + "}"
+OPEN_08_TO_23 = parse_week("08:00-23:00")  # every day
 COMPANY_MANAGER = "company-manager"
 
 
@@ -197,7 +197,7 @@ def _add_venue(conn: Connection, zone: str) -> dict[str, int]:
                 " attributes)"
                 " VALUES (%(name)s, %(kind)s, %(parent_id)s, %(capacity)s, %(approval)s,"
                 " %(approvers)s, %(buffer)s,"
-                " %(zone)s, %(week)s, '{\"demo\": true}') RETURNING id",
+                " %(zone)s, CAST(%(week)s AS int4multirange), '{\"demo\": true}') RETURNING id",
                 {
                     "name": place.name,
                     "kind": place.kind,
@@ -207,7 +207,7 @@ def _add_venue(conn: Connection, zone: str) -> dict[str, int]:
                     "approvers": list(place.approvers),
                     "buffer": place.buffer_minutes,
                     "zone": zone,
-                    "week": OPEN_08_TO_23,
+                    "week": OPEN_08_TO_23.multirange(),
                 },
             )
         )

@@ -8,6 +8,8 @@ from typing import Any
 
 import pendulum
 
+from spaces_tui.engine.hours import Week
+
 # The statuses that hold a slot. The database's own list is spaces.is_active_status
 # (sql/rules/table_helpers.sql); tests/test_sql_statuses.py keeps the two the same.
 ACTIVE = ("pending", "confirmed")
@@ -27,12 +29,17 @@ class Resource:
     approvers: tuple[str, ...]
     buffer_minutes: int
     timezone: str
-    bookable_week: str  # its bookable hours: minutes from Monday 00:00, an int4multirange's text
+    bookable_week: Week  # its bookable hours, on its own clock
     blackout_margin: timedelta  # a blackout this near a booking is warned of
     attributes: dict[str, Any]
     active: bool
     stall_after: timedelta  # a request waiting longer for a decision is stalled
     depth: int = 0  # in a tree listing: how many resources it sits inside
+
+    @property
+    def hours_text(self) -> str:
+        """Its bookable hours for people, on its clock: MO-FR 09:00-23:00 (Europe/London)."""
+        return f"{self.bookable_week.describe()} ({self.timezone})"
 
     @property
     def problems(self) -> list[str]:

@@ -21,6 +21,7 @@ from spaces_tui.engine.errors import (
     quoted,
     retrying_races,
 )
+from spaces_tui.engine.hours import Week
 from spaces_tui.engine.models import Resource
 from spaces_tui.engine.times import check_zone
 
@@ -92,6 +93,7 @@ def _resource(row: Any, depth: int = 0) -> Resource:
     values = row._asdict()
     values["approvers"] = tuple(values["approvers"])
     values["depth"] = values.get("depth", depth)
+    values["bookable_week"] = Week.from_multirange(values["bookable_week"])
     return Resource(**values)
 
 
@@ -139,11 +141,15 @@ def add_resource(
     timezone: str | None = None,
     attributes: dict[str, Any] | None = None,
     stall_after: timedelta | None = None,
+    hours: Week | None = None,
+    blackout_margin: timedelta | None = None,
     module: str = "spaces",
     external_ref: str | None = None,
 ) -> Resource:
     """Adds a resource. Naming an approver means its bookings need approval: approvers given
-    make requires_approval true whatever it says. BadInput for a name already taken."""
+    make requires_approval true whatever it says. hours are its bookable hours (always, when
+    not given); blackout_margin how near a blackout is warned of (an hour, when not given).
+    BadInput for a name already taken."""
     values = _checked(
         name=name,
         kind=kind,
@@ -152,6 +158,8 @@ def add_resource(
         timezone=timezone,
         approvers=list(approvers),
         stall_after=stall_after,
+        hours=hours,
+        blackout_margin=blackout_margin,
         module=module,
     )
     with domain_errors(), db.transaction() as conn:
@@ -165,11 +173,9 @@ def add_resource(
             "external_ref": external_ref,
             "attributes": _json(attributes or {}),
         }
-        columns = {key: value for key, value in columns.items() if value is not None}
+        columns = {key: value for key, value in _columns(columns).items() if value is not None}
         names = ", ".join(columns)
-        params = ", ".join(
-            f"CAST(%({key})s AS jsonb)" if key == "attributes" else f"%({key})s" for key in columns
-        )
+        params = ", ".join(_param(key) for key in columns)
         with _name_free(values["name"]):
             new_id = first_value(
                 conn.execute(
@@ -182,6 +188,8 @@ def add_resource(
 
 # As sql/014_guards.sql's resources_stall_after_sane.
 STALL_AFTER_AT_MOST = timedelta(days=3652)
+# As sql/017_insights.sql's resources_blackout_margin_sane.
+BLACKOUT_MARGIN_AT_MOST = timedelta(days=7)
 
 _UPDATABLE = {
     "name",
@@ -195,7 +203,27 @@ _UPDATABLE = {
     "attributes",
     "active",
     "stall_after",
+    "hours",
+    "blackout_margin",
 }
+
+# Columns whose values go as text and are read by PostgreSQL as another type.
+_CASTS = {"attributes": "jsonb", "bookable_week": "int4multirange"}
+
+
+def _param(column: str) -> str:
+    cast = _CASTS.get(column)
+    return f"CAST(%({column})s AS {cast})" if cast else f"%({column})s"
+
+
+def _columns(values: dict[str, Any]) -> dict[str, Any]:
+    """The checked values as the table's columns: hours, a Week, is bookable_week's text."""
+    if "hours" not in values:
+        return values
+    columns = {key: value for key, value in values.items() if key != "hours"}
+    hours = values["hours"]
+    columns["bookable_week"] = hours.multirange() if hours is not None else None
+    return columns
 
 
 def update_resource(db: Database, ref: str | int, **changes: Any) -> Resource:
@@ -206,7 +234,8 @@ def update_resource(db: Database, ref: str | int, **changes: Any) -> Resource:
     means bookings need approval: adding one (or a new name in approvers) turns approval on,
     and requires_approval=False alongside add_approvers is refused as a contradiction. Moving
     a resource in the tree or changing its buffer is refused (BadInput, naming them) if its
-    bookings would then collide; a name already taken is BadInput."""
+    bookings would then collide; a name already taken is BadInput. hours (a Week) and
+    blackout_margin are as add_resource's."""
     unknown = set(changes) - _UPDATABLE - {"add_approvers", "remove_approvers"}
     if unknown:
         raise BadInput(f"cannot change {', '.join(sorted(unknown))} of a resource")
@@ -237,11 +266,9 @@ def _update(
             columns["parent_id"] = find_resource(conn, parent).id if parent is not None else None
         if "attributes" in columns:
             columns["attributes"] = _json(columns["attributes"])
+        columns = _columns(columns)
         if columns:
-            assignments = [
-                f"{key} = CAST(%({key})s AS jsonb)" if key == "attributes" else f"{key} = %({key})s"
-                for key in columns
-            ]
+            assignments = [f"{key} = {_param(key)}" for key in columns]
             if "approvers" in columns and "requires_approval" not in columns:
                 # A name that was not an approver before is an approver named: approval on.
                 assignments.append(
@@ -370,6 +397,10 @@ def _checked(**values: Any) -> dict[str, Any]:
         raise BadInput("a request can only stall after some time: give a positive duration")
     if values.get("stall_after") is not None and values["stall_after"] > STALL_AFTER_AT_MOST:
         raise BadInput("a request stalls after 10 years at the most")
+    if values.get("blackout_margin") is not None and not (
+        timedelta(0) <= values["blackout_margin"] <= BLACKOUT_MARGIN_AT_MOST
+    ):
+        raise BadInput("the blackout margin must be between 0 and 7 days")
     if values.get("timezone") is not None:
         check_zone(values["timezone"])
     if "approvers" in values:

@@ -1,5 +1,6 @@
-"""Every resource as a tree, and its approval settings changed from the keyboard: whether it
-needs approval, who approves, and how long a request may wait before it counts as stalled."""
+"""Every resource as a tree, and its settings changed from the keyboard: whether it needs
+approval, who approves, how long a request may wait before it counts as stalled, and its
+bookable hours."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from spaces_tui.engine import resources
 from spaces_tui.engine.errors import BadInput
+from spaces_tui.engine.hours import Week, parse_week
 from spaces_tui.engine.models import Event, Resource
 from spaces_tui.engine.times import format_duration, parse_duration
 from spaces_tui.tui.formatting import LOADING, shortened
@@ -29,7 +31,9 @@ from spaces_tui.tui.table_screen import TableKeys, row_after_reload
 T = TypeVar("T")
 
 PROBLEM_MARK = "!"  # a glyph, so a monochrome terminal shows the problem too
-APPROVERS_WIDTH = 18  # the detail line under the table names them all
+# With these the table fits 80 columns; the detail line under it says both in full.
+APPROVAL_WIDTH = 15
+HOURS_WIDTH = 12
 
 COLUMNS = (
     ("", "mark"),
@@ -37,9 +41,9 @@ COLUMNS = (
     ("Kind", "kind"),
     ("Cap", "capacity"),
     ("Approval", "approval"),
-    ("Approvers", "approvers"),
     ("Stall", "stall"),
     ("Active", "active"),
+    ("Hours", "hours"),
 )
 
 
@@ -50,6 +54,21 @@ def yes_no(value: bool) -> str:
     return "yes" if value else "no"
 
 
+def approval_cell(resource: Resource) -> str:
+    """Who approves its bookings (nobody, when it needs approval and has no approver), or -
+    when they are confirmed at once: the approvers of a resource with approval turned off are
+    kept, and shown as off, as `spaces resource list` shows them."""
+    names = ", ".join(resource.approvers)
+    if resource.requires_approval:
+        return names or "nobody"
+    return f"off ({names})" if names else "-"
+
+
+def hours_cell(week: Week) -> str:
+    """The hours, short: hours alone mean every day (as people type them in the prompt)."""
+    return week.describe().removeprefix("every day ")
+
+
 def row_cells(resource: Resource) -> list[Text]:
     """One table row: the name indented by its depth in the tree, a mark when it has a problem,
     and an inactive resource dimmed (its Active column says so in words as well)."""
@@ -58,17 +77,18 @@ def row_cells(resource: Resource) -> list[Text]:
         "  " * resource.depth + resource.name,
         resource.kind,
         str(resource.capacity) if resource.capacity else "-",
-        yes_no(resource.requires_approval),
-        shortened(", ".join(resource.approvers) or "-", APPROVERS_WIDTH),
+        shortened(approval_cell(resource), APPROVAL_WIDTH),
         format_duration(resource.stall_after),
         yes_no(resource.active),
+        shortened(hours_cell(resource.bookable_week), HOURS_WIDTH),
     ]
     mark = Text(PROBLEM_MARK, style="bold red") if resource.problems else Text(" ")
     return [mark, *(Text(value, style=style) for value in values)]
 
 
 def detail_text(resource: Resource) -> Text:
-    """The row under the cursor in full: what it is, who approves, and what is wrong with it."""
+    """The row under the cursor in full: what it is, who approves, when it is bookable, and
+    what is wrong with it."""
     if resource.requires_approval:
         who = ", ".join(resource.approvers) or "nobody"
         approval = f"bookings wait for {who}"
@@ -78,6 +98,7 @@ def detail_text(resource: Resource) -> Text:
     text = Text(f"{resource.name} ({resource.kind}): {approval}; {stall}")
     if not resource.active:
         text.append("; inactive")
+    text.append(f"\nbookable {resource.hours_text}")
     for problem in resource.problems:
         text.append(f"\n{PROBLEM_MARK} {problem}", style="bold red")
     return text
@@ -141,10 +162,13 @@ def read_stall_after(value: str) -> timedelta:
 
 # --- the screen --------------------------------------------------------------------------------
 
+# + and - share one footer entry: with the app's own keys the footer must fit 80 columns.
+APPROVER_KEYS = Binding.Group("Approver")
+
 
 class ResourcesScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
-    """The resource tree, one row each, with the approval settings of the row under the cursor
-    changed by key. Every database call goes through app.db_call, off the UI thread."""
+    """The resource tree, one row each, with the settings of the row under the cursor changed
+    by key. Every database call goes through app.db_call, off the UI thread."""
 
     BINDINGS = [
         Binding("escape", "close", "Close"),
@@ -152,9 +176,10 @@ class ResourcesScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
         Binding("k", "move(-1)", "Up", show=False),
         Binding("p", "toggle_approval", "Approval"),
         # Short labels: with the app's own keys they must fit an 80-column footer.
-        Binding("plus", "add_approver", "Approver"),
-        Binding("minus", "remove_approver", "Approver"),
+        Binding("plus", "add_approver", "Add approver", group=APPROVER_KEYS),
+        Binding("minus", "remove_approver", "Remove approver", group=APPROVER_KEYS),
         Binding("t", "stall_threshold", "Stall"),
+        Binding("h", "bookable_hours", "Hours", tooltip="when it is bookable, day by day"),
     ]
 
     def __init__(self) -> None:
@@ -307,6 +332,30 @@ class ResourcesScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
                 value=format_duration(resource.stall_after),
                 placeholder="e.g. 90m, 24h, 2d",
                 hint="a request waiting longer than this for a decision is stalled",
+            ),
+            save,
+            saved,
+        )
+
+    def action_bookable_hours(self) -> None:
+        resource = self.current
+        if resource is None:
+            return
+        db = self.app.db
+
+        def save(week: Week) -> Resource:
+            return resources.update_resource(db, resource.id, hours=week)
+
+        def saved(changed: Resource, _week: Week) -> None:
+            self._changed(f"{changed.name} is now bookable {changed.hours_text}.")
+
+        self._ask_then(
+            LinePrompt(
+                f"Bookable hours of {resource.name} ({resource.timezone})",
+                parse_week,
+                value=resource.bookable_week.describe(),
+                placeholder="e.g. MO-FR 09:00-23:00, SA-SU 10:00-18:00",
+                hint="a day not named is closed; FR 18:00-02:00 runs past midnight; always",
             ),
             save,
             saved,
