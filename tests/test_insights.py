@@ -10,6 +10,7 @@ import pytest
 
 from spaces_tui.db.connection import Database
 from spaces_tui.engine import blackouts, insights, reservations, resources
+from spaces_tui.engine.hours import parse_week
 from spaces_tui.engine.insights import Asked
 
 ZONE = "Europe/London"
@@ -77,13 +78,10 @@ def test_near_blackout_says_which_how_far_and_why(venue):
     assert kinds(risks(venue, "Room", "16:00", "17:00")) == [], "another resource's blackout"
 
 
-def test_the_blackout_margin_is_the_resources_own(venue, sql):
+def test_the_blackout_margin_is_the_resources_own(venue):
     blackouts.add_blackout(venue, "Room", f"{DAY}T14:00", f"{DAY}T15:00", "Floor repair")
     assert kinds(risks(venue, "Room", "11:00", "12:30")) == []
-    sql.execute(
-        "UPDATE spaces.resources SET blackout_margin = %s WHERE name = 'Room'",
-        (timedelta(hours=2),),
-    )
+    resources.update_resource(venue, "Room", blackout_margin=timedelta(hours=2))
     assert kinds(risks(venue, "Room", "11:00", "12:30")) == ["near_blackout"]
 
 
@@ -116,9 +114,9 @@ def test_back_to_back_names_the_booking_and_who_holds_it(as_, venue):
     assert "starts just as it ends" in risks(venue, "Room", "09:00", "10:00").risks[0].message
 
 
-def test_busy_day_counts_the_tree_against_the_days_bookable_hours(venue, sql):
+def test_busy_day_counts_the_tree_against_the_days_bookable_hours(venue):
     # Stage is bookable 09:00-19:00 (10 hours) on Tuesdays.
-    set_hours(sql, "Stage", {1: (9, 19)})
+    set_hours(venue, "Stage", "TU=09:00-19:00")
     reservations.book(venue, "Stage", f"{DAY}T09:00", f"{DAY}T13:00", "Tech")
     reservations.book(venue, "Left", f"{DAY}T13:15", f"{DAY}T17:45", "Get-in")  # the tree
     found = risks(venue, "Stage", "18:00", "19:00")
@@ -127,12 +125,12 @@ def test_busy_day_counts_the_tree_against_the_days_bookable_hours(venue, sql):
         "Stage is already booked for 85% of its bookable hours on Tue 2 Mar (8h 30m of 10h,"
         " counting what its tree blocks)"
     ]
-    set_hours(sql, "Stage", {1: (9, 20)})
+    set_hours(venue, "Stage", "TU=09:00-20:00")
     assert "busy_day" not in kinds(risks(venue, "Stage", "18:00", "19:00")), "8.5 of 11 hours"
 
 
-def test_outside_hours_says_how_much_and_the_days_hours(venue, sql):
-    set_hours(sql, "Room", {d: (9, 17) for d in range(5)})
+def test_outside_hours_says_how_much_and_the_days_hours(venue):
+    set_hours(venue, "Room", "MO-FR=09:00-17:00")
     found = risks(venue, "Room", "16:00", "18:30")
     assert [(r.kind, r.message) for r in found.risks] == [
         (
@@ -177,12 +175,8 @@ def test_a_booking_asked_about_again_is_not_its_own_risk(venue):
     assert insights.booking_risks(venue, [Asked.booked(booked)], now=BEFORE) == [[]]
 
 
-def set_hours(sql, name: str, windows: dict[int, tuple[int, int]]) -> None:
-    """Bookable hours by weekday (0 = Monday): (from hour, until hour), straight in SQL."""
-    week = ",".join(f"[{d * 1440 + a * 60},{d * 1440 + b * 60})" for d, (a, b) in windows.items())
-    sql.execute(
-        "UPDATE spaces.resources SET bookable_week = %s WHERE name = %s", ("{" + week + "}", name)
-    )
+def set_hours(db: Database, name: str, *specs: str) -> None:
+    resources.update_resource(db, name, hours=parse_week(list(specs)))
 
 
 # --- the command line -------------------------------------------------------------------------
