@@ -1,5 +1,8 @@
 """A realistic demo venue: three stages with their floor areas, six rehearsal rooms, two trucks
-and some kit, with about two weeks of bookings around a given day and the blackouts a venue has.
+and some kit, with about two weeks of bookings around a given day and the blackouts a venue has,
+and the four weeks before it, so the utilization report has something to say: Rehearsal 2 is
+booked nearly wall to wall (over-used), Truck 18t hardly moves (under-used), and bookings end
+just as the Main Stage's union meal break starts (risks worth a look).
 
 Everything goes through the same SQL rules as real bookings: a generated booking that would
 collide is simply not made. The same day always gives the same venue, so screens can be tested.
@@ -22,6 +25,9 @@ from spaces_tui.engine.reservations import set_status
 from spaces_tui.engine.series import book_series_on
 
 DAYS_AROUND = 7  # bookings from a week before the day to a week after
+HISTORY_DAYS = 28  # and lighter ones this far back: the utilization report's default window
+OVERUSED = "Rehearsal 2"  # booked wall to wall in the weeks before the day
+IDLE = "Truck 18t"  # nothing in the weeks before the day
 PEOPLE = ("alex", "sam", "jo", "priya", "marcus", "lena")
 STAGE_MANAGER = "stage-manager"
 OPEN_08_TO_23 = parse_week("08:00-23:00")  # every day
@@ -150,6 +156,8 @@ def load_demo(
         say("Adding a recurring request and rehearsal sessions...")
         made += _add_series(conn, today, zone)
         sessions = _add_sessions(conn, ids, today, zone)
+        say("Adding the four weeks before...")
+        made += _add_history(conn, ids, today, zone)
     return DemoSummary(len(ids), made + sessions, blackouts, sessions, skipped)
 
 
@@ -356,4 +364,92 @@ def _add_sessions(conn: Connection, ids: dict[str, int], today: date, zone: str)
         "SELECT reservation_id FROM rehearse.sessions WHERE title = %(title)s", {"title": lost}
     )
     set_status(conn, [row.reservation_id for row in lost_ids], "cancelled", reason)
+    return made
+
+
+# Rehearsal 2's day in the weeks before: three calls, half an hour between them (14 of its
+# 15 bookable hours).
+OVERUSED_DAY = ((8, 12.5), (13, 17.5), (18, 23))
+
+
+def _add_history(conn: Connection, ids: dict[str, int], today: date, zone: str) -> int:
+    """The weeks before the fortnight (from HISTORY_DAYS back to just before it), and the free
+    hours of Rehearsal 2 in the week before the day filled. Made after everything else, with a
+    random generator of its own, so the fortnight and every id in it stay as they were. Floor
+    areas get none (their stage's bookings stand for them), so nothing here meets the tree."""
+    rng = random.Random(today.toordinal() * 7)
+    made = 0
+    for place in VENUE:
+        if place.parent is not None or place.name == IDLE:
+            continue
+        for offset in range(-HISTORY_DAYS, -DAYS_AROUND):
+            day = today + pendulum.duration(days=offset)
+            for start, end in _history_day(place, rng):
+                who = rng.choice(PEOPLE)
+                title = rng.choice(TITLES.get(place.kind, REHEARSAL))
+                booking_id = _insert(
+                    conn, ids[place.name], who, _at(day, start, zone), _at(day, end, zone), title
+                )
+                made += 1
+                if place.approvers:
+                    _as(conn, place.approvers[0])
+                    set_status(conn, [booking_id], "confirmed", "ok")
+    return made + _fill_the_week_before(conn, ids[OVERUSED], today, zone, rng)
+
+
+def _history_day(place: Place, rng: random.Random) -> list[tuple[float, float]]:
+    """(start hour, end hour) of a day's bookings: Rehearsal 2's three calls, or a few with an
+    hour or more between them (more than any turnover buffer)."""
+    if place.name == OVERUSED:
+        return list(OVERUSED_DAY)
+    periods = []
+    hour = 9 + rng.choice((0, 0.5, 1, 2))
+    for _ in range(rng.randint(1, 4)):
+        length = rng.choice((1, 1.5, 2, 3))
+        if hour + length > 22:
+            break
+        periods.append((hour, hour + length))
+        hour += length + rng.choice((1, 1.5, 2))
+    return periods
+
+
+def _insert(
+    conn: Connection,
+    resource_id: int,
+    who: str,
+    start: pendulum.DateTime,
+    end: pendulum.DateTime,
+    title: str,
+) -> int:
+    _as(conn, who)
+    return first_value(
+        conn.execute(
+            "INSERT INTO spaces.reservations (resource_id, during, title)"
+            " VALUES (%(id)s, tstzrange(%(start)s, %(end)s, '[)'), %(title)s) RETURNING id",
+            {"id": resource_id, "start": start, "end": end, "title": title},
+        )
+    )
+
+
+def _fill_the_week_before(
+    conn: Connection, resource_id: int, today: date, zone: str, rng: random.Random
+) -> int:
+    """Books every free hour or more of Rehearsal 2's 08:00-23:00 on the days before the day."""
+    made = 0
+    for offset in range(-DAYS_AROUND, 0):
+        day = today + pendulum.duration(days=offset)
+        gaps = conn.execute(
+            "SELECT lower(gap) AS start, upper(gap) AS end"
+            "  FROM unnest(tstzmultirange(tstzrange(%(opens)s, %(closes)s, '[)'))"
+            "              - coalesce((SELECT range_agg(during) FROM spaces.reservations"
+            "                           WHERE resource_id = %(id)s"
+            "                             AND spaces.is_active_status(status)"
+            "                             AND during && tstzrange(%(opens)s, %(closes)s)),"
+            "                          '{}')) AS gap"
+            " WHERE upper(gap) - lower(gap) >= interval '1 hour'",
+            {"id": resource_id, "opens": _at(day, 8, zone), "closes": _at(day, 23, zone)},
+        ).fetchall()
+        for gap in gaps:
+            _insert(conn, resource_id, rng.choice(PEOPLE), gap.start, gap.end, "Open rehearsal")
+            made += 1
     return made
