@@ -382,6 +382,34 @@ def test_the_figures_do_not_depend_on_the_sessions_time_zone(db, add, book, sql)
     ]
 
 
+def week_hours(sql, bookable: str, zone: str, start: str, end: str) -> str:
+    sql.execute("SET timezone = 'UTC'")
+    return sql.execute(
+        "SELECT spaces.week_hours(%s, %s, tstzrange(%s::timestamp AT TIME ZONE %s,"
+        " %s::timestamp AT TIME ZONE %s, '[)'))::text",
+        (bookable, zone, start, zone, end, zone),
+    ).fetchone()[0]
+
+
+def test_week_hours_are_wall_clock_times_in_the_zone(sql):
+    assert week_hours(sql, NINE_TO_FIVE, "America/New_York", "2026-03-08", "2026-03-09") == (
+        '{["2026-03-08 13:00:00+00","2026-03-08 21:00:00+00")}'
+    )
+    # A window that starts and ends inside the bookable hours keeps only its own part.
+    assert week_hours(
+        sql, NINE_TO_FIVE, "Europe/London", "2026-11-30 12:00", "2026-12-01 10:00"
+    ) == ('{["2026-11-30 12:00:00+00","2026-11-30 17:00:00+00"),'
+          '["2026-12-01 09:00:00+00","2026-12-01 10:00:00+00")}')  # fmt: skip
+    # Monday 23:00 to Tuesday 01:00 is one stretch; Sunday night runs into Monday morning.
+    late = week(
+        (0, "23:00", "24:00"), (1, "00:00", "01:00"), (6, "22:00", "24:00"), (0, "00:00", "02:00")
+    )
+    assert week_hours(sql, late, "UTC", "2026-11-29", "2026-12-01") == (
+        '{["2026-11-29 22:00:00+00","2026-11-30 02:00:00+00"),'
+        '["2026-11-30 23:00:00+00","2026-12-01 00:00:00+00")}'
+    )
+
+
 # --- the command line -------------------------------------------------------------------------
 
 
