@@ -323,6 +323,15 @@ def test_the_default_window_is_the_four_weeks_ending_today(db, add):
     assert (report.over_at, report.under_at) == (0.85, 0.20)
 
 
+def test_one_end_of_the_window_gives_the_four_weeks_from_or_to_it(db, add):
+    add("Room 1")
+    later = MONDAY + timedelta(days=27)
+    from_monday = utilization_report(db, start=MONDAY, today=date(2020, 1, 1))
+    assert (from_monday.start, from_monday.end) == (MONDAY, later)
+    to_later = utilization_report(db, end=later, today=date(2020, 1, 1))
+    assert (to_later.start, to_later.end) == (MONDAY, later)
+
+
 def test_heat_map_cells_are_weekday_and_hour_on_the_resources_clock(db, add, book):
     room = add("Hall", zone="America/New_York", bookable=week((0, "09:00", "17:00")))
     book(room, "2026-11-30 09:00", "2026-11-30 10:30")
