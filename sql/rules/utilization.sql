@@ -87,6 +87,12 @@ LANGUAGE sql STABLE AS $$
      WHERE p_unit = 'hour'
 $$;
 
+-- How far p_zone's clocks are ahead of UTC at p_at.
+CREATE OR REPLACE FUNCTION spaces.utc_offset(p_at timestamptz, p_zone text) RETURNS interval
+LANGUAGE sql STABLE AS $$
+    SELECT (p_at AT TIME ZONE p_zone) - (p_at AT TIME ZONE 'UTC')
+$$;
+
 -- confirmed / (bookable - blacked_out), NULL when nothing was left to book.
 CREATE OR REPLACE FUNCTION spaces.utilization_share(p_confirmed interval, p_bookable interval,
                                                     p_blacked_out interval)
@@ -184,17 +190,47 @@ BEGIN
                                     ('pending', t.pending), ('blacked_out', t.blacked_out),
                                     ('tree_blocked', t.tree_blocked)) AS measure (name, times)
          CROSS JOIN LATERAL unnest(measure.times) AS piece
-    ), parts AS (
-        SELECT spaces.utilization_position(p_by, local.starts::date - p_from,
-                                           extract(isodow FROM local.starts)::integer,
-                                           extract(hour FROM local.starts)::integer)
-                   AS "position",
-               pieces.name, upper(local.part) - lower(local.part) AS length
+    ), day_parts AS (
+        SELECT pieces.name, pieces.timezone, local.starts, local.part,
+               -- No clock change inside it: its wall-clock times are as far apart as it lasts.
+               spaces.utc_offset(lower(local.part), pieces.timezone)
+                   = spaces.utc_offset(upper(local.part), pieces.timezone) AS steady
           FROM pieces
-         CROSS JOIN LATERAL spaces.local_parts(
-             pieces.piece, pieces.timezone,
-             CASE WHEN p_by IN ('hour', 'weekday_hour') THEN 'hour' ELSE 'day' END) AS local
+         CROSS JOIN LATERAL spaces.local_parts(pieces.piece, pieces.timezone, 'day') AS local
          WHERE NOT isempty(local.part)
+    ), shapes AS (
+        -- By hour, the steady parts of one weekday with the same wall-clock times are cut into
+        -- hours once for all their days: a year of round-the-clock days is one day, 365 times.
+        SELECT d.name, extract(isodow FROM d.starts)::integer AS isodow,
+               (lower(d.part) AT TIME ZONE d.timezone) - d.starts AS begins,
+               (upper(d.part) AT TIME ZONE d.timezone) - d.starts AS ends,
+               count(*) AS days
+          FROM day_parts d
+         WHERE p_by IN ('hour', 'weekday_hour') AND d.steady
+         GROUP BY 1, 2, 3, 4
+    ), parts AS (
+        SELECT spaces.utilization_position(p_by, d.starts::date - p_from,
+                                           extract(isodow FROM d.starts)::integer, 0)
+                   AS "position",
+               d.name, upper(d.part) - lower(d.part) AS length
+          FROM day_parts d
+         WHERE p_by IN ('day', 'weekday')
+        UNION ALL
+        SELECT spaces.utilization_position(p_by, 0, s.isodow, hour), s.name,
+               (least(s.ends, make_interval(hours => hour + 1))
+                - greatest(s.begins, make_interval(hours => hour))) * s.days
+          FROM shapes s
+         CROSS JOIN LATERAL generate_series(
+             extract(hour FROM s.begins)::integer,
+             ceil(extract(epoch FROM s.ends) / 3600)::integer - 1) AS hour
+        UNION ALL
+        -- The parts a clock change falls in, hour by hour on the real clock.
+        SELECT spaces.utilization_position(p_by, 0, extract(isodow FROM local.starts)::integer,
+                                           extract(hour FROM local.starts)::integer),
+               d.name, upper(local.part) - lower(local.part)
+          FROM day_parts d
+         CROSS JOIN LATERAL spaces.local_parts(d.part, d.timezone, 'hour') AS local
+         WHERE p_by IN ('hour', 'weekday_hour') AND NOT d.steady AND NOT isempty(local.part)
     ), summed AS (
         SELECT parts."position",
                coalesce(sum(length) FILTER (WHERE name = 'bookable'), '0') AS bookable,
