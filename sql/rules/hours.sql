@@ -28,8 +28,10 @@ BEGIN
                (day + make_interval(mins => upper(piece) - weekday * 1440)) AT TIME ZONE p_zone,
                '[)') * p_window), '{}')
       INTO result
-      FROM generate_series((lower(p_window) AT TIME ZONE p_zone)::date - 1,
-                           (upper(p_window) AT TIME ZONE p_zone)::date,
+      -- Days as wall-clock midnights (timestamp, not timestamptz): a timestamptz series would
+      -- be midnights of the session's zone, and AT TIME ZONE would then read them backwards.
+      FROM generate_series(((lower(p_window) AT TIME ZONE p_zone)::date - 1)::timestamp,
+                           ((upper(p_window) AT TIME ZONE p_zone)::date)::timestamp,
                            interval '1 day') AS day,
            LATERAL (SELECT extract(isodow FROM day)::int - 1 AS weekday) AS d,
            LATERAL unnest(p_week * int4multirange(int4range(weekday * 1440, weekday * 1440 + 1440)))

@@ -43,6 +43,7 @@ BEFORE_TABLES = ("table_helpers.sql",)
 AFTER_TABLES = (
     "resources.sql",
     "hours.sql",
+    "utilization.sql",
     "access.sql",
     "tree_turns.sql",
     "claims.sql",
