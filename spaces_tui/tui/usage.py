@@ -43,11 +43,18 @@ class Days:
 
 
 def hours_text(length: timedelta) -> str:
-    """'392h', '2.5h'; a dash for none, so the figures that matter stand out."""
+    """'392h', '2.5h', '0h'."""
     hours = length.total_seconds() / 3600
-    if hours == 0:
-        return NO_FIGURE
     return f"{hours:.0f}h" if hours == int(hours) else f"{hours:.1f}h"
+
+
+def hours_cell(length: timedelta) -> str:
+    """Hours in a table's narrow column: whole hours from 10 up ('28h' for 27.5), tenths below;
+    a dash for none, so the figures that matter stand out (the line under the table is exact)."""
+    if not length:
+        return NO_FIGURE
+    hours = length.total_seconds() / 3600
+    return f"{hours:.0f}h" if hours >= 10 else hours_text(length)
 
 
 def percent_text(share: float | None) -> str:
