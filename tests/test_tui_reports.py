@@ -132,11 +132,11 @@ async def test_u_opens_the_reports_with_the_figures_of_each_resource(venue):
         await press(pilot, "u")
         screen = app.screen
         assert isinstance(screen, ReportsScreen)
-        #                      open   conf   pend  out  bar and share            flag
+        #                       bar and share      flag      open   conf  pend  out
         assert rows(screen) == [
-            ["Box Truck", "vehicle", "32h", "28h", "-", "-", "████████▊·  88%", "▲ over"],
-            ["Annex", "room", "32h", "16h", "-", "-", "█████·····  50%", ""],
-            ["Cellar", "room", "32h", "-", "-", "-", "··········   0%", "▼ under"],
+            ["Box Truck", "vehicle", "████████▊·  88%", "▲ over", "32h", "28h", "-", "-"],
+            ["Annex", "room", "█████·····  50%", "", "32h", "16h", "-", "-"],
+            ["Cellar", "room", "··········   0%", "▼ under", "32h", "-", "-", "-"],
         ]
         where = text_of(screen, "#reports-where")
         assert where.startswith("28 Oct – 24 Nov 2026, 28 days · busiest first")
@@ -169,7 +169,7 @@ async def test_pending_and_blacked_out_hours_are_counted_apart(venue):
             "   FROM spaces.resources WHERE name = 'Cellar'"
         )
     async with reports(venue) as (pilot, screen, _notes):
-        assert row_of(screen, "Cellar")[2:6] == ["32h", "-", "2h", "8h"]
+        assert row_of(screen, "Cellar")[4:] == ["32h", "-", "2h", "8h"]
         put_cursor(screen, "Cellar")
         await settle(pilot)  # the detail follows the cursor
         assert "32h bookable, 8h blacked out, 2h pending" in text_of(screen, "#reports-detail")
@@ -197,10 +197,10 @@ async def test_brackets_move_the_window_by_its_length_and_t_comes_back(venue):
         await press(pilot, "right_square_bracket")
         assert text_of(screen, "#reports-where").startswith("25 Nov – 22 Dec 2026, 28 days")
         assert names(screen) == ["Cellar", "Annex", "Box Truck"]
-        assert row_of(screen, "Cellar")[3] == "8h" and row_of(screen, "Cellar")[6].endswith("25%")
+        assert row_of(screen, "Cellar")[5] == "8h" and row_of(screen, "Cellar")[2].endswith("25%")
         await press(pilot, "left_square_bracket", "left_square_bracket")
         assert text_of(screen, "#reports-where").startswith("30 Sep – 27 Oct 2026")
-        assert all(row[3] == "-" for row in rows(screen))
+        assert all(row[5] == "-" for row in rows(screen)), "nothing confirmed then"
         await press(pilot, "t")
         assert text_of(screen, "#reports-where").startswith("28 Oct – 24 Nov 2026")
 
@@ -260,7 +260,7 @@ async def test_a_booking_made_elsewhere_reloads_the_report_and_the_heat_map(venu
             "the heat map shows the booking made in psql (1 of 4 Tuesdays)",
         )
         await press(pilot, "escape")
-        assert row_of(screen, "Cellar")[3] == "2h", "the list reloaded behind it"
+        assert row_of(screen, "Cellar")[5] == "2h", "the list reloaded behind it"
         assert screen.current is not None and screen.current.key == "Cellar"
 
 

@@ -78,7 +78,7 @@ def summary_text(cells: Cells) -> str:
     shares = [share for share in cells.values() if share is not None]
     empty = sum(1 for share in shares if share == 0)
     used = f"busiest {place_text(top)} ({percent_text(cells[top])})"
-    return f"{used[0].upper()}{used[1:]} · {empty} of {len(shares)} open hours never booked"
+    return f"{used[0].upper()}{used[1:]} {G.dot} {empty} of {len(shares)} open hours never booked"
 
 
 def legend_text() -> Text:
@@ -173,7 +173,7 @@ class HeatMapScreen(ReloadsOnEvents, SpacesScreen["Days | None"]):
 
     def _where(self) -> Text:
         # Text, not markup: a resource's name is typed by people and may hold brackets.
-        return Text.assemble((self.resource_name, "bold"), f" · {self.window.text()}")
+        return Text.assemble((self.resource_name, "bold"), f" {G.dot} {self.window.text()}")
 
     # --- loading -------------------------------------------------------------------------------
 

@@ -29,6 +29,8 @@ from spaces_tui.tui.usage import (
 )
 
 # Widths that keep every column on an 80-column terminal; the lines under the table say it all.
+# The share and its mark come before the hours: on a narrower terminal the hours go off the
+# right edge first (the lines under the table give them too).
 NAME_WIDTH = 16
 KIND_WIDTH = 10
 BAR_WIDTH = 10  # a cell a tenth
@@ -36,12 +38,12 @@ BAR_WIDTH = 10  # a cell a tenth
 COLUMNS = (
     ("Resource", "name"),
     ("Kind", "kind"),
+    ("Utilization", "utilization"),
+    ("", "flag"),
     ("Open", "bookable"),
     ("Conf", "confirmed"),
     ("Pend", "pending"),
     ("Out", "blacked_out"),
-    ("Utilization", "utilization"),
-    ("", "flag"),
 )
 
 
@@ -83,9 +85,9 @@ def row_cells(usage: Usage, kind: str) -> list[Text]:
     hours = [usage.bookable, usage.confirmed, usage.pending, usage.blacked_out]
     return [
         *(Text(word, style=style) for word in words),
-        *(Text(hours_cell(length), style=style, justify="right") for length in hours),
         Text(f"{bar_text(share, BAR_WIDTH)} {percent_text(share):>4}", style=style),
         Text(flag_text(usage.flag), style=style),
+        *(Text(hours_cell(length), style=style, justify="right") for length in hours),
     ]
 
 
@@ -109,7 +111,7 @@ def detail_text(usage: Usage | None, kind: str, report: Report | None) -> str:
         f"{hours_text(usage.bookable)} bookable, {hours_text(usage.blacked_out)} blacked out,"
         f" {hours_text(usage.pending)} pending, {hours_text(usage.tree_blocked)} stage/area"
         " in use",
-        f"{marks} · enter: heat map",
+        f"{marks} {G.dot} enter: heat map",
     ]
     return "\n".join(lines)
 
@@ -122,7 +124,7 @@ def where_text(report: Report, sort: str) -> str:
         count = sum(1 for usage in report.rows if usage.flag == flag)
         if count:
             parts.append(f"{mark} {count} {flag}")
-    return " · ".join(parts)
+    return f" {G.dot} ".join(parts)
 
 
 # --- the screen --------------------------------------------------------------------------------
