@@ -288,9 +288,13 @@ def sections(app: App[Any]) -> list[Section]:
             (
                 *binding_rows(app, ReportsScreen),
                 Row(
-                    "Open Conf Pend Out",
-                    "hours bookable, confirmed, pending and blacked out; the bar: the open"
-                    " hours (bookable less blacked out) that were confirmed",
+                    "Utilization",
+                    "the share of the open hours (bookable less blacked out) that was confirmed",
+                    label,
+                ),
+                Row(
+                    "Open Conf",
+                    "hours bookable and confirmed; Pend and Out: pending and blacked out",
                     label,
                 ),
                 Row(
