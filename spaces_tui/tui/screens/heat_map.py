@@ -104,7 +104,7 @@ class HeatMap(Widget):
         "heat-map--cursor",
     }
 
-    cells: reactive[Cells] = reactive(dict, always_update=True)
+    cells: reactive[Cells | None] = reactive(None, always_update=True)  # None: not loaded yet
     cursor: reactive[Place] = reactive((1, 9))
 
     def render(self) -> Text:
@@ -112,6 +112,8 @@ class HeatMap(Widget):
         gap = " " * (cell_width(self.size.width) - NARROW)
         header = self.get_component_rich_style("heat-map--header")
         text = Text(hours_line(self.size.width).rstrip(), style=header)
+        if self.cells is None:
+            return text.append(f"\n{LOADING}")  # not a week of closed hours meanwhile
         for day, name in enumerate(WEEKDAYS, start=1):
             text.append("\n")
             text.append(name.ljust(LABEL_WIDTH), style=header)
@@ -197,7 +199,9 @@ class HeatMapScreen(ReloadsOnEvents, SpacesScreen["Days | None"]):
 
     def _describe(self) -> None:
         cells = self.heat_map.cells
-        detail = f"{cell_text(cells, self.heat_map.cursor)}\n{summary_text(cells)}"
+        detail = LOADING
+        if cells is not None:
+            detail = f"{cell_text(cells, self.heat_map.cursor)}\n{summary_text(cells)}"
         self.query_one("#heat-detail", Static).update(detail)
         self.query_one("#heat-where", Static).update(self._where())
 
