@@ -39,9 +39,9 @@ def cell_width(width: int) -> int:
 
 def hours_line(width: int) -> str:
     """The hours above the cells; at two columns an hour, every other hour is labelled."""
-    cells = cell_width(width)
+    columns = cell_width(width)
     labels = (
-        f"{hour:02d}".ljust(cells) if cells == WIDE or hour % 2 == 0 else " " * cells
+        f"{hour:02d}".ljust(columns) if columns == WIDE or hour % 2 == 0 else " " * columns
         for hour in HOURS
     )
     return " " * LABEL_WIDTH + "".join(labels)
@@ -49,10 +49,10 @@ def hours_line(width: int) -> str:
 
 def busiest(cells: Cells) -> Place | None:
     """The open cell booked the most (the earliest in the week of equal ones), if any is open."""
-    open_cells = [(share, place) for place, share in cells.items() if share is not None]
-    if not open_cells:
+    open_places = [place for place, share in cells.items() if share is not None]
+    if not open_places:
         return None
-    return max(open_cells, key=lambda item: (item[0], -item[1][0], -item[1][1]))[1]
+    return min(open_places, key=lambda place: (-(cells[place] or 0.0), place))
 
 
 def place_text(place: Place) -> str:

@@ -18,6 +18,7 @@ from spaces_tui.tui.formatting import LOADING, shortened
 from spaces_tui.tui.glyphs import GLYPHS as G
 from spaces_tui.tui.live import ReloadsOnEvents
 from spaces_tui.tui.screen_base import SpacesScreen
+from spaces_tui.tui.screens.heat_map import HeatMapScreen
 from spaces_tui.tui.table_screen import TableKeys, row_after_reload
 from spaces_tui.tui.usage import (
     Days,
@@ -182,15 +183,12 @@ class ReportsScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
     # --- loading -------------------------------------------------------------------------------
 
     def load(self) -> None:
-        db, today, window = self.app.db, self.app.now().date(), self.window
+        db, today = self.app.db, self.app.now().date()
+        # No window yet: the engine's default, which the report then names.
+        start, end = (self.window.start, self.window.end) if self.window else (None, None)
 
         def work() -> tuple[Report, dict[int, str]]:
-            if window is None:
-                report = utilization.utilization_report(db, today=today)
-            else:
-                report = utilization.utilization_report(
-                    db, start=window.start, end=window.end, today=today
-                )
+            report = utilization.utilization_report(db, start=start, end=end, today=today)
             kinds = {resource.id: resource.kind for resource in resources.list_resources(db)}
             return report, kinds
 
@@ -252,8 +250,6 @@ class ReportsScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
 
     @on(DataTable.RowSelected)
     def action_open_heat_map(self) -> None:
-        from spaces_tui.tui.screens.heat_map import HeatMapScreen
-
         usage = self.current
         if usage is None or usage.resource_id is None or self.window is None:
             return
