@@ -203,7 +203,6 @@ class HeatMapScreen(ReloadsOnEvents, SpacesScreen["Days | None"]):
         if cells is not None:
             detail = f"{cell_text(cells, self.heat_map.cursor)}\n{summary_text(cells)}"
         self.query_one("#heat-detail", Static).update(detail)
-        self.query_one("#heat-where", Static).update(self._where())
 
     # --- keys ----------------------------------------------------------------------------------
 
@@ -218,6 +217,8 @@ class HeatMapScreen(ReloadsOnEvents, SpacesScreen["Days | None"]):
     def action_shift(self, steps: int) -> None:
         self.window = self.window.shifted(steps)
         self.query_one("#heat-where", Static).update(self._where())
+        self.heat_map.cells = None  # not the days before under the new days' name meanwhile
+        self._describe()
         self.load()
 
     def action_reload(self) -> None:
