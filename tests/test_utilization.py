@@ -3,10 +3,13 @@ hand-computed figures, each resource measured against its own bookable hours in 
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date, timedelta
 
 import pytest
 
+from spaces_tui.cli import main
 from spaces_tui.engine.errors import BadInput, NotFound
 from spaces_tui.engine.utilization import Report, Usage, heat_map, utilization_report
 
@@ -377,3 +380,210 @@ def test_the_figures_do_not_depend_on_the_sessions_time_zone(db, add, book, sql)
     assert [usage.key for usage in report.rows if usage.bookable] == [
         f"{hour:02}" for hour in range(9, 17)
     ]
+
+
+def week_hours(sql, bookable: str, zone: str, start: str, end: str) -> str:
+    sql.execute("SET timezone = 'UTC'")
+    return sql.execute(
+        "SELECT spaces.week_hours(%s, %s, tstzrange(%s::timestamp AT TIME ZONE %s,"
+        " %s::timestamp AT TIME ZONE %s, '[)'))::text",
+        (bookable, zone, start, zone, end, zone),
+    ).fetchone()[0]
+
+
+def test_week_hours_are_wall_clock_times_in_the_zone(sql):
+    assert week_hours(sql, NINE_TO_FIVE, "America/New_York", "2026-03-08", "2026-03-09") == (
+        '{["2026-03-08 13:00:00+00","2026-03-08 21:00:00+00")}'
+    )
+    # A window that starts and ends inside the bookable hours keeps only its own part.
+    assert week_hours(
+        sql, NINE_TO_FIVE, "Europe/London", "2026-11-30 12:00", "2026-12-01 10:00"
+    ) == ('{["2026-11-30 12:00:00+00","2026-11-30 17:00:00+00"),'
+          '["2026-12-01 09:00:00+00","2026-12-01 10:00:00+00")}')  # fmt: skip
+    # Monday 23:00 to Tuesday 01:00 is one stretch; Sunday night runs into Monday morning.
+    late = week(
+        (0, "23:00", "24:00"), (1, "00:00", "01:00"), (6, "22:00", "24:00"), (0, "00:00", "02:00")
+    )
+    assert week_hours(sql, late, "UTC", "2026-11-29", "2026-12-01") == (
+        '{["2026-11-29 22:00:00+00","2026-11-30 02:00:00+00"),'
+        '["2026-11-30 23:00:00+00","2026-12-01 00:00:00+00")}'
+    )
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def venue(add, book, black_out):
+    stage = add("Stage", kind="stage")
+    area = add("Area A", kind="floor_area", parent=stage)
+    room = add("Room 1", zone="America/New_York")
+    book(area, "2026-11-30 09:00", "2026-11-30 13:00")
+    book(room, "2026-11-30 09:00", "2026-11-30 16:00")
+    book(room, "2026-11-30 16:00", "2026-11-30 17:00", status="pending")
+    black_out(stage, "2026-11-30 16:00", "2026-11-30 17:00")
+    return {"stage": stage, "area": area, "room": room}
+
+
+def test_the_report_as_a_table(spaces, venue):
+    result = spaces("report", "utilization", "--from", "2026-11-30", "--to", "2026-11-30")
+    assert (result.code, result.err) == (0, "")
+    assert result.out.splitlines() == [
+        "Utilization 2026-11-30 to 2026-11-30 by resource, each resource on its own clock"
+        " (America/New_York, Europe/London); over at 85%, under at 20%",
+        "",
+        "RESOURCE  BOOKABLE  CONFIRMED  PENDING  BLACKED OUT  TREE  UTILIZATION  FLAG",
+        "Room 1    8.0h      7.0h       1.0h     0.0h         0.0h  87.5%        over",
+        "Stage     8.0h      0.0h       0.0h     1.0h         4.0h  0.0%         under",
+        "  Area A  8.0h      4.0h       0.0h     1.0h         0.0h  57.1%",
+    ]
+
+
+def test_the_report_as_json(spaces, venue):
+    result = spaces("report", "utilization", "--from", "2026-11-30", "--to", "2026-11-30", "--json")
+    assert result.code == 0
+    assert result.json == {
+        "from": "2026-11-30",
+        "to": "2026-11-30",
+        "by": "resource",
+        "over_at": 0.85,
+        "under_at": 0.2,
+        "rows": [
+            {
+                "key": "Room 1",
+                "resource_id": venue["room"],
+                "bookable_hours": 8.0,
+                "confirmed_hours": 7.0,
+                "pending_hours": 1.0,
+                "blacked_out_hours": 0.0,
+                "tree_blocked_hours": 0.0,
+                "utilization": 0.875,
+                "flag": "over",
+            },
+            {
+                "key": "Stage",
+                "resource_id": venue["stage"],
+                "bookable_hours": 8.0,
+                "confirmed_hours": 0.0,
+                "pending_hours": 0.0,
+                "blacked_out_hours": 1.0,
+                "tree_blocked_hours": 4.0,
+                "utilization": 0.0,
+                "flag": "under",
+            },
+            {
+                "key": "Area A",
+                "resource_id": venue["area"],
+                "bookable_hours": 8.0,
+                "confirmed_hours": 4.0,
+                "pending_hours": 0.0,
+                "blacked_out_hours": 1.0,
+                "tree_blocked_hours": 0.0,
+                "utilization": 0.5714,
+                "flag": None,
+            },
+        ],
+    }
+
+
+def test_the_report_as_csv_by_kind_with_thresholds(spaces, venue):
+    result = spaces(
+        "report",
+        "utilization",
+        "--from",
+        "2026-11-30",
+        "--to",
+        "2026-11-30",
+        "--by",
+        "kind",
+        "--over-at",
+        "50",
+        "--under-at",
+        "10",
+        "--csv",
+    )
+    assert result.code == 0
+    assert list(csv.reader(io.StringIO(result.out))) == [
+        [
+            "key",
+            "resource_id",
+            "bookable_hours",
+            "confirmed_hours",
+            "pending_hours",
+            "blacked_out_hours",
+            "tree_blocked_hours",
+            "utilization",
+            "flag",
+        ],
+        ["floor_area", "", "8.0", "4.0", "0.0", "1.0", "0.0", "0.5714", "over"],
+        ["room", "", "8.0", "7.0", "1.0", "0.0", "0.0", "0.875", "over"],
+        ["stage", "", "8.0", "0.0", "0.0", "1.0", "4.0", "0.0", "under"],
+    ]
+
+
+def test_the_report_picks_resources_by_name_kind_and_tree(spaces, venue):
+    def keys(*options: str) -> list[str]:
+        result = spaces("report", "utilization", "--to", "2026-11-30", "--json", *options)
+        assert result.code == 0, result.err
+        return [shown["key"] for shown in result.json["rows"]]
+
+    assert keys("--resource", "Room 1", "--resource", "Area A") == ["Room 1", "Area A"]
+    assert keys("--under", "Stage") == ["Stage", "Area A"]
+    assert keys("--kind", "stage") == ["Stage"]
+
+
+def test_the_default_window_ends_today(spaces, venue):
+    result = spaces("report", "utilization", "--json")
+    assert result.code == 0
+    shown = result.json
+    assert date.fromisoformat(shown["to"]) - date.fromisoformat(shown["from"]) == timedelta(27)
+
+
+def test_today_is_a_date_too(spaces, venue):
+    result = spaces("report", "utilization", "--from", "today", "--to", "today", "--by", "hour")
+    assert result.code == 0
+    assert "by hour" in result.out.splitlines()[0]
+    assert result.out.splitlines()[2].startswith("HOUR")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--from", "2026-12-02", "--to", "2026-12-01"], "before it starts"),
+        (["--from", "tomorrowish"], "--from 'tomorrowish' is not a date"),
+        (["--over-at", "120"], "--over-at '120' must be a percentage from 0 to 100"),
+        (["--under-at", "x"], "--under-at 'x' must be a percentage from 0 to 100"),
+        (["--over-at", "20"], "must be below the over-booked one"),
+        (["--resource", "Room 9"], "no resource named Room 9"),
+        (["--kind", "spaceship"], "no resource is of kind 'spaceship'"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(spaces, venue, args, message):
+    result = spaces("report", "utilization", *args)
+    assert result.code == 2
+    assert result.err.startswith("spaces: ") and message in result.err
+    assert len(result.err.splitlines()) == 1
+    assert result.out == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--by", "month"], "invalid choice: 'month' (choose from 'resource', 'kind', 'day'"),
+        (["--json", "--csv"], "argument --csv: not allowed with argument --json"),
+    ],
+)
+def test_a_malformed_command_is_a_usage_error(database_url, capsys, args, message):
+    with pytest.raises(SystemExit) as exited:
+        main(["--db", database_url, "report", "utilization", *args])
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_every_option_has_help(capsys):
+    with pytest.raises(SystemExit):
+        main(["report", "utilization", "--help"])
+    shown = capsys.readouterr().out
+    for option in ("--from", "--to", "--resource", "--kind", "--under", "--by", "--over-at"):
+        assert option in shown
+    assert "default 85%" in shown and "default 20%" in shown

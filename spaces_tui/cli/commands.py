@@ -9,6 +9,7 @@ from typing import TextIO
 import pendulum
 
 from spaces_tui.cli import render
+from spaces_tui.cli.report import report_utilization
 from spaces_tui.config import Settings
 from spaces_tui.db import embedded, migrations
 from spaces_tui.db.connection import Database
@@ -624,6 +625,7 @@ COMMANDS: dict[tuple[str | None, str | None], Command] = {
     ("access", "mode"): access_mode,
     ("access", "grant"): access_grant,
     ("access", "revoke"): access_revoke,
+    ("report", "utilization"): report_utilization,
     ("events", None): show_events,
     ("demo", None): demo,
 }

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from spaces_tui import __version__
+from spaces_tui.cli.report import add_report_commands
 from spaces_tui.engine.access import ACTOR_SOURCES
 from spaces_tui.engine.approvals import SORTS
 from spaces_tui.engine.blackouts import KINDS as BLACKOUT_KINDS
@@ -259,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     _blackout_commands(commands)
     _rehearse_commands(commands)
     _access_commands(commands)
+    add_report_commands(commands)
 
     events = commands.add_parser("events", help="the event log; --follow to watch it live")
     events.add_argument(

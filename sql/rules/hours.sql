@@ -1,6 +1,6 @@
 -- Bookable hours as real times. A resource's week (resources.bookable_week) is minutes from
--- Monday 00:00 on its own clock; these turn it into the instants of a window, day by day in
--- its zone, so a 09:00-17:00 day is 8 hours on the day the clocks change too. Hints and
+-- Monday 00:00 on its own clock; these turn it into the instants of a window, week by week on
+-- its zone's clock, so a 09:00-17:00 day is 8 hours on the day the clocks change too. Hints and
 -- utilization read them; no rule refuses a booking for being outside them.
 
 -- The week's windows that fall in p_window, read in zone p_zone. The window must be finite and
@@ -23,19 +23,19 @@ BEGIN
         RAISE EXCEPTION 'bookable hours are counted over ten years at most, not %', p_window
             USING ERRCODE = '22023';
     END IF;
+    -- Each window of each week in turn, its ends read on the wall clock of that week: a window
+    -- across a clock change is as long as the clocks say (09:00-17:00 is 8 hours, a whole
+    -- Sunday 23 or 25). Mondays as wall-clock midnights (timestamp, not timestamptz: those
+    -- would be midnights of the session's zone, which AT TIME ZONE would read backwards).
     SELECT coalesce(range_agg(tstzrange(
-               (day + make_interval(mins => lower(piece) - weekday * 1440)) AT TIME ZONE p_zone,
-               (day + make_interval(mins => upper(piece) - weekday * 1440)) AT TIME ZONE p_zone,
+               (monday + make_interval(mins => lower(piece))) AT TIME ZONE p_zone,
+               (monday + make_interval(mins => upper(piece))) AT TIME ZONE p_zone,
                '[)') * p_window), '{}')
       INTO result
-      -- Days as wall-clock midnights (timestamp, not timestamptz): a timestamptz series would
-      -- be midnights of the session's zone, and AT TIME ZONE would then read them backwards.
-      FROM generate_series(((lower(p_window) AT TIME ZONE p_zone)::date - 1)::timestamp,
-                           ((upper(p_window) AT TIME ZONE p_zone)::date)::timestamp,
-                           interval '1 day') AS day,
-           LATERAL (SELECT extract(isodow FROM day)::int - 1 AS weekday) AS d,
-           LATERAL unnest(p_week * int4multirange(int4range(weekday * 1440, weekday * 1440 + 1440)))
-               AS piece;
+      FROM generate_series(date_trunc('week', lower(p_window) AT TIME ZONE p_zone),
+                           upper(p_window) AT TIME ZONE p_zone,
+                           interval '1 week') AS monday,
+           unnest(p_week) AS piece;
     RETURN result;
 END
 $$;

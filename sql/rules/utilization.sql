@@ -20,46 +20,48 @@ RETURNS TABLE (resource_id bigint, name text, kind text, timezone text,
                bookable tstzmultirange, confirmed tstzmultirange, pending tstzmultirange,
                blacked_out tstzmultirange, tree_blocked tstzmultirange)
 LANGUAGE sql STABLE AS $$
-    WITH target AS (
-        SELECT r.id, r.name, r.kind, r.timezone,
-               spaces.week_hours(r.bookable_week, r.timezone, tstzrange(
-                   p_from::timestamp AT TIME ZONE r.timezone,
-                   (p_to + 1)::timestamp AT TIME ZONE r.timezone, '[)')) AS bookable
+    -- Materialized: each resource's bookable hours are worked out once, not at every use.
+    WITH target AS MATERIALIZED (
+        SELECT r.id, r.name, r.kind, r.timezone, hours.bookable,
+               range_merge(hours.bookable) AS span,
+               -- Whose bookings and blackouts stand in its way: its line and its subtree.
+               ARRAY(SELECT line.resource_id FROM spaces.resource_line(r.id) AS line
+                     UNION
+                     SELECT below.resource_id FROM spaces.resource_subtree(r.id) AS below)
+                   AS blockers
           FROM spaces.resources r
+         CROSS JOIN LATERAL (
+             SELECT spaces.week_hours(r.bookable_week, r.timezone, tstzrange(
+                        p_from::timestamp AT TIME ZONE r.timezone,
+                        (p_to + 1)::timestamp AT TIME ZONE r.timezone, '[)')) AS bookable
+         ) AS hours
          WHERE r.id = ANY (p_resource_ids)
-    ), related AS (
-        -- Whose bookings and blackouts stand in each target's way: its line and its subtree.
-        SELECT t.id AS target_id, line.resource_id
-          FROM target t, spaces.resource_line(t.id) AS line
-        UNION
-        SELECT t.id, below.resource_id
-          FROM target t, spaces.resource_subtree(t.id) AS below
     )
     SELECT t.id, t.name, t.kind, t.timezone, t.bookable,
-           t.bookable * own.confirmed, t.bookable * own.pending,
-           t.bookable * blackouts.times, t.bookable * tree.times
+           t.bookable * bookings.confirmed, t.bookable * bookings.pending,
+           t.bookable * blackouts.times, t.bookable * bookings.tree
       FROM target t
+      -- Joined blocker by blocker, so each is one probe of the (resource, time) GiST index
+      -- rather than a scan of everything in the window.
       CROSS JOIN LATERAL (
-          SELECT coalesce(range_agg(b.during) FILTER (WHERE b.status = 'confirmed'), '{}')
+          SELECT coalesce(range_agg(b.during) FILTER (
+                              WHERE b.resource_id = t.id AND b.status = 'confirmed'), '{}')
                      AS confirmed,
-                 coalesce(range_agg(b.during) FILTER (WHERE b.status = 'pending'), '{}')
-                     AS pending
-            FROM spaces.reservations b
-           WHERE b.resource_id = t.id AND spaces.is_active_status(b.status)
-             AND b.during && range_merge(t.bookable)
-      ) AS own
+                 coalesce(range_agg(b.during) FILTER (
+                              WHERE b.resource_id = t.id AND b.status = 'pending'), '{}')
+                     AS pending,
+                 coalesce(range_agg(b.during) FILTER (WHERE b.resource_id <> t.id), '{}')
+                     AS tree
+            FROM unnest(t.blockers) AS blocker (id)
+            JOIN spaces.reservations b ON b.resource_id = blocker.id
+           WHERE spaces.is_active_status(b.status) AND b.during && t.span
+      ) AS bookings
       CROSS JOIN LATERAL (
           SELECT coalesce(range_agg(x.during), '{}') AS times
-            FROM related rel JOIN spaces.blackouts x ON x.resource_id = rel.resource_id
-           WHERE rel.target_id = t.id AND x.status = 'active'
-             AND x.during && range_merge(t.bookable)
+            FROM unnest(t.blockers) AS blocker (id)
+            JOIN spaces.blackouts x ON x.resource_id = blocker.id
+           WHERE x.status = 'active' AND x.during && t.span
       ) AS blackouts
-      CROSS JOIN LATERAL (
-          SELECT coalesce(range_agg(b.during), '{}') AS times
-            FROM related rel JOIN spaces.reservations b ON b.resource_id = rel.resource_id
-           WHERE rel.target_id = t.id AND rel.resource_id <> t.id
-             AND spaces.is_active_status(b.status) AND b.during && range_merge(t.bookable)
-      ) AS tree
 $$;
 
 -- The parts of p_piece in each local day or hour ('day' | 'hour') of zone p_zone, with the wall
