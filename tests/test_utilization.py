@@ -323,6 +323,15 @@ def test_the_default_window_is_the_four_weeks_ending_today(db, add):
     assert (report.over_at, report.under_at) == (0.85, 0.20)
 
 
+def test_one_end_of_the_window_gives_the_four_weeks_from_or_to_it(db, add):
+    add("Room 1")
+    later = MONDAY + timedelta(days=27)
+    from_monday = utilization_report(db, start=MONDAY, today=date(2020, 1, 1))
+    assert (from_monday.start, from_monday.end) == (MONDAY, later)
+    to_later = utilization_report(db, end=later, today=date(2020, 1, 1))
+    assert (to_later.start, to_later.end) == (MONDAY, later)
+
+
 def test_heat_map_cells_are_weekday_and_hour_on_the_resources_clock(db, add, book):
     room = add("Hall", zone="America/New_York", bookable=week((0, "09:00", "17:00")))
     book(room, "2026-11-30 09:00", "2026-11-30 10:30")
@@ -342,6 +351,8 @@ def test_heat_map_cells_are_weekday_and_hour_on_the_resources_clock(db, add, boo
         ({"start": date(2026, 12, 2), "end": date(2026, 12, 1)}, "before it starts"),
         ({"start": date(2020, 1, 1), "end": date(2031, 1, 1)}, "ten years at most"),
         ({"kind": "spaceship"}, "no resource is of kind 'spaceship': the kinds are room"),
+        ({"start": date.max}, "cannot run four weeks from 9999-12-31"),
+        ({"end": date.min}, "cannot run four weeks from 0001-01-01"),
         ({"over_at": 1.5}, "shares from 0 to 1"),
         ({"under_at": -0.1}, "shares from 0 to 1"),
         ({"over_at": 0.3, "under_at": 0.3}, "must be below the over-booked one"),
@@ -351,6 +362,12 @@ def test_bad_input_is_refused(db, add, options, message):
     add("Room 1")
     with pytest.raises(BadInput, match=message):
         utilization_report(db, today=MONDAY, **options)
+
+
+def test_the_last_days_a_date_can_hold_are_reported(db, add):
+    add("Room 1")
+    report = utilization_report(db, start=date(9999, 12, 30), end=date.max)
+    assert report.rows[0].bookable == hours(16)
 
 
 def test_an_unknown_resource_is_not_found(db, add):

@@ -125,13 +125,14 @@ def _check_thresholds(over_at: float, under_at: float) -> None:
 def _window(start: date | None, end: date | None, today: date | None) -> tuple[date, date]:
     """The report's first and last days: given, or the DEFAULT_DAYS ending today (or, with only
     one end given, the DEFAULT_DAYS from or to it). The database refuses more than ten years."""
-    if end is None:
+    weeks = timedelta(days=DEFAULT_DAYS - 1)
+    try:
+        if end is None:
+            end = (today or pendulum.today(local_zone()).date()) if start is None else start + weeks
         if start is None:
-            end = today or pendulum.today(local_zone()).date()
-        else:
-            end = start + timedelta(days=DEFAULT_DAYS - 1)
-    if start is None:
-        start = end - timedelta(days=DEFAULT_DAYS - 1)
+            start = end - weeks
+    except OverflowError:  # four weeks past the last day Python has, or before the first
+        raise BadInput(f"a report cannot run four weeks from {start or end}") from None
     if end < start:
         raise BadInput(f"the report ends ({end}) before it starts ({start})")
     return start, end

@@ -68,7 +68,9 @@ $$;
 -- time each part's day or hour starts at. Days are cut at local midnights, so a day is 23 or 25
 -- hours when the clocks change and a booking across midnight is split between its days. Hours
 -- are cut on a grid of real hours from the piece's first local hour: the hour the clocks skip
--- gets nothing, and the hour they show twice is two hours of the same hour of the day.
+-- gets nothing, and the hour they show twice is two hours of the same hour of the day. (Where
+-- the clocks move by half an hour, Lord Howe Island, a piece across the change is cut at half
+-- past after it: each half hour goes to the hour before.)
 CREATE OR REPLACE FUNCTION spaces.local_parts(p_piece tstzrange, p_zone text, p_unit text)
 RETURNS TABLE (starts timestamp, part tstzrange)
 LANGUAGE sql STABLE AS $$
