@@ -42,6 +42,7 @@ class SpacesApp(App[None]):
         Binding("b", "open_screen('blackouts')", "Blackouts", show=False),
         Binding("R", "open_screen('resources')", "Resources", show=False),
         Binding("S", "open_screen('sessions')", "Sessions", show=False),
+        Binding("u", "open_screen('reports')", "Reports", show=False),
     ]
 
     def __init__(
@@ -103,9 +104,10 @@ class SpacesApp(App[None]):
             self.push_screen(ApprovalQueue())
 
     def action_open_screen(self, name: str) -> None:
-        """b: the blackouts screen, R: the resources screen, S: the rehearsal sessions (once
-        each on the stack)."""
+        """b: the blackouts screen, R: the resources screen, S: the rehearsal sessions, u: the
+        reports (once each on the stack)."""
         from spaces_tui.tui.screens.blackouts import BlackoutsScreen
+        from spaces_tui.tui.screens.reports import ReportsScreen
         from spaces_tui.tui.screens.resources import ResourcesScreen
         from spaces_tui.tui.screens.sessions import SessionsScreen
 
@@ -113,6 +115,7 @@ class SpacesApp(App[None]):
             "blackouts": BlackoutsScreen,
             "resources": ResourcesScreen,
             "sessions": SessionsScreen,
+            "reports": ReportsScreen,
         }[name]
         if not isinstance(self.screen, screen):
             self.push_screen(screen())

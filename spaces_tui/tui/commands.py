@@ -1,4 +1,5 @@
-"""The command palette (ctrl+p): jump to a resource, go to a date, start a new booking."""
+"""The command palette (ctrl+p): jump to a resource, go to a date, start a new booking, open
+the other screens."""
 
 from __future__ import annotations
 
@@ -43,11 +44,9 @@ class SpacesCommands(Provider):
     def _open(self, name: str) -> None:
         self.spaces.action_open_screen(name)
 
-    def _commands(self) -> list[Command]:
-        home = self._home()
-        if home is None:
-            return []
-        fixed: list[Command] = [
+    def _fixed(self, home: TimelineScreen) -> list[Command]:
+        """The commands the palette offers before anything is typed."""
+        return [
             ("New booking", home.action_new_booking, "book the resource and time at the cursor"),
             ("Approval queue", self._approval_queue, "decide what waits for you (a)"),
             ("Blackouts", partial(self._open, "blackouts"), "maintenance, holds, breaks (b)"),
@@ -57,19 +56,26 @@ class SpacesCommands(Provider):
                 partial(self._open, "sessions"),
                 "flagged ones first: book again or close (S)",
             ),
+            ("Reports", partial(self._open, "reports"), "utilization by resource, heat maps (u)"),
             ("Go to date", home.action_go_to_date, "show another day or week"),
             ("Today", home.action_today, "back to today"),
             ("Day view", partial(home.action_scale, "day"), "one day, 30-minute columns"),
             ("Week view", partial(home.action_scale, "week"), "seven days, 3-hour columns"),
         ]
+
+    def _commands(self) -> list[Command]:
+        home = self._home()
+        if home is None:
+            return []
         jumps: list[Command] = [
             (f"Jump to {r.name}", partial(home.jump_to_resource, r.id), f"{r.kind} #{r.id}")
             for r in self.resources
         ]
-        return fixed + jumps
+        return self._fixed(home) + jumps
 
     async def discover(self) -> Hits:
-        for name, action, help_text in self._commands()[:9]:
+        home = self._home()
+        for name, action, help_text in self._fixed(home) if home else []:
             yield DiscoveryHit(name, action, help=help_text)
 
     async def search(self, query: str) -> Hits:

@@ -60,6 +60,15 @@ class Glyphs:
     times: str  # before a series' count of occurrences
     arrows: str  # the help's keys, as wide as each other in every set
     updown: str
+    # The reports (tui/usage.py): a bar's cells from empty to full (a cell's share of its
+    # width, as finely as the set can draw it) and the empty rest of the bar; over and under
+    # marks; a heat map's shades from nothing booked to fully booked, and its closed hours.
+    bar_ramp: str
+    bar_track: str
+    over: str
+    under: str
+    heat_ramp: str
+    heat_closed: str
 
 
 UNICODE = Glyphs(
@@ -93,6 +102,12 @@ UNICODE = Glyphs(
     times="×",
     arrows="←↓↑→",
     updown="↑↓",
+    bar_ramp=" ▏▎▍▌▋▊▉█",
+    bar_track="·",
+    over="▲",
+    under="▼",
+    heat_ramp=" ░▒▓█",
+    heat_closed="─",
 )
 
 CONSOLE = replace(
@@ -116,6 +131,7 @@ CONSOLE = replace(
     closed="►",
     open="▼",
     times="x",
+    bar_ramp=" ▌█",  # code page 437 has the half block, not the eighths
 )
 
 ASCII = Glyphs(
@@ -149,6 +165,12 @@ ASCII = Glyphs(
     times="x",
     arrows="<v^>",
     updown="^v",
+    bar_ramp=" =#",
+    bar_track=".",
+    over="^",
+    under="v",
+    heat_ramp=" .:*#",
+    heat_closed="-",
 )
 
 SETS = {glyphs.name: glyphs for glyphs in (UNICODE, CONSOLE, ASCII)}

@@ -28,6 +28,7 @@ from spaces_tui.tui.glyphs import Glyphs
 from spaces_tui.tui.keys import bindings_of, key_display
 from spaces_tui.tui.screen_base import SpacesModal
 from spaces_tui.tui.timeline import legend_items
+from spaces_tui.tui.usage import heat_legend
 
 KEYS_WIDTH_MAX = 18  # the keys column never takes more than this
 GAP = 2  # between the columns
@@ -130,6 +131,27 @@ HELP_TEXT: dict[str, dict[str, str]] = {
         "remove_approver": "remove an approver",
         "stall_threshold": "how long a request waits before it is stalled",
     },
+    "ReportsScreen": {
+        "close": "back to the timeline",
+        "move(1)": "the next or previous resource",
+        "move(-1)": "the next or previous resource",
+        "shift(-1)": "the window before (by its length: 28 days before)",
+        "shift(1)": "the window after",
+        "today": "back to the 28 days ending today",
+        "cycle_sort": "sort: busiest first, by name, by kind",
+        "open_heat_map": "the resource's week hour by hour: when it is used, when empty",
+        "reload": "reload now",
+    },
+    "HeatMapScreen": {
+        "close": "back to the reports (they follow the window shown here)",
+        "move(0, -1)": "move the cursor: an hour, a weekday; the line below reads the cell",
+        "move(0, 1)": "move the cursor: an hour, a weekday; the line below reads the cell",
+        "move(-1, 0)": "move the cursor: an hour, a weekday; the line below reads the cell",
+        "move(1, 0)": "move the cursor: an hour, a weekday; the line below reads the cell",
+        "shift(-1)": "the window before (by its length)",
+        "shift(1)": "the window after",
+        "reload": "reload now",
+    },
     "SpacesApp": {
         "help": "this help",
         "quit": "quit",
@@ -137,6 +159,7 @@ HELP_TEXT: dict[str, dict[str, str]] = {
         "open_screen('blackouts')": "blackouts",
         "open_screen('resources')": "resources and their approvers",
         "open_screen('sessions')": "rehearsal sessions (the timeline says how many are flagged)",
+        "open_screen('reports')": "reports: how much each resource is booked",
         "command_palette": "command palette: jump to a resource, go to a date, new booking,"
         " the approval queue and the other screens",
     },
@@ -183,8 +206,10 @@ def sections(app: App[Any]) -> list[Section]:
     from spaces_tui.tui.screens.blackouts import BlackoutForm, BlackoutsScreen
     from spaces_tui.tui.screens.booking import BookingForm
     from spaces_tui.tui.screens.details import DetailsScreen
+    from spaces_tui.tui.screens.heat_map import HeatMapScreen
     from spaces_tui.tui.screens.home import TimelineScreen
     from spaces_tui.tui.screens.queue import ApprovalQueue
+    from spaces_tui.tui.screens.reports import ReportsScreen
     from spaces_tui.tui.screens.resources import ResourcesScreen
     from spaces_tui.tui.screens.sessions import SessionsScreen
     from spaces_tui.tui.timeline import Timeline
@@ -258,6 +283,37 @@ def sections(app: App[Any]) -> list[Section]:
             (BlackoutForm,),
         ),
         Section("Resources (R)", tuple(binding_rows(app, ResourcesScreen)), (ResourcesScreen,)),
+        Section(
+            "Reports (u)",
+            (
+                *binding_rows(app, ReportsScreen),
+                Row(
+                    "Utilization",
+                    "the share of the open hours (bookable less blacked out) that was confirmed",
+                    label,
+                ),
+                Row(
+                    "Open Conf",
+                    "hours bookable and confirmed; Pend and Out: pending and blacked out",
+                    label,
+                ),
+                Row(
+                    f"{G.over} {G.under}",
+                    "over- or under-used (the line below gives the thresholds)",
+                    label,
+                ),
+            ),
+            (ReportsScreen,),
+        ),
+        Section(
+            "Heat map (enter on the reports)",
+            (
+                *binding_rows(app, HeatMapScreen),
+                Row("", "a cell: how much of that hour's bookable time was confirmed"),
+                *(Row(sample, words, label) for sample, words in heat_legend()),
+            ),
+            (HeatMapScreen,),
+        ),
         Section(
             "Anywhere (every screen)",
             (
