@@ -23,6 +23,14 @@ class TableKeys:
         else:
             screen.table.action_cursor_up()
 
+    def open_table(self, columns: Sequence[tuple[str, str]]) -> None:
+        """On mount: the table's columns (label, key), the focus on it, and the first load."""
+        screen: Any = self
+        for label, key in columns:
+            screen.table.add_column(label, key=key)
+        screen.table.focus()
+        screen.load()
+
     def on_screen_resume(self) -> None:
         screen: Any = self
         screen.table.focus()

@@ -300,10 +300,7 @@ class ApprovalQueue(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
         return row.item if row else None
 
     def on_mount(self) -> None:
-        for label, key in COLUMNS:
-            self.table.add_column(label, key=key)
-        self.table.focus()
-        self.load()
+        self.open_table(COLUMNS)
 
     # --- loading -------------------------------------------------------------------------------
 

@@ -175,10 +175,7 @@ class ReportsScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
         return self.rows[row] if 0 <= row < len(self.rows) else None
 
     def on_mount(self) -> None:
-        for label, key in COLUMNS:
-            self.table.add_column(label, key=key)
-        self.table.focus()
-        self.load()
+        self.open_table(COLUMNS)
 
     # --- loading -------------------------------------------------------------------------------
 

@@ -204,10 +204,7 @@ class ResourcesScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
         return self.listed[row] if 0 <= row < len(self.listed) else None
 
     def on_mount(self) -> None:
-        for label, key in COLUMNS:
-            self.table.add_column(label, key=key)
-        self.table.focus()
-        self.load()
+        self.open_table(COLUMNS)
 
     # --- loading -------------------------------------------------------------------------------
 

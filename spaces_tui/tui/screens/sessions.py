@@ -141,10 +141,7 @@ class SessionsScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
         return self.sessions[row] if 0 <= row < len(self.sessions) else None
 
     def on_mount(self) -> None:
-        for label, key in COLUMNS:
-            self.table.add_column(label, key=key)
-        self.table.focus()
-        self.load()
+        self.open_table(COLUMNS)
 
     # --- loading -------------------------------------------------------------------------------
 
