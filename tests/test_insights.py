@@ -246,3 +246,17 @@ def test_a_repeat_booked_with_json_lists_each_occurrences_risks(venue, spaces):
     assert [(r["reservation_id"], r["kind"]) for r in result.json["risks"]] == [
         (second, "near_blackout")
     ]
+
+
+def test_hours_and_the_day_are_the_resources_own_clock_on_a_dst_day(db):
+    """New York springs forward on Sunday 14 March 2027: its 09:00-17:00 is still 8 hours,
+    at 13:00-21:00 UTC, whatever the session's zone."""
+    resources.add_resource(db, "Loft", "room", timezone="America/New_York")
+    set_hours(db, "Loft", "09:00-17:00")
+    reservations.book(db, "Loft", "2027-03-14T09:00", "16:00", "Load-in")  # 7 of its 8 hours
+    found = insights.assess(db, "Loft", "2027-03-14T16:30", "17:30", now=BEFORE)
+    assert [r.message for r in found.risks] == [
+        "Loft is already booked for 88% of its bookable hours on Sun 14 Mar (7h of 8h, counting"
+        " what its tree blocks)",
+        "30m of it is outside Loft's hours (bookable 09:00-17:00 on Sun 14 Mar)",
+    ]

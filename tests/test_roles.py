@@ -298,3 +298,23 @@ def test_a_granted_role_may_not_lift_anothers_blackout(shared, people, spaces):
     refused = shared(ben, "blackout", "lift", str(safety.json["id"]), "--json")
     assert (refused.code, refused.json["error"]) == (4, "permission_denied")
     assert shared(ana, "blackout", "lift", str(safety.json["id"])).code == 0
+
+
+def test_a_granted_role_sees_the_risks_and_utilization_but_may_not_set_hours(shared, people):
+    """Insights only read: a member's check and report say what the owner's would. Bookable
+    hours and the blackout margin are the resource's own, which only an admin may change."""
+    ana, ben = people
+    shared(ana, "book", "Room", "2027-05-04T10:00", "12:00", "--title", "Fitting")
+    checked = shared(ben, "check", "Room", "2027-05-04T12:00", "13:00", "--json")
+    assert checked.code == 0, checked.err
+    assert [risk["kind"] for risk in checked.json["risks"]] == ["back_to_back"]
+    assert f"by {ana} on Room" in checked.json["risks"][0]["message"]
+    report = shared(
+        ben, "report", "utilization", "--from", "2027-05-04", "--to", "2027-05-04",
+        "--resource", "Room", "--json",
+    )  # fmt: skip
+    assert report.code == 0, report.err
+    [row] = report.json["rows"]
+    assert (row["bookable_hours"], row["confirmed_hours"]) == (24.0, 2.0)
+    refused = shared(ben, "resource", "set", "Room", "--hours", "09:00-17:00")
+    assert refused.code == 4, refused.err
