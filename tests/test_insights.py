@@ -3,6 +3,7 @@ its context, and none for a plain booking in the middle of an empty day."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pendulum
@@ -260,3 +261,51 @@ def test_hours_and_the_day_are_the_resources_own_clock_on_a_dst_day(db):
         " what its tree blocks)",
         "30m of it is outside Loft's hours (bookable 09:00-17:00 on Sun 14 Mar)",
     ]
+
+
+# Each kind of risk through the command line: (set-up commands, the period asked, the headcount).
+FAR = "2030-03-05"  # a Tuesday
+SCENARIOS = {
+    "near_capacity": ([], ("11:00", "12:00"), "11"),
+    "near_blackout": ([("blackout", "add", "Room", f"{FAR}T12:30", "+1h", "--reason", "Fix")],
+                      ("11:00", "12:00"), None),
+    "back_to_back": ([("book", "Room", f"{FAR}T10:00", "11:00", "--title", "Before")],
+                     ("11:00", "12:00"), None),
+    "busy_day": ([("resource", "set", "Room", "--hours", "TU=09:00-13:00"),
+                  ("book", "Room", f"{FAR}T09:00", "12:30", "--title", "Long")],
+                 ("12:30", "13:00"), None),
+    "outside_hours": ([("resource", "set", "Room", "--hours", "MO-FR=09:00-17:00")],
+                      ("16:00", "18:00"), None),
+    "in_past": ([], None, None),
+    "no_approver": ([("resource", "set", "Room", "--approval")], ("11:00", "12:00"), None),
+    "approval_delay": ([("resource", "set", "Room", "--approver", "sam", "--stall-after", "1s"),
+                        ("book", "Room", f"{FAR}T08:00", "09:00", "--title", "Waiting")],
+                       ("11:00", "12:00"), None),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", list(SCENARIOS))
+def test_each_risk_is_in_check_json_and_book_json(venue, spaces, kind):
+    commands, period, headcount = SCENARIOS[kind]
+    for command in commands:
+        done = spaces(*command)
+        assert done.code == 0, (command, done.err)
+    if kind == "approval_delay":
+        wait_until_stalled(spaces)
+    start, end = (f"{FAR}T{period[0]}", period[1]) if period else ("2020-03-03T10:00", "11:00")
+    extra = ("--headcount", headcount) if headcount else ()
+    checked = spaces("check", "Room", start, end, *extra, "--json")
+    assert checked.code == 0, checked.err
+    assert kind in [risk["kind"] for risk in checked.json["risks"]]
+    booked = spaces("book", "Room", start, end, "--title", "Asked", *extra, "--json")
+    assert booked.code == 0, booked.err
+    assert kind in [risk["kind"] for risk in booked.json["risks"]]
+
+
+def wait_until_stalled(spaces) -> None:
+    """The request made with a 1 s threshold has waited past it (a condition, not a sleep of
+    a guessed length)."""
+    deadline = time.monotonic() + 30
+    while not spaces("pending", "--stalled", "--json").json:
+        assert time.monotonic() < deadline, "the request never stalled"
+        time.sleep(0.1)
