@@ -24,6 +24,7 @@ from tui_helpers import (
 
 from spaces_tui.db.connection import Database
 from spaces_tui.engine import blackouts, reservations, resources, series
+from spaces_tui.engine.hours import parse_week
 from spaces_tui.engine.recurrence import build_rule
 from spaces_tui.engine.rehearse import list_sessions
 from spaces_tui.tui.keys import bindings_of
@@ -158,6 +159,54 @@ async def test_a_repeats_preview_marks_each_occurrence_with_a_risk(db):
             " Rehearsal 6 starts 15m after it ends, 12:15-13:15",
             "✓ Thu 17 Dec 10:00-12:00",
         ]
+
+
+def _set_hours(db: Database, spec: str) -> None:
+    resources.update_resource(db, "Rehearsal 6", hours=parse_week(spec))
+
+
+# Every other kind of risk in the hint: (what makes it, the fields asked, the risk's words).
+FORM_RISKS = {
+    "back_to_back": (
+        lambda db: reservations.book(db, "Rehearsal 6", "2026-12-15T08:00", "10:00", "Get-out"),
+        {},
+        "⚠ back to back: confirmed booking",
+    ),
+    "busy_day": (
+        lambda db: (
+            _set_hours(db, "TU=10:00-13:00"),
+            reservations.book(db, "Rehearsal 6", "2026-12-15T10:00", "12:40", "Long call"),
+        ),
+        {"start": "2026-12-15 12:40", "end": "13:00"},
+        "⚠ Rehearsal 6 is already booked for 89% of its bookable hours on Tue 15 Dec",
+    ),
+    "outside_hours": (
+        lambda db: None,
+        {"start": "2026-12-15 22:30"},
+        "⚠ 1h 30m of it is outside Rehearsal 6's hours (bookable 08:00-23:00 on Tue 15 Dec)",
+    ),
+    "in_past": (
+        lambda db: None,
+        {"start": "2026-11-24 10:30", "end": "+30m"},
+        "⚠ it starts in the past",
+    ),
+    "no_approver": (
+        lambda db: resources.update_resource(db, "Rehearsal 6", requires_approval=True),
+        {},
+        "⚠ no approver: nobody can decide it",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(FORM_RISKS))
+async def test_each_kind_of_risk_is_a_line_of_the_hint(db, kind):
+    make, fields, said = FORM_RISKS[kind]
+    make(db)
+    async with app_showing(db, booking_form) as (pilot, form, _notes):
+        await fill(pilot, form, **{**QUIET, **fields}, title="Asked")
+        text, state = hint(form)
+        assert "conflict" not in state, text
+        assert any(line.startswith(said) for line in text.splitlines()), text
 
 
 async def test_the_session_form_says_the_risks_too(db):
