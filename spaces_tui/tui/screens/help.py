@@ -229,7 +229,11 @@ def sections(app: App[Any]) -> list[Section]:
         Section(
             "Booking form (n, or enter on a free slot)",
             (
-                Row("tab shift+tab", "move between fields; the hint says what is in the way"),
+                Row(
+                    "tab shift+tab",
+                    "move between fields; the hint says what is in the way, and what is worth"
+                    " a look though it books (a blackout just after, a full room)",
+                ),
                 Row("⏎ in a field", "the same as book it"),
                 *binding_rows(app, BookingForm),
                 Row("Repeat", f"{', '.join(REPEATS[:-1])} or {REPEATS[-1]}", label),
@@ -240,7 +244,7 @@ def sections(app: App[Any]) -> list[Section]:
                     label,
                 ),
                 Row("Until", "a date (2026-12-31) or a number of times (10)", label),
-                Row("", "the hint lists each occurrence and marks those in the way"),
+                Row("", "the hint lists each occurrence and marks those in the way or at risk"),
             ),
             (BookingForm,),
         ),
