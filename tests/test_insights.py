@@ -161,7 +161,8 @@ def test_approval_delay_counts_the_approvers_stalled_requests(venue, as_):
     assert [(r.kind, r.message) for r in found.risks if r.kind != "in_past"] == [
         (
             "approval_delay",
-            "a slow decision is likely: sam have 2 stalled requests waiting (the oldest for 2d 1h)",
+            "a slow decision is likely: its approvers (sam) have 2 stalled requests waiting"
+            " (the oldest for 2d 1h)",
         )
     ]
 

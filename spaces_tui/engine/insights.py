@@ -213,8 +213,8 @@ def _no_approver(_row: Any, _asked: Asked, _zone: str) -> str:
 def _approval_delay(row: Any, _asked: Asked, _zone: str) -> str:
     requests = "request" if row.amount == 1 else "requests"
     return (
-        f"a slow decision is likely: {row.ref_who} have {row.amount} stalled {requests}"
-        f" waiting (the oldest for {format_duration(row.span)})"
+        f"a slow decision is likely: its approvers ({row.ref_who}) have {row.amount} stalled"
+        f" {requests} waiting (the oldest for {format_duration(row.span)})"
     )
 
 
