@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 import pendulum
+import psycopg
 
 from spaces_tui.cli import render
 from spaces_tui.cli.report import report_utilization
 from spaces_tui.config import Settings
 from spaces_tui.db import embedded, migrations
 from spaces_tui.db.connection import Database
+from spaces_tui.db.errors import DatabaseUnavailable
 from spaces_tui.db.open import (
     database_url,
     ensure_schema,
@@ -33,9 +35,9 @@ from spaces_tui.engine import (
     series,
 )
 from spaces_tui.engine.demo import load_demo
-from spaces_tui.engine.errors import BadInput
+from spaces_tui.engine.errors import BadInput, SpacesError
 from spaces_tui.engine.hours import Week, parse_week
-from spaces_tui.engine.models import Event, Reservation, Resource
+from spaces_tui.engine.models import Event, Reservation, Resource, Risk
 from spaces_tui.engine.times import local_zone
 
 EXIT_OK = 0
@@ -278,7 +280,7 @@ def book(ctx: Context, args: argparse.Namespace) -> int:
     reservation = reservations.book(
         ctx.db, args.resource, args.start, args.end, args.title, args.headcount
     )
-    [risks] = insights.booking_risks(ctx.db, [insights.Asked.booked(reservation)])
+    [risks] = _risks_of_booked(ctx, [reservation])
     if args.json:
         render.print_json(
             {
@@ -299,6 +301,16 @@ def book(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _risks_of_booked(ctx: Context, booked: Sequence[Reservation]) -> list[list[Risk]]:
+    """The risks of what was just booked. Asked after the booking, beside it: if asking fails,
+    the booking stands, and the command says so rather than failing (no risks are listed)."""
+    try:
+        return insights.booking_risks(ctx.db, [insights.Asked.booked(r) for r in booked])
+    except (SpacesError, DatabaseUnavailable, psycopg.Error) as error:
+        ctx.err.write(f"warning: booked, but its risks could not be asked for: {error}\n")
+        return [[] for _ in booked]
+
+
 def book_series(ctx: Context, args: argparse.Namespace) -> int:
     booked = series.book_series(
         ctx.db,
@@ -312,7 +324,7 @@ def book_series(ctx: Context, args: argparse.Namespace) -> int:
         skip_conflicts=args.skip_conflicts,
         headcount=args.headcount,
     )
-    risks = insights.booking_risks(ctx.db, [insights.Asked.booked(r) for r in booked.reservations])
+    risks = _risks_of_booked(ctx, booked.reservations)
     if args.json:
         render.print_json(render.series_json(booked, risks), ctx.out)
         return EXIT_OK

@@ -117,7 +117,8 @@ def risks_of(
     if not asked:
         return []
     rows = conn.execute(
-        "SELECT * FROM spaces.booking_risks(%(resources)s, %(starts)s, %(ends)s,"
+        "SELECT * FROM spaces.booking_risks(%(resources)s::bigint[], %(starts)s::timestamptz[],"
+        " %(ends)s::timestamptz[],"
         " %(headcounts)s::integer[], %(excludes)s::bigint[], %(now)s)",
         {
             "resources": [a.resource_id for a in asked],
