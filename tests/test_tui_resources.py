@@ -259,12 +259,29 @@ async def test_the_stall_threshold_is_set_and_a_bad_duration_is_explained(venue)
         assert row_of(screen, "Truck 18t")[5] == "1h 30m"
 
 
+async def test_the_blackout_margin_is_set_by_m_and_0_means_none(venue):
+    async with resources_screen(venue) as (pilot, screen, notes):
+        put_cursor(screen, "Truck 18t")
+        await press(pilot, "m")
+        prompt = pilot.app.screen
+        assert isinstance(prompt, LinePrompt)
+        assert prompt.query_one(Input).value == "30m", "it starts from the current margin"
+        await answer(pilot, "8d")
+        assert pilot.app.screen is prompt, "over 7 days: the prompt stays open to fix it"
+        assert "7 days" in str(prompt.query_one("#problem", Static).render())
+        await answer(pilot, "0")
+        assert pilot.app.screen is screen
+        assert resources.get_resource(venue, "Truck 18t").blackout_margin == timedelta(0)
+        assert detail(screen).splitlines()[1].endswith("; no warning of blackouts nearby")
+        assert "Truck 18t: no warning of blackouts nearby." in notes
+
+
 async def test_the_hours_are_shown_in_full_and_set_by_h(venue):
     async with resources_screen(venue) as (pilot, screen, notes):
         put_cursor(screen, "Truck 18t")
         await settle(pilot)
         assert detail(screen).splitlines()[1] == (
-            f"bookable MO-FR 07:00-19:00, SA 08:00-12:00 ({ZONE})"
+            f"bookable MO-FR 07:00-19:00, SA 08:00-12:00 ({ZONE}); warns of a blackout within 30m"
         )
         await press(pilot, "h")
         prompt = pilot.app.screen
@@ -286,7 +303,7 @@ async def test_the_hours_are_shown_in_full_and_set_by_h(venue):
         nights = parse_week("FR,SA=18:00-02:00")
         assert resources.get_resource(venue, "Truck 18t").bookable_week == nights
         assert row_of(screen, "Truck 18t")[-1] == "FR-SA 18:00…", "in full below"
-        assert detail(screen).splitlines()[1] == f"bookable FR-SA 18:00-02:00 ({ZONE})"
+        assert detail(screen).splitlines()[1].startswith(f"bookable FR-SA 18:00-02:00 ({ZONE});")
         assert f"Truck 18t is now bookable FR-SA 18:00-02:00 ({ZONE})." in notes
 
 

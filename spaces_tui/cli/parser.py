@@ -15,7 +15,7 @@ from spaces_tui.engine.blackouts import KINDS as BLACKOUT_KINDS
 from spaces_tui.engine.errors import QUOTED_LIMIT, BadInput, quoted
 from spaces_tui.engine.reservations import STATUSES
 from spaces_tui.engine.resources import COMMON_KINDS
-from spaces_tui.engine.times import DURATION_FORMS, parse_duration
+from spaces_tui.engine.times import DURATION_FORMS, parse_duration, parse_margin
 
 EPILOG = """\
 times: ISO 8601. Without an offset a time is wall-clock time in the resource's
@@ -80,14 +80,9 @@ def _duration(what: str) -> Callable[[str], timedelta]:
     return lambda text: parse_duration(text, what)
 
 
-_NOTHING = re.compile(r"0+[smhd]?")
-
-
 def _margin(text: str) -> timedelta:
     """type= for --blackout-margin: a duration, or 0 for none (no blackout is near enough)."""
-    if _NOTHING.fullmatch(text.strip()):
-        return timedelta(0)
-    return parse_duration(text, "--blackout-margin")
+    return parse_margin(text, "--blackout-margin")
 
 
 HOURS_HELP = (

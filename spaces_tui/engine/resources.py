@@ -376,6 +376,13 @@ def pending_count(db: Database, ref: str | int) -> int:
         )
 
 
+def checked_margin(margin: timedelta) -> timedelta:
+    """The blackout margin, if the table's CHECK would take it; BadInput says the bounds."""
+    if not timedelta(0) <= margin <= BLACKOUT_MARGIN_AT_MOST:
+        raise BadInput("the blackout margin must be between 0 and 7 days")
+    return margin
+
+
 def _checked(**values: Any) -> dict[str, Any]:
     """The values, tidied, with friendly messages for what the table's CHECK constraints would
     refuse anyway; keys it does not know pass through unchanged."""
@@ -397,10 +404,8 @@ def _checked(**values: Any) -> dict[str, Any]:
         raise BadInput("a request can only stall after some time: give a positive duration")
     if values.get("stall_after") is not None and values["stall_after"] > STALL_AFTER_AT_MOST:
         raise BadInput("a request stalls after 10 years at the most")
-    if values.get("blackout_margin") is not None and not (
-        timedelta(0) <= values["blackout_margin"] <= BLACKOUT_MARGIN_AT_MOST
-    ):
-        raise BadInput("the blackout margin must be between 0 and 7 days")
+    if values.get("blackout_margin") is not None:
+        checked_margin(values["blackout_margin"])
     if values.get("timezone") is not None:
         check_zone(values["timezone"])
     if "approvers" in values:

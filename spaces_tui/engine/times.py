@@ -193,6 +193,16 @@ def parse_duration(value: str, what: str = "duration") -> timedelta:
     return length
 
 
+_NOTHING = re.compile(r"0+[smhd]?")
+
+
+def parse_margin(value: str, what: str = "margin") -> timedelta:
+    """A length that may be none at all: 0 (or 0m, 0h) as well as parse_duration's forms."""
+    if _NOTHING.fullmatch(value.strip()):
+        return timedelta(0)
+    return parse_duration(value, what)
+
+
 def _iso_duration(match: re.Match[str], value: str, what: str) -> timedelta:
     if match["years"] or match["months"]:
         raise BadInput(

@@ -20,7 +20,7 @@ from spaces_tui.engine import resources
 from spaces_tui.engine.errors import BadInput
 from spaces_tui.engine.hours import Week, parse_week
 from spaces_tui.engine.models import Event, Resource
-from spaces_tui.engine.times import format_duration, parse_duration
+from spaces_tui.engine.times import duration_text, format_duration, parse_duration, parse_margin
 from spaces_tui.tui.formatting import LOADING, shortened
 from spaces_tui.tui.glyphs import GLYPHS as G
 from spaces_tui.tui.live import ReloadsOnEvents
@@ -98,10 +98,16 @@ def detail_text(resource: Resource) -> Text:
     text = Text(f"{resource.name} ({resource.kind}): {approval}; {stall}")
     if not resource.active:
         text.append("; inactive")
-    text.append(f"\nbookable {resource.hours_text}")
+    text.append(f"\nbookable {resource.hours_text}; {margin_text(resource)}")
     for problem in resource.problems:
         text.append(f"\n{PROBLEM_MARK} {problem}", style="bold red")
     return text
+
+
+def margin_text(resource: Resource) -> str:
+    if not resource.blackout_margin:
+        return "no warning of blackouts nearby"
+    return f"warns of a blackout within {format_duration(resource.blackout_margin)}"
 
 
 def summary_text(listed: Sequence[Resource]) -> str:
@@ -160,6 +166,10 @@ def read_stall_after(value: str) -> timedelta:
     return parse_duration(value, "stall threshold")
 
 
+def read_margin(value: str) -> timedelta:
+    return resources.checked_margin(parse_margin(value, "blackout margin"))
+
+
 # --- the screen --------------------------------------------------------------------------------
 
 # + and - share one footer entry: with the app's own keys the footer must fit 80 columns.
@@ -180,6 +190,8 @@ class ResourcesScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
         Binding("minus", "remove_approver", "Remove approver", group=APPROVER_KEYS),
         Binding("t", "stall_threshold", "Stall"),
         Binding("h", "bookable_hours", "Hours", tooltip="when it is bookable, day by day"),
+        # Not in the footer, which is full at 80 columns; the help lists it.
+        Binding("m", "blackout_margin", "Blackout margin", show=False),
     ]
 
     def __init__(self) -> None:
@@ -353,6 +365,30 @@ class ResourcesScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
                 value=resource.bookable_week.describe(),
                 placeholder="e.g. MO-FR 09:00-23:00, SA-SU 10:00-18:00",
                 hint="a day not named is closed; FR 18:00-02:00 runs past midnight; always",
+            ),
+            save,
+            saved,
+        )
+
+    def action_blackout_margin(self) -> None:
+        resource = self.current
+        if resource is None:
+            return
+        db = self.app.db
+
+        def save(margin: timedelta) -> Resource:
+            return resources.update_resource(db, resource.id, blackout_margin=margin)
+
+        def saved(changed: Resource, _margin: timedelta) -> None:
+            self._changed(f"{changed.name}: {margin_text(changed)}.")
+
+        self._ask_then(
+            LinePrompt(
+                f"Blackout margin of {resource.name}",
+                read_margin,
+                value=duration_text(resource.blackout_margin),
+                placeholder="e.g. 30m, 1h, 0 for none",
+                hint="a blackout this near a booking's start or end is warned of (7d at most)",
             ),
             save,
             saved,
