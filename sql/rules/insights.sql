@@ -34,13 +34,10 @@ LANGUAGE sql STABLE AS $$
         SELECT asked.n, spaces.week_hours(asked.bookable_week, asked.timezone, asked.day) AS hours
           FROM asked
     ),
-    -- What blocks each asked resource: itself, what it sits in, what sits in it (the tree rule
-    -- of sql/rules/claims.sql).
+    -- What blocks each asked resource: itself, what it sits in, what sits in it.
     tree AS (
         SELECT asked.n, t.resource_id
-          FROM asked,
-               LATERAL (SELECT resource_id FROM spaces.resource_line(asked.resource_id)
-                        UNION SELECT resource_id FROM spaces.resource_subtree(asked.resource_id)) t
+          FROM asked, LATERAL spaces.resource_blockers(asked.resource_id) AS t
     ),
     -- Bookings on the tree, around the period and its day, other than the one asked about
     -- again. A lateral probe per resource of the tree, so it is the exclusion constraint's GiST

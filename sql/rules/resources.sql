@@ -30,6 +30,17 @@ LANGUAGE sql STABLE AS $$
     SELECT id FROM below
 $$;
 
+-- The resources whose bookings and blackouts stand in a resource's way: itself, everything it
+-- sits in and everything inside it (the tree rule the claims enforce, sql/rules/claims.sql).
+-- Risks and utilization read it; siblings do not block each other.
+CREATE OR REPLACE FUNCTION spaces.resource_blockers(p_resource_id bigint)
+RETURNS TABLE (resource_id bigint)
+LANGUAGE sql STABLE AS $$
+    SELECT line.resource_id FROM spaces.resource_line(p_resource_id) AS line
+    UNION
+    SELECT below.resource_id FROM spaces.resource_subtree(p_resource_id) AS below
+$$;
+
 -- The top of the tree a resource is in (itself when it has no parent).
 CREATE OR REPLACE FUNCTION spaces.tree_top(p_resource_id bigint) RETURNS bigint
 LANGUAGE sql STABLE AS $$

@@ -25,10 +25,7 @@ LANGUAGE sql STABLE AS $$
         SELECT r.id, r.name, r.kind, r.timezone, hours.bookable,
                range_merge(hours.bookable) AS span,
                -- Whose bookings and blackouts stand in its way: its line and its subtree.
-               ARRAY(SELECT line.resource_id FROM spaces.resource_line(r.id) AS line
-                     UNION
-                     SELECT below.resource_id FROM spaces.resource_subtree(r.id) AS below)
-                   AS blockers
+               ARRAY(SELECT b.resource_id FROM spaces.resource_blockers(r.id) AS b) AS blockers
           FROM spaces.resources r
          CROSS JOIN LATERAL (
              SELECT spaces.week_hours(r.bookable_week, r.timezone, tstzrange(
