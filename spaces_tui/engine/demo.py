@@ -21,7 +21,7 @@ import psycopg
 from spaces_tui.db.connection import Connection, Database, first_value, one_row
 from spaces_tui.engine.errors import BadInput, Conflict, domain_errors
 from spaces_tui.engine.hours import parse_week
-from spaces_tui.engine.reservations import set_status
+from spaces_tui.engine.reservations import insert_reservation, set_status
 from spaces_tui.engine.series import book_series_on
 
 DAYS_AROUND = 7  # bookings from a week before the day to a week after
@@ -422,13 +422,7 @@ def _insert(
     title: str,
 ) -> int:
     _as(conn, who)
-    return first_value(
-        conn.execute(
-            "INSERT INTO spaces.reservations (resource_id, during, title)"
-            " VALUES (%(id)s, tstzrange(%(start)s, %(end)s, '[)'), %(title)s) RETURNING id",
-            {"id": resource_id, "start": start, "end": end, "title": title},
-        )
-    )
+    return insert_reservation(conn, resource_id, start, end, title)
 
 
 def _fill_the_week_before(
