@@ -69,6 +69,9 @@ class Reservation:
     cancel_reason: str | None
     created_at: pendulum.DateTime
     series_id: int | None = None  # an occurrence of a recurring reservation
+    group_id: int | None = None  # one row of a booking over several resources
+    moved_from: int | None = None  # the booking this one replaced in a move
+    moved_to: int | None = None  # the booking that replaced this one
 
     @property
     def active(self) -> bool:
@@ -122,12 +125,14 @@ class Risk:
 
 @dataclass(frozen=True)
 class Blocked:
-    """One occurrence of a recurring booking that cannot be booked, and what is in its way."""
+    """One occurrence of a recurring booking (or one row of a group booking) that cannot be
+    booked, and what is in its way."""
 
     start: pendulum.DateTime
     end: pendulum.DateTime
     obstacles: list[Obstacle]
     risks: tuple[Risk, ...] = ()  # in a preview: what is worth a look though it is free
+    resource: str | None = None  # in a group: the resource of the row that is in the way
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ way, and turns a refusal that slipped past the check in a race into the same Con
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,7 +41,8 @@ _COLUMNS = """
     v.id, v.resource_id, r.name AS resource, r.timezone, lower(v.during) AS start,
     upper(v.during) AS "end", v.status, v.title, v.booked_by, v.headcount, v.decided_by,
     v.decided_at, v.decision_note, v.cancelled_by, v.cancelled_at, v.cancel_reason,
-    v.created_at, v.series_id
+    v.created_at, v.series_id, v.group_id, v.moved_from,
+    (SELECT m.id FROM spaces.reservations m WHERE m.moved_from = v.id) AS moved_to
 """
 _SELECT = f"""
     SELECT {_COLUMNS}
@@ -195,30 +197,39 @@ def _booking(
     }
 
 
-def insert_reservations(
-    conn: Connection,
-    resource_id: int,
-    periods: Sequence[tuple[datetime, datetime]],
-    title: str,
-    headcount: int | None,
-    series_id: int,
+@dataclass(frozen=True)
+class NewRow:
+    """One reservation to insert: where and when, and the series or group it belongs to."""
+
+    resource_id: int
+    start: datetime
+    end: datetime
+    series_id: int | None = None
+    group_id: int | None = None
+
+
+def insert_rows(
+    conn: Connection, rows: Sequence[NewRow], title: str, headcount: int | None
 ) -> None:
-    """Inserts one reservation a period, in one statement (every rule fires for each row):
-    all of them, or, when one is refused, none."""
+    """Inserts the rows in one statement (every rule fires for each): all of them, or, when
+    one is refused, none."""
     conn.execute(
-        "INSERT INTO spaces.reservations (resource_id, during, title, headcount, series_id)"
-        " SELECT %(resource_id)s, tstzrange(p.starts, p.ends, '[)'), %(title)s, %(headcount)s,"
-        "        %(series_id)s"
-        "   FROM unnest(%(starts)s::timestamptz[], %(ends)s::timestamptz[])"
-        "        WITH ORDINALITY AS p (starts, ends, n)"
+        "INSERT INTO spaces.reservations"
+        "       (resource_id, during, title, headcount, series_id, group_id)"
+        " SELECT p.resource_id, tstzrange(p.starts, p.ends, '[)'), %(title)s, %(headcount)s,"
+        "        p.series_id, p.group_id"
+        "   FROM unnest(%(resource_ids)s::bigint[], %(starts)s::timestamptz[],"
+        "               %(ends)s::timestamptz[], %(series_ids)s::bigint[], %(group_ids)s::bigint[])"
+        "        WITH ORDINALITY AS p (resource_id, starts, ends, series_id, group_id, n)"
         "  ORDER BY p.n",
         {
-            "resource_id": resource_id,
             "title": title,
             "headcount": headcount,
-            "series_id": series_id,
-            "starts": [start for start, _ in periods],
-            "ends": [end for _, end in periods],
+            "resource_ids": [row.resource_id for row in rows],
+            "starts": [row.start for row in rows],
+            "ends": [row.end for row in rows],
+            "series_ids": [row.series_id for row in rows],
+            "group_ids": [row.group_id for row in rows],
         },
     )
 

@@ -27,17 +27,18 @@ from spaces_tui.engine.insights import Asked, risks_of
 from spaces_tui.engine.models import ACTIVE, Blocked, Obstacle, Reservation
 from spaces_tui.engine.recurrence import Occurrence, expand
 from spaces_tui.engine.reservations import (
+    NewRow,
     checked_title,
     get_reservation,
     insert_reservation,
-    insert_reservations,
+    insert_rows,
     period_obstacles,
     periods_obstacles,
     select_reservations,
     set_status,
     what_happened,
 )
-from spaces_tui.engine.resources import find_resource
+from spaces_tui.engine.resources import Resource, find_resource
 from spaces_tui.engine.times import Moment, format_moment, parse_period
 
 SCOPES = ("following", "series")
@@ -141,7 +142,22 @@ def book_series_on(
     occurrences = expand(
         rule, begins, ends, target.timezone, until=until, exceptions=list(exceptions)
     )
-    series_id = first_value(
+    series_id = new_series(conn, target, rule, begins, ends, title)
+    blocked = _book_occurrences(
+        conn, target.id, occurrences, title, headcount, series_id, all_or_none=not skip_conflicts
+    )
+    booked = len(occurrences) - len(blocked)
+    if blocked and (not skip_conflicts or booked == 0):
+        raise Conflict(_blocked_message(target.name, len(occurrences), blocked), blocked=blocked)
+    made = select_reservations(conn, "v.series_id = %(series_id)s", {"series_id": series_id})
+    return SeriesBooking(series_id, made, blocked)
+
+
+def new_series(
+    conn: Connection, target: Resource, rule: str, start: datetime, end: datetime, title: str
+) -> int:
+    """Records a series of target (its first occurrence start..end) and returns its id."""
+    return first_value(
         conn.execute(
             "INSERT INTO spaces.series (resource_id, rrule, timezone, first_start, duration,"
             " title) VALUES (%(resource_id)s, %(rule)s, %(zone)s, %(start)s, %(duration)s,"
@@ -151,20 +167,12 @@ def book_series_on(
                 "resource_id": target.id,
                 "rule": rule.strip(),
                 "zone": target.timezone,
-                "start": begins,
-                "duration": ends - begins,
+                "start": start,
+                "duration": end - start,
                 "title": title,
             },
         )
     )
-    blocked = _book_occurrences(
-        conn, target.id, occurrences, title, headcount, series_id, all_or_none=not skip_conflicts
-    )
-    booked = len(occurrences) - len(blocked)
-    if blocked and (not skip_conflicts or booked == 0):
-        raise Conflict(_blocked_message(target.name, len(occurrences), blocked), blocked=blocked)
-    made = select_reservations(conn, "v.series_id = %(series_id)s", {"series_id": series_id})
-    return SeriesBooking(series_id, made, blocked)
 
 
 def _book_occurrences(
@@ -187,7 +195,8 @@ def _book_occurrences(
         return blocked
     try:
         with conn.transaction():  # a savepoint: the statement is refused whole
-            insert_reservations(conn, resource_id, free, title, headcount, series_id)
+            rows = [NewRow(resource_id, start, end, series_id) for start, end in free]
+            insert_rows(conn, rows, title, headcount)
     except psycopg.errors.ExclusionViolation:
         # Something committed between the check and the insert: one at a time, each asked
         # again, so the ones it took can be named.
@@ -241,7 +250,7 @@ def _scope_clause(scope: str) -> str:
     }[scope]
 
 
-def _occurrences(
+def occurrences_in_scope(
     conn: Connection, reservation: Reservation, scope: str, statuses: tuple[str, ...]
 ) -> list[Reservation]:
     """The occurrences of the reservation's series from it on, or all of them, in statuses."""
@@ -273,7 +282,7 @@ def change_series(
     still_open = ACTIVE if status == "cancelled" else ("pending",)
     reservation = get_reservation(db, reservation_id)
     with domain_errors(), db.transaction() as conn:
-        targets = _occurrences(conn, reservation, scope, still_open)
+        targets = occurrences_in_scope(conn, reservation, scope, still_open)
         if not targets:
             raise InvalidTransition(
                 f"nothing left to change in the series of reservation {reservation_id}: "

@@ -122,7 +122,9 @@ LANGUAGE plpgsql AS $$
 DECLARE
     actor text := spaces.current_actor();
 BEGIN
-    IF NOT spaces.may_cancel(OLD.booked_by, OLD.resource_id, actor) THEN
+    -- A group with a rejected row holds nothing more: its rejecter releases the rest.
+    IF NOT (spaces.may_cancel(OLD.booked_by, OLD.resource_id, actor)
+            OR (OLD.group_id IS NOT NULL AND spaces.group_is_released(OLD.group_id))) THEN
         RAISE EXCEPTION '% may not cancel reservation % (booked by %): only its booker, an approver of % or an admin may',
             actor, OLD.id, OLD.booked_by, (SELECT name FROM spaces.resources WHERE id = OLD.resource_id)
             USING ERRCODE = 'SP002';

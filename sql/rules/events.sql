@@ -117,7 +117,9 @@ BEGIN
         spaces.period_json(NEW.during) || jsonb_build_object(
             'status', NEW.status, 'title', NEW.title, 'booked_by', NEW.booked_by,
             'note', CASE WHEN NEW.status = 'cancelled' THEN NEW.cancel_reason
-                         ELSE NEW.decision_note END));
+                         ELSE NEW.decision_note END)
+        || jsonb_strip_nulls(jsonb_build_object('group_id', NEW.group_id,
+                                                'moved_from', NEW.moved_from)));
     RETURN NULL;
 END
 $$;

@@ -22,3 +22,5 @@ CREATE OR REPLACE TRIGGER a0_refuse_chosen_id BEFORE INSERT ON spaces.series
     FOR EACH ROW EXECUTE FUNCTION spaces.refuse_chosen_id('spaces.series_id_seq');
 CREATE OR REPLACE TRIGGER a0_refuse_chosen_id BEFORE INSERT ON spaces.resources
     FOR EACH ROW EXECUTE FUNCTION spaces.refuse_chosen_id('spaces.resources_id_seq');
+CREATE OR REPLACE TRIGGER a0_refuse_chosen_id BEFORE INSERT ON spaces.booking_groups
+    FOR EACH ROW EXECUTE FUNCTION spaces.refuse_chosen_id('spaces.booking_groups_id_seq');

@@ -142,8 +142,13 @@ BEGIN
         RAISE EXCEPTION 'a reservation is approved, rejected or cancelled, not set to %', p_status
             USING ERRCODE = 'SP001';
     END IF;
-    PERFORM spaces.lock_trees(ARRAY(SELECT DISTINCT resource_id FROM spaces.reservations
-                                     WHERE id = ANY (p_ids)));
+    -- A rejection releases the rest of its booking group (spaces.release_group): their trees too.
+    PERFORM spaces.lock_trees(ARRAY(
+        SELECT DISTINCT r.resource_id FROM spaces.reservations r
+         WHERE r.id = ANY (p_ids)
+            OR (p_status = 'rejected'
+                AND r.group_id IN (SELECT g.group_id FROM spaces.reservations g
+                                    WHERE g.id = ANY (p_ids)))));
     SELECT * INTO stuck FROM spaces.reservations r
      WHERE r.id = ANY (p_ids)
        AND NOT (r.status = 'pending'

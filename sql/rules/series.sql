@@ -31,13 +31,17 @@ CREATE OR REPLACE TRIGGER series_append_only
     FOR EACH ROW EXECUTE FUNCTION spaces.series_append_only();
 
 -- An occurrence joins a series of its own resource that the same person made: nobody can slip a
--- row into somebody else's series (and so into their "approve the whole series").
+-- row into somebody else's series (and so into their "approve the whole series"), unless it is
+-- an occurrence of that series moved within it.
 CREATE OR REPLACE FUNCTION spaces.reservations_match_series() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM spaces.series
-                    WHERE id = NEW.series_id AND resource_id = NEW.resource_id
-                      AND created_by = spaces.current_actor()) THEN
+    -- A moved occurrence stays in its series (reservations_stamp_moved checks the move).
+    IF NOT EXISTS (SELECT 1 FROM spaces.series s
+                    WHERE s.id = NEW.series_id AND s.resource_id = NEW.resource_id
+                      AND (s.created_by = spaces.current_actor()
+                           OR EXISTS (SELECT 1 FROM spaces.reservations o
+                                       WHERE o.id = NEW.moved_from AND o.series_id = s.id))) THEN
         RAISE EXCEPTION 'series % is not a series of resource % made by %', NEW.series_id,
             NEW.resource_id, spaces.current_actor() USING ERRCODE = 'SP003';
     END IF;

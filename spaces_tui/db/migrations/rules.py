@@ -52,6 +52,8 @@ AFTER_TABLES = (
     "reservations.sql",
     "blackouts.sql",
     "series.sql",
+    "groups.sql",
+    "moves.sql",
     "events.sql",
     "ids.sql",
     "rehearse.sql",
