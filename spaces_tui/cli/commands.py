@@ -10,6 +10,7 @@ import pendulum
 import psycopg
 
 from spaces_tui.cli import render
+from spaces_tui.cli.groups import book_group, cancel_group, move
 from spaces_tui.cli.report import report_utilization
 from spaces_tui.config import Settings
 from spaces_tui.db import embedded, migrations
@@ -28,6 +29,7 @@ from spaces_tui.engine import (
     approvals,
     blackouts,
     events,
+    groups,
     insights,
     rehearse,
     reservations,
@@ -273,6 +275,9 @@ def check(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def book(ctx: Context, args: argparse.Namespace) -> int:
+    if len(args.resources) > 1:
+        return book_group(ctx, args, _risks_of_booked)
+    [args.resource] = args.resources
     if args.rrule is not None:
         return book_series(ctx, args)
     if args.until or args.exceptions or args.skip_conflicts:
@@ -370,6 +375,13 @@ def _decision(action: Callable[..., Reservation], status: str, verb: str) -> Com
 
     def command(ctx: Context, args: argparse.Namespace) -> int:
         note = getattr(args, "reason", None) or getattr(args, "note", None)
+        if getattr(args, "group", False):
+            if args.scope is not None:
+                raise BadInput(
+                    "--group cancels one booking group; --following and --series"
+                    " cancel occurrences of a series"
+                )
+            return cancel_group(ctx, args)
         if args.scope is None:
             changed = [action(ctx.db, args.id, note)]
         else:
@@ -416,16 +428,22 @@ def pending(ctx: Context, args: argparse.Namespace) -> int:
 
 def history(ctx: Context, args: argparse.Namespace) -> int:
     reservation, happened = approvals.life(ctx.db, args.id)
+    members = (
+        [] if reservation.group_id is None else groups.group_rows(ctx.db, reservation.group_id)
+    )
     if args.json:
         render.print_json(
             {
                 "reservation": render.reservation_json(reservation),
+                "group": [render.reservation_json(r) for r in members],
                 "history": [render.event_json(event) for event in happened],
             },
             ctx.out,
         )
         return EXIT_OK
     ctx.say(render.reservation_line(reservation))
+    for line in render.link_lines(reservation, members):
+        ctx.say("  " + line)
     for event in happened:
         ctx.say(render.life_line(event, reservation.timezone))
     return EXIT_OK
@@ -665,6 +683,7 @@ COMMANDS: dict[tuple[str | None, str | None], Command] = {
     ("approve", None): approve,
     ("reject", None): reject,
     ("cancel", None): cancel,
+    ("move", None): move,
     ("pending", None): pending,
     ("history", None): history,
     ("blackout", "add"): blackout_add,

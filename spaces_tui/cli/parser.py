@@ -32,9 +32,15 @@ actor: --as, else SPACES_ACTOR, else your user name.
 """
 
 REPEAT_EPILOG = """\
+several resources: one booking group, every row in one transaction or none (exit 3 lists
+what is in the way of each); a row on a resource that asks for approval is pending, and
+when one row is rejected the others are released with it.
+  spaces book "Rehearsal 2" "Truck 1" 2026-12-03T14:00 16:00 --title Get-in
+
 repeat: START..END is the first occurrence; the rule repeats it on the resource's wall
 clock (09:00 stays 09:00 local across daylight-saving changes). Each occurrence is its
-own reservation, linked to one series. At most 1000 occurrences.
+own reservation, linked to one series. At most 1000 occurrences. With several
+resources each occurrence is a group; --skip-conflicts skips whole occurrences.
   spaces book "Room 1" 2026-12-01T09:00 +1h --title Class \\
       --rrule "FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR" --until 2026-12-31
   spaces book "Room 1" 2026-12-01T18:00 +2h --title Tech \\
@@ -167,6 +173,10 @@ def _json_flag(parser: argparse.ArgumentParser) -> None:
 
 def _period(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("resource", metavar="RESOURCE", help="resource name (or id)")
+    _times(parser)
+
+
+def _times(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("start", metavar="START", help="start time, e.g. 2026-12-01T14:00")
     parser.add_argument("end", metavar="END", help="end time, time of day or duration (+2h)")
 
@@ -206,11 +216,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     book = commands.add_parser(
         "book",
-        help="book a resource, once or on a repeat rule (--rrule)",
+        help="book a resource, or several as one group (all or nothing), once or on a repeat"
+        " rule (--rrule)",
         epilog=REPEAT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _period(book)
+    book.add_argument(
+        "resources",
+        nargs="+",
+        metavar="RESOURCE",
+        help="resource name (or id); several make one booking group: every one or none",
+    )
+    _times(book)
     book.add_argument("--title", required=True, help="what it is for")
     _headcount(book)
     book.add_argument(
@@ -266,7 +283,21 @@ def build_parser() -> argparse.ArgumentParser:
     cancel.add_argument("id", type=_id, metavar="ID")
     cancel.add_argument("--reason", required=True, help="why (kept with the reservation)")
     _scope(cancel, "cancel")
+    cancel.add_argument(
+        "--group", action="store_true", help="cancel every row of its booking group together"
+    )
     _json_flag(cancel)
+
+    move = commands.add_parser(
+        "move",
+        help="move a booking (its group with it) to a new time or resource, in one transaction:"
+        " exit 3 leaves it untouched",
+    )
+    move.add_argument("id", type=_id, metavar="ID")
+    _times(move)
+    move.add_argument("--resource", metavar="NAME", help="to this resource (default: its own)")
+    _scope(move, "move")
+    _json_flag(move)
 
     pending = commands.add_parser(
         "pending", help="requests waiting for a decision; --stalled for the ones waiting too long"

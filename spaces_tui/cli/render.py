@@ -80,6 +80,9 @@ def reservation_json(reservation: Reservation) -> dict[str, Any]:
         "cancel_reason": reservation.cancel_reason,
         "created_at": _iso(reservation.created_at),
         "series_id": reservation.series_id,
+        "group_id": reservation.group_id,
+        "moved_from": reservation.moved_from,
+        "moved_to": reservation.moved_to,
     }
 
 
@@ -142,6 +145,21 @@ def reservation_line(reservation: Reservation) -> str:
         f"{period_text(reservation.start, reservation.end, reservation.timezone)}: "
         f"{reservation.title!r} ({reservation.status})"
     )
+
+
+def link_lines(reservation: Reservation, members: Sequence[Reservation]) -> list[str]:
+    """What a reservation goes with: its booking group's other rows, and the bookings a move
+    linked it to."""
+    lines = [
+        f"with {reservation_line(other)} (booking group #{reservation.group_id})"
+        for other in members
+        if other.id != reservation.id
+    ]
+    if reservation.moved_from is not None:
+        lines.append(f"moved from #{reservation.moved_from}")
+    if reservation.moved_to is not None:
+        lines.append(f"moved to #{reservation.moved_to}")
+    return lines
 
 
 def obstacle_line(obstacle: Obstacle) -> str:
@@ -309,8 +327,20 @@ def life_line(event: Event, zone: str) -> str:
     return f"{when}  {describe_event(event)}"
 
 
+def risks_by_reservation(
+    booked: Sequence[Reservation], risks: Sequence[Sequence[Risk]]
+) -> list[dict[str, Any]]:
+    """Each booked row's risks, listed flat, each with its row's id."""
+    return [
+        {"reservation_id": reservation.id, **risk_json(risk)}
+        for reservation, found in zip(booked, risks, strict=True)
+        for risk in found
+    ]
+
+
 def blocked_json(blocked: Blocked) -> dict[str, Any]:
     return {
+        **({"resource": blocked.resource} if blocked.resource else {}),
         "start": _iso(blocked.start),
         "end": _iso(blocked.end),
         "conflicts": [obstacle_json(o) for o in blocked.obstacles],
@@ -318,7 +348,8 @@ def blocked_json(blocked: Blocked) -> dict[str, Any]:
 
 
 def blocked_line(blocked: Blocked) -> str:
-    return period_text(blocked.start, blocked.end, blocked.start.timezone_name or "")
+    when = period_text(blocked.start, blocked.end, blocked.start.timezone_name or "")
+    return f"{blocked.resource}, {when}" if blocked.resource else when
 
 
 def series_json(booked: SeriesBooking, risks: Sequence[Sequence[Risk]]) -> dict[str, Any]:
@@ -328,11 +359,7 @@ def series_json(booked: SeriesBooking, risks: Sequence[Sequence[Risk]]) -> dict[
         "status": booked.status,
         "ids": [r.id for r in booked.reservations],
         "skipped": [blocked_json(b) for b in booked.skipped],
-        "risks": [
-            {"reservation_id": reservation.id, **risk_json(risk)}
-            for reservation, found in zip(booked.reservations, risks, strict=True)
-            for risk in found
-        ],
+        "risks": risks_by_reservation(booked.reservations, risks),
     }
 
 
