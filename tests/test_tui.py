@@ -5,20 +5,18 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-import pendulum
 import psycopg
 import pytest
 from textual.widgets import Input, Static
 from tui_helpers import (
     SIZE,
-    TODAY,
-    ZONE,
     fill,
     hint,
     home,
     make_app,
     palette,
     press,
+    put_cursor,
     settle,
     wait_until,
 )
@@ -47,14 +45,6 @@ def venue(db):
 
 def where_text(app: SpacesApp) -> str:
     return str(home(app).query_one("#where", Static).render())
-
-
-def put_cursor(app: SpacesApp, resource: str, hour: int, minute: int = 0) -> Timeline:
-    timeline = home(app).timeline
-    row = next(i for i, r in enumerate(timeline.grid.rows) if r.name == resource)
-    at = pendulum.datetime(TODAY.year, TODAY.month, TODAY.day, hour, minute, tz=ZONE)
-    timeline.cursor = Cell(row, timeline.grid.column_at(at))
-    return timeline
 
 
 async def test_the_day_opens_at_now_and_the_keys_move_through_time(venue):

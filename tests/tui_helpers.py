@@ -39,6 +39,7 @@ from spaces_tui.tui.app import Clock, SpacesApp
 from spaces_tui.tui.live import ReloadsOnEvents
 from spaces_tui.tui.screens.form_base import ResourceForm
 from spaces_tui.tui.screens.home import TimelineScreen
+from spaces_tui.tui.timeline import Cell, Timeline
 
 S = TypeVar("S", bound=Screen)
 
@@ -271,6 +272,15 @@ def home(app: SpacesApp) -> TimelineScreen:
     screen = app.screen_stack[1]
     assert isinstance(screen, TimelineScreen)
     return screen
+
+
+def put_cursor(app: SpacesApp, resource: str, hour: int, minute: int = 0) -> Timeline:
+    """The calendar's cursor on resource's row, at hour:minute of TODAY."""
+    timeline = home(app).timeline
+    row = next(i for i, r in enumerate(timeline.grid.rows) if r.name == resource)
+    at = pendulum.datetime(TODAY.year, TODAY.month, TODAY.day, hour, minute, tz=ZONE)
+    timeline.cursor = Cell(row, timeline.grid.column_at(at))
+    return timeline
 
 
 async def fill(pilot, form: ResourceForm, **fields: str) -> None:

@@ -60,6 +60,7 @@ class Span:
     label: str
     item: Reservation | Blackout
     session: bool = False  # the room of a rehearsal session (the rehearse module's booking)
+    grouped: bool = False  # one row of a booking group
 
 
 @dataclass
@@ -87,6 +88,7 @@ class Grid:
                     reservation.title,
                     reservation,
                     session=reservation.id in self.window.sessions,
+                    grouped=reservation.group_id is not None,
                 )
             )
         for blackout in self.window.blackouts:

@@ -32,11 +32,12 @@ LABEL_MIN = 4  # characters a run needs before it shows its title
 
 # Each kind is told apart by its glyph and marker as well as its colour, so a monochrome
 # terminal reads it too: a confirmed booking is a solid block, a pending one shaded and
-# marked "?", a blackout hatched, your own bookings marked "*", a rehearsal session's room "@".
+# marked "?", a blackout hatched, your own bookings marked "*", a rehearsal session's room "@",
+# a row of a booking group (booked with other resources as one) "+".
 # The glyphs come from the set chosen at start (glyphs.py); the colours from the theme, through
 # the component classes below (styled in spaces.tcss).
 MARK = {"confirmed": "", "pending": "?", "blackout": "!", "blocked": ""}
-MINE_MARK, SESSION_MARK = "*", "@"
+MINE_MARK, SESSION_MARK, GROUP_MARK = "*", "@", "+"
 
 
 def fill(kind: str, g: Glyphs) -> str:
@@ -48,7 +49,7 @@ def fill(kind: str, g: Glyphs) -> str:
 def cell_text(span: Span, width: int, g: Glyphs) -> str:
     """The characters a run of width cells shows for span."""
     mark = (MINE_MARK if span.mine else "") + (SESSION_MARK if span.session else "")
-    mark += MARK[span.kind]
+    mark += (GROUP_MARK if span.grouped and span.kind != "blocked" else "") + MARK[span.kind]
     # A blocked cell's own row names what is there; a label cut to a letter or two is noise.
     label = "" if span.kind == "blocked" or width < LABEL_MIN else span.label
     text = (mark + label)[:width]
@@ -78,6 +79,8 @@ def legend_items(g: Glyphs) -> list[tuple[str, str, str, str]]:
          "the stage above it, or an area inside it, is in use"),
         (MINE_MARK, "timeline--mine", "yours", "your own booking"),
         (SESSION_MARK, "timeline--confirmed", "", "a rehearsal session's room (S lists them)"),
+        (GROUP_MARK, "timeline--confirmed", "", "booked with other resources as one group"
+         " (enter shows them)"),
         (g.now, "timeline--now", "now", f"now ({g.now_marker} in the times above)"),
         (g.hour, "timeline--free", "", "free (the dot marks each hour, in a week each day)"),
     ]  # fmt: skip

@@ -117,6 +117,7 @@ class BookingFormBase(ResourceForm[ScreenResultType]):
         self.initial_start = start
         self.initial_title = title
         self.initial_end = end
+        self.exclude_id: int | None = None  # a booking whose own slot the hint leaves out
 
     def compose(self) -> ComposeResult:
         start = self.initial_start
@@ -212,7 +213,9 @@ class BookingFormBase(ResourceForm[ScreenResultType]):
             )
             return
         self.ask_database(
-            lambda: insights.assess(db, resource.id, start, end, headcount, now=now),
+            lambda: insights.assess(
+                db, resource.id, start, end, headcount, now=now, exclude_id=self.exclude_id
+            ),
             lambda found: self._answer(found, refused),
         )
 

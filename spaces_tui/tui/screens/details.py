@@ -3,9 +3,10 @@ and what this actor may do to it, as the rules in the database say (engine.acces
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,9 +14,10 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Label, Static
 from textual.widgets.button import ButtonVariant
 
-from spaces_tui.engine import access, blackouts, events, reservations
+from spaces_tui.engine import access, blackouts, events, groups, reservations
 from spaces_tui.engine.access import Permissions
 from spaces_tui.engine.approvals import describe_event
+from spaces_tui.engine.groups import group_status
 from spaces_tui.engine.models import Blackout, Event, Reservation
 from spaces_tui.engine.times import format_period, in_zone
 from spaces_tui.tui.formatting import LOADING
@@ -34,10 +36,13 @@ class Loaded:
     item: Reservation | Blackout
     history: list[Event]
     permissions: Permissions  # what this actor may do with it, as the rules say
+    members: list[Reservation]  # a booking's group, itself among them (empty: no group)
 
 
-def describe(item: Reservation | Blackout) -> list[tuple[str, str]]:
-    """The fields worth reading, as (label, value)."""
+def describe(
+    item: Reservation | Blackout, members: Sequence[Reservation] = ()
+) -> list[tuple[str, str]]:
+    """The fields worth reading, as (label, value); members: a booking's group."""
     when = f"{format_period(item.start, item.end)} ({item.timezone})"
     if isinstance(item, Blackout):
         rows = [
@@ -67,6 +72,14 @@ def describe(item: Reservation | Blackout) -> list[tuple[str, str]]:
         rows.append(("Decided by", decided))
     if item.cancelled_by:
         rows.append(("Cancelled by", f"{item.cancelled_by}: {item.cancel_reason}"))
+    others = [m for m in members if m.id != item.id]
+    if others:
+        rows.append(("Goes with", f"booking group #{item.group_id}, {group_status(members)}"))
+        rows += [("", f"#{m.id} {m.resource} ({m.status})") for m in others]
+    if item.moved_from is not None:
+        rows.append(("Moved from", f"#{item.moved_from}"))
+    if item.moved_to is not None:
+        rows.append(("Moved to", f"#{item.moved_to}"))
     return rows
 
 
@@ -109,8 +122,10 @@ class DetailsScreen(SpacesModal[None]):
         return f"{kind} #{self.item.id}"
 
     @staticmethod
-    def _fields(item: Reservation | Blackout) -> str:
-        return "\n".join(f"[b]{label:<12}[/b] {value}" for label, value in describe(item))
+    def _fields(item: Reservation | Blackout, members: Sequence[Reservation] = ()) -> str:
+        return "\n".join(
+            f"[b]{label:<12}[/b] {escape(value)}" for label, value in describe(item, members)
+        )
 
     def on_mount(self) -> None:
         for action in ACTIONS:
@@ -130,14 +145,16 @@ class DetailsScreen(SpacesModal[None]):
                 fresh = reservations.get_reservation(db, item.id)
                 history = events.history(db, reservation_id=item.id)
                 may = access.reservation_permissions(db, item.id)
-            return Loaded(fresh, history, may)
+                if fresh.group_id is not None:
+                    return Loaded(fresh, history, may, groups.group_rows(db, fresh.group_id))
+            return Loaded(fresh, history, may, [])
 
         self.db_call(work, self._show, group="details", exclusive=True, reload=True)
 
     def _show(self, loaded: Loaded) -> None:
         self.loaded = loaded
         self.item = loaded.item
-        self.query_one("#fields", Static).update(self._fields(loaded.item))
+        self.query_one("#fields", Static).update(self._fields(loaded.item, loaded.members))
         zone = loaded.item.timezone
         lines = [
             f"{in_zone(event.created_at, zone):%a %d %b %H:%M}  {describe_event(event)}"

@@ -35,6 +35,7 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
         Binding("g", "go_to_date", "Go to"),
         Binding("n", "new_booking", "New"),
         Binding("x", "cancel_booking", "Cancel"),
+        Binding("m", "move_booking", "Move"),
         Binding("slash", "filter", "Filter"),
         Binding("escape", "clear_filter", show=False),
         Binding("r", "reload", "Refresh", show=False),
@@ -357,6 +358,32 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
     def _cancelled(self, booking: Reservation) -> None:
         self.notify(f"Cancelled {booking.title!r} ({booking.resource}).", markup=False)
         self.load()
+
+    def action_move_booking(self) -> None:
+        from spaces_tui.tui.screens.move_form import MoveForm
+
+        span = self.timeline.span_under_cursor()
+        grid = self.timeline.grid
+        if span is None or grid is None or not isinstance(span.item, Reservation):
+            self.notify("Nothing to move here: put the cursor on a booking.", timeout=4)
+            return
+        booking, db = span.item, self.app.db
+        resource = next(r for r in grid.window.resources if r.id == booking.resource_id)
+
+        def asked(may: Permissions) -> None:
+            # Whoever may cancel a booking may move it: the move cancels it.
+            why_not = may.why_not("cancel")
+            if why_not is not None:
+                self.notify(
+                    f"You cannot move {booking.title!r}: {why_not}.",
+                    severity="warning",
+                    timeout=6,
+                    markup=False,
+                )
+                return
+            self.app.push_screen(MoveForm(booking, resource), self._after_change)
+
+        self.db_call(lambda: access.reservation_permissions(db, booking.id), asked)
 
     def _after_change(self, result: object = None) -> None:
         """Our own changes show at once, without waiting for the event bus to bring them; a
