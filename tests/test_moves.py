@@ -172,3 +172,14 @@ def test_plain_sql_cannot_forge_a_move_link(venue, sql):
             " VALUES (%s, tstzrange('2027-03-05 10:00Z', '2027-03-05 12:00Z'), 'fake', %s)",
             (room, old.id),
         )
+
+
+def test_the_approval_queue_says_where_a_moved_request_was(venue, as_, spaces):
+    from spaces_tui.engine import approvals
+
+    old = reservations.book(venue, "Room", "2027-03-02 10:00", "2027-03-02 12:00", "Tech")
+    moves.move(venue, old.id, "2027-03-03 14:00", "2027-03-03 16:00", resource="Studio")
+    [request] = approvals.pending_requests(as_("sam"))
+    assert request.moved_from == "moved from Tue 2 Mar 10:00 on Room"
+    listed = spaces("pending", actor="sam")
+    assert "moved from Tue 2 Mar 10:00 on Room" in listed.out

@@ -318,3 +318,37 @@ def test_a_granted_role_sees_the_risks_and_utilization_but_may_not_set_hours(sha
     assert (row["bookable_hours"], row["confirmed_hours"]) == (24.0, 2.0)
     refused = shared(ben, "resource", "set", "Room", "--hours", "09:00-17:00")
     assert refused.code == 4, refused.err
+
+
+def test_groups_and_moves_in_role_mode(shared, people, database_url):
+    """A member books a group and moves a booking through the rules; an approver's rejection
+    releases the member's other rows, though the approver could not cancel them by hand; nobody
+    writes a group or a move link around the rules."""
+    ana, ben = people
+    group = shared(
+        ben, "book", "Room", "Truck", "2027-05-03T09:00", "+2h", "--title", "G", "--json"
+    )
+    assert group.code == 0, group.err
+    assert group.json["status"] == "pending"
+    room_row, truck_row = group.json["ids"]
+    moved = shared(ben, "move", str(room_row), "2027-05-03T10:00", "+2h", "--json")
+    assert moved.code == 0, moved.err
+    room_row, truck_row = moved.json["ids"]
+    refused = shared(ana, "move", str(room_row), "2027-05-04T10:00", "+2h", "--json")
+    assert (refused.code, refused.json["error"]) == (4, "permission_denied")
+    rejected = shared(ana, "reject", str(truck_row), "--reason", "truck is away")
+    assert rejected.code == 0, rejected.err
+    history = shared(ben, "history", str(room_row), "--json").json
+    assert history["reservation"]["status"] == "cancelled"
+    assert history["reservation"]["cancelled_by"] == ana
+    with psycopg.connect(as_role(database_url, ben), autocommit=True) as conn:
+        with pytest.raises(psycopg.Error) as refused_insert:
+            conn.execute("INSERT INTO spaces.booking_groups DEFAULT VALUES")
+        assert refused_insert.value.sqlstate == "42501"
+        with pytest.raises(psycopg.Error, match="was not cancelled by"):
+            conn.execute(
+                "INSERT INTO spaces.reservations (resource_id, during, title, moved_from)"
+                " SELECT id, tstzrange('2027-05-09 09:00Z', '2027-05-09 10:00Z'), 'x', %s"
+                "   FROM spaces.resources WHERE name = 'Room'",
+                (room_row,),
+            )

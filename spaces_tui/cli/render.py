@@ -264,6 +264,7 @@ def request_json(request: Request) -> dict[str, Any]:
         "stall_after_seconds": int(request.stall_after.total_seconds()),
         "stalled": request.stalled,
         "risks": [risk_json(risk) for risk in request.risks],
+        "moved_from_text": request.moved_from,
     }
 
 
@@ -306,6 +307,7 @@ def requests_table(requests: Sequence[Request]) -> str:
                 [
                     repr(r.reservation.title),
                     *_series_note(r.reservation),
+                    *([r.moved_from] if r.moved_from else []),
                     *(risk.message for risk in r.risks),
                 ]
             ),

@@ -21,6 +21,7 @@ from spaces_tui.engine.errors import BadInput, SpacesError, domain_errors
 from spaces_tui.engine.insights import Asked, risks_of
 from spaces_tui.engine.models import Event, Reservation, Risk
 from spaces_tui.engine.reservations import approve, get_reservation, reject, select_reservations
+from spaces_tui.engine.times import in_zone
 
 SORTS = ("oldest", "resource", "start")
 # What the queue leaves out of a request's risks: its approvers' own backlog is what they are
@@ -38,6 +39,7 @@ class Request:
     stall_after: timedelta  # the resource's threshold
     may_decide: bool  # the asking actor is one of its approvers
     risks: tuple[Risk, ...]  # what to look at before approving (engine/insights.py)
+    moved_from: str | None = None  # where and when it was before a move: "Tue 1 Dec 10:00"
 
     @property
     def stalled(self) -> bool:
@@ -121,8 +123,11 @@ class Outcome:
 
 
 _CONTEXT = """
-    SELECT v.id, r.approvers, r.stall_after
+    SELECT v.id, r.approvers, r.stall_after, lower(o.during) AS moved_from_start,
+           nullif(was.name, r.name) AS moved_from_resource
       FROM spaces.reservations v JOIN spaces.resources r ON r.id = v.resource_id
+      LEFT JOIN spaces.reservations o ON o.id = v.moved_from
+      LEFT JOIN spaces.resources was ON was.id = o.resource_id
      WHERE v.status = 'pending'
 """
 
@@ -179,9 +184,19 @@ def _requests(conn: Connection, actor: str, now: datetime) -> list[Request]:
                 stall_after=row.stall_after,
                 may_decide=actor in approvers,
                 risks=tuple(risk for risk in risks if risk.kind not in _APPROVERS_OWN),
+                moved_from=_moved_from(row, reservation.timezone),
             )
         )
     return requests
+
+
+def _moved_from(row: Any, zone: str) -> str | None:
+    """Where a moved request was before, for an approver deciding it again: "moved from Tue 1
+    Dec 10:00" (on its resource then, when that was another)."""
+    if row.moved_from_start is None:
+        return None
+    said = f"moved from {in_zone(row.moved_from_start, zone).format('ddd D MMM HH:mm')}"
+    return said + (f" on {row.moved_from_resource}" if row.moved_from_resource else "")
 
 
 def decide_many(

@@ -19,7 +19,7 @@ from textual.notifications import SeverityLevel
 from textual.widgets import DataTable, Footer, Header, Static
 
 from spaces_tui.engine import approvals
-from spaces_tui.engine.approvals import Outcome, QueueItem, SeriesRequest
+from spaces_tui.engine.approvals import Outcome, QueueItem, Request, SeriesRequest
 from spaces_tui.engine.models import Reservation
 from spaces_tui.engine.times import format_duration, format_period
 from spaces_tui.tui.formatting import LOADING, shortened
@@ -166,6 +166,7 @@ def detail_text(request: QueueItem | None, mine_only: bool) -> str:
     lines = [
         f"{what} · {booking.resource} · {when}",
         f"by {booking.booked_by} · {waited} · {who}",
+        *([request.moved_from] if isinstance(request, Request) and request.moved_from else []),
         *(f"{RISK} {risk.message}" for risk in request.risks),
     ]
     if isinstance(request, SeriesRequest):
