@@ -55,8 +55,8 @@ def test_one_resource_in_the_way_writes_nothing_and_names_it(venue, sql):
     assert sql.execute("SELECT count(*) FROM spaces.booking_groups").fetchone() == (0,)
 
 
-def test_a_group_over_a_stage_and_its_own_area_is_refused_whole(venue, sql):
-    with pytest.raises(Conflict):
+def test_a_group_over_a_stage_and_its_own_area_is_bad_input(venue, sql):
+    with pytest.raises(BadInput, match="Area A is inside Stage"):
         groups.book_group(venue, ["Stage", "Area A"], f"{DAY} 10:00", f"{DAY} 12:00", "Both")
     assert sql.execute("SELECT count(*) FROM spaces.reservations").fetchone() == (0,)
 

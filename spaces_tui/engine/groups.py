@@ -118,6 +118,20 @@ def _targets(conn: Connection, resources: Sequence[str | int]) -> list[Resource]
         if target.id in seen:
             raise BadInput(f"{target.name} is named twice: a group books each resource once")
         seen.add(target.id)
+    nested = conn.execute(
+        "SELECT inner_.name AS inner_name, outer_.name AS outer_name"
+        "  FROM unnest(%(ids)s::bigint[]) AS wanted (id)"
+        "  CROSS JOIN LATERAL spaces.resource_line(wanted.id) AS line"
+        "  JOIN spaces.resources inner_ ON inner_.id = wanted.id"
+        "  JOIN spaces.resources outer_ ON outer_.id = line.resource_id"
+        " WHERE line.depth > 0 AND line.resource_id = ANY(%(ids)s::bigint[]) LIMIT 1",
+        {"ids": list(seen)},
+    ).fetchone()
+    if nested is not None:
+        raise BadInput(
+            f"{nested.inner_name} is inside {nested.outer_name}: booking"
+            f" {nested.outer_name} holds it already, so a group names one of them"
+        )
     return targets
 
 
@@ -130,9 +144,11 @@ def _book(
     rule: str | None,
     skip_conflicts: bool,
 ) -> GroupBooking:
-    blocked = _blocked(conn, targets, occurrences)
+    # All or nothing needs no check first: the constraints decide, and what is in the way is
+    # asked for only when they refused. Skipping what is in the way needs to know it first.
+    blocked = _blocked(conn, targets, occurrences) if skip_conflicts else []
     free = [o for o in occurrences if not any(b.start == o[0] for b in blocked)]
-    if blocked and (not skip_conflicts or not free):
+    if not free:
         raise Conflict(_blocked_message(targets, occurrences, blocked, rule), blocked=blocked)
     ids = [target.id for target in targets]
     group_ids = [
@@ -157,9 +173,11 @@ def _book(
         with conn.transaction():  # a savepoint: the statement is refused whole
             insert_rows(conn, rows, title, headcount)
     except psycopg.errors.ExclusionViolation as refusal:
-        # Something committed between the check and the insert: the whole request is tried
-        # again (retrying_races), and then the check names it.
-        raise Conflict("a booking went in meanwhile", retryable=True) from refusal
+        # Asked now, the answer names what was in the way. Nothing, if it has gone again
+        # since (or a skip's check was overtaken): then the whole request is tried again.
+        blocked = _blocked(conn, targets, occurrences)
+        message = _blocked_message(targets, occurrences, blocked, rule)
+        raise Conflict(message, blocked=blocked, retryable=not blocked) from refusal
     made = select_reservations(conn, "v.group_id = ANY(%(groups)s)", {"groups": group_ids})
     made.sort(key=lambda row: (row.start, row.group_id or 0, ids.index(row.resource_id)))
     return GroupBooking(group_ids, made, series_ids, blocked)
