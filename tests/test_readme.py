@@ -121,7 +121,7 @@ def printed_id(out: str) -> int:
     try:
         answer = json.loads(out)
     except json.JSONDecodeError:
-        found = re.search(r"(?<!series )#(\d+)", out)  # a reservation's, not its series'
+        found = re.search(r"(?<!series )(?<!group )#(\d+)", out)  # not a series or group
 
         assert found, f"no id in {out!r}"
         return int(found.group(1))
