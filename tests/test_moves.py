@@ -183,3 +183,11 @@ def test_the_approval_queue_says_where_a_moved_request_was(venue, as_, spaces):
     assert request.moved_from == "moved from Tue 2 Mar 10:00 on Room"
     listed = spaces("pending", actor="sam")
     assert "moved from Tue 2 Mar 10:00 on Room" in listed.out
+
+
+def test_history_says_what_a_replacement_replaced(venue, spaces):
+    old = reservations.book(venue, "Room", "2027-03-02 10:00", "2027-03-02 12:00", "Tech")
+    [(_, new)] = moves.move(venue, old.id, "2027-03-02 14:00", "2027-03-02 16:00").pairs
+    shown = spaces("history", str(new.id))
+    assert f"created (confirmed) in place of #{old.id} by tester" in shown.out
+    assert f"moved from #{old.id}" in shown.out

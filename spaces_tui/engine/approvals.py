@@ -259,5 +259,9 @@ def describe_event(event: Event) -> str:
     status = event.payload.get("status")
     if what == "created" and status:
         what = f"created ({status})"
+    if event.payload.get("moved_from"):
+        what += f" in place of #{event.payload['moved_from']}"
+    if what == "released":
+        what = f"rejected, releasing its group's other rows ({len(event.payload['released'])})"
     note = event.payload.get("note")
     return f"{what} by {event.actor}" + (f": {note}" if note else "")
