@@ -256,3 +256,17 @@ def test_groups_racing_single_bookings_are_whole_or_absent(venue, database_url, 
         tally["group made"],
     )
     assert_the_promise_holds(sql)
+
+
+def test_the_database_caps_a_group_so_no_caller_takes_every_trees_turn(venue, sql):
+    for n in range(21):
+        resources.add_resource(venue, f"Kit {n}", "equipment")
+    ids = [
+        row[0] for row in sql.execute("SELECT id FROM spaces.resources WHERE kind = 'equipment'")
+    ]
+    with pytest.raises(psycopg.Error, match="at most 20 resources"):
+        sql.execute("SELECT spaces.new_booking_groups(%s::bigint[])", (ids,))
+    with pytest.raises(BadInput, match="at most 20"):
+        groups.book_group(
+            venue, [f"Kit {n}" for n in range(21)], f"{DAY} 10:00", f"{DAY} 11:00", "x"
+        )

@@ -39,7 +39,7 @@ from spaces_tui.engine.resources import Resource, find_resource
 from spaces_tui.engine.series import new_series
 from spaces_tui.engine.times import Moment, format_moment, parse_period
 
-GROUP_LIMIT = 20  # resources in one booking: a venue's get-in, not a whole inventory
+GROUP_LIMIT = 20  # resources in one booking, as spaces.group_limit() says
 
 
 @dataclass(frozen=True)

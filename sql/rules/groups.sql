@@ -3,6 +3,10 @@
 -- go in together, in the transaction that made the group, and when one is rejected the others
 -- are released in the same transaction: the requester asked for all of it or nothing.
 
+-- How many resources one booking group may hold.
+CREATE OR REPLACE FUNCTION spaces.group_limit() RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$ SELECT 20 $$;
+
 -- New groups for the caller, with the turn of every tree their rows will go into taken first,
 -- in the one order every writer uses: two groups over the same trees, inserting their rows in
 -- any order, wait for each other instead of deadlocking.
@@ -12,6 +16,11 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF p_count IS NULL OR p_count < 1 OR p_count > 10000 THEN
         RAISE EXCEPTION 'between 1 and 10000 booking groups at once, not %', p_count
+            USING ERRCODE = 'SP003';
+    END IF;
+    -- A venue's get-in, not a whole inventory: and no caller takes every tree's turn at once.
+    IF (SELECT count(DISTINCT id) FROM unnest(p_resource_ids) AS id) > spaces.group_limit() THEN
+        RAISE EXCEPTION 'a booking group holds at most % resources', spaces.group_limit()
             USING ERRCODE = 'SP003';
     END IF;
     PERFORM spaces.lock_trees(p_resource_ids);

@@ -65,6 +65,10 @@ BEGIN
     IF FOUND THEN
         RAISE EXCEPTION 'no reservation with id %', missing USING ERRCODE = 'SP004';
     END IF;
+    IF (SELECT count(DISTINCT x) FROM unnest(p_resource_ids) AS x) > spaces.group_limit() THEN
+        RAISE EXCEPTION 'a move takes its bookings to at most % resources', spaces.group_limit()
+            USING ERRCODE = 'SP003';
+    END IF;
     PERFORM spaces.lock_trees(p_resource_ids || ARRAY(SELECT r.resource_id FROM spaces.reservations r
                                                        WHERE r.id = ANY (p_ids)));
     SELECT * INTO stuck FROM spaces.reservations r
