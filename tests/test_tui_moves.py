@@ -10,6 +10,7 @@ from tui_helpers import (
     app_showing,
     fill,
     hint,
+    home,
     make_app,
     press,
     put_cursor,
@@ -94,3 +95,34 @@ async def test_details_show_the_group_and_the_move_links(venue, no_bugs):
         assert "Goes with" in fields and "confirmed" in fields
         assert "Truck (confirmed)" in fields
         assert f"Moved from   #{made.reservations[0].id}" in fields
+
+
+async def test_shift_arrows_nudge_the_booking_a_column_and_a_taken_slot_changes_nothing(
+    venue, no_bugs
+):
+    booking = reservations.book(venue, "Room B", f"{DAY}T07:00", "+1h", "Early")
+    before = reservations.book(venue, "Room B", f"{DAY}T06:00", "+1h", "Before")
+    app = make_app(venue)
+    errors: list[str] = []
+    show = app.notify
+    app.notify = lambda message, **kwargs: (errors.append(message), show(message, **kwargs))[1]
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        minutes = home(app).timeline.grid.scale.column_minutes
+        put_cursor(app, "Room B", 6)
+        await press(pilot, "shift+right")  # into Early
+        await wait_until(pilot, lambda: errors, "the refusal is said")
+        assert "could not move" in errors[-1]
+        assert "nothing was changed" in errors[-1]
+        assert reservations.get_reservation(venue, before.id).status == "confirmed"
+        put_cursor(app, "Room B", 7)
+        await press(pilot, "shift+right")
+        await wait_until(
+            pilot,
+            lambda: reservations.get_reservation(venue, booking.id).moved_to is not None,
+            "the booking moves",
+        )
+    moved_to = reservations.get_reservation(venue, booking.id).moved_to
+    moved = reservations.get_reservation(venue, moved_to)
+    assert moved.start.hour * 60 + moved.start.minute == 7 * 60 + minutes
+    assert (moved.end - moved.start).in_minutes() == 60

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pendulum
 from textual import on
@@ -12,10 +12,12 @@ from textual.containers import Horizontal
 from textual.markup import escape
 from textual.widgets import Footer, Header, Input, Static
 
-from spaces_tui.engine import access, approvals, rehearse, reservations
+from spaces_tui.engine import access, approvals, moves, rehearse, reservations
 from spaces_tui.engine.access import Permissions
 from spaces_tui.engine.calendar import Window, load_window
 from spaces_tui.engine.models import Blackout, Reservation
+from spaces_tui.engine.moves import Moved
+from spaces_tui.engine.times import exact_length, format_duration, format_period, wall_of
 from spaces_tui.tui.glyphs import GLYPHS
 from spaces_tui.tui.grid import DAY, WEEK, ZOOMED, Grid, Scale
 from spaces_tui.tui.live import ReloadsOnEvents
@@ -36,6 +38,8 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
         Binding("n", "new_booking", "New"),
         Binding("x", "cancel_booking", "Cancel"),
         Binding("m", "move_booking", "Move"),
+        Binding("shift+left", "nudge(-1)", "Earlier by a column", show=False),
+        Binding("shift+right", "nudge(1)", "Later by a column", show=False),
         Binding("slash", "filter", "Filter"),
         Binding("escape", "clear_filter", show=False),
         Binding("r", "reload", "Refresh", show=False),
@@ -384,6 +388,30 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
             self.app.push_screen(MoveForm(booking, resource), self._after_change)
 
         self.db_call(lambda: access.reservation_permissions(db, booking.id), asked)
+
+    def action_nudge(self, columns: int) -> None:
+        """Moves the booking under the cursor a column earlier or later, on its wall clock,
+        keeping its length; refused (nothing changed) when that slot is taken."""
+        span = self.timeline.span_under_cursor()
+        grid = self.timeline.grid
+        if span is None or grid is None or not isinstance(span.item, Reservation):
+            self.notify("Nothing to move here: put the cursor on a booking.", timeout=4)
+            return
+        booking, db = span.item, self.app.db
+        shift = timedelta(minutes=grid.scale.column_minutes * columns)
+        start = wall_of(booking.start) + shift
+        length = f"+{format_duration(exact_length(booking.start, booking.end))}"
+
+        def moved(outcome: Moved) -> None:
+            [replacement] = [new for old, new in outcome.pairs if old.id == booking.id]
+            self.notify(
+                f"Moved {replacement.title!r} to"
+                f" {format_period(replacement.start, replacement.end)} (#{replacement.id}).",
+                markup=False,
+            )
+            self._after_change(replacement)
+
+        self.db_call(lambda: moves.move(db, booking.id, start, length), moved, group="nudge")
 
     def _after_change(self, result: object = None) -> None:
         """Our own changes show at once, without waiting for the event bus to bring them; a
