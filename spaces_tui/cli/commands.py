@@ -338,14 +338,11 @@ def book_series(ctx: Context, args: argparse.Namespace) -> int:
         f"Booked series #{booked.series_id}: {count} occurrence{'s' if count != 1 else ''}"
         f" ({booked.status})"
     )
-    for reservation, found in zip(booked.reservations, risks, strict=True):
-        ctx.say("  " + render.reservation_line(reservation))
-        for risk in found:
-            ctx.err.write(f"warning: #{reservation.id}: {risk.message}\n")
-    for blocked in booked.skipped:
-        ctx.say(f"  skipped {render.blocked_line(blocked)}")
-        for obstacle in blocked.obstacles:
-            ctx.say("    " + render.obstacle_line(obstacle))
+    lines, warnings = render.booked_lines(booked.reservations, risks, booked.skipped)
+    for line in lines:
+        ctx.say(line)
+    for warning in warnings:
+        ctx.err.write(warning + "\n")
     return EXIT_OK
 
 

@@ -38,14 +38,11 @@ def book_group(ctx: Context, args: argparse.Namespace, risks_of: RisksOf) -> int
     count = len(booked.group_ids)
     what = f"group #{booked.group_ids[0]}" if count == 1 else f"{count} groups, one an occurrence"
     ctx.say(f"Booked {what} ({booked.status}):")
-    for reservation, found in zip(booked.reservations, risks, strict=True):
-        ctx.say("  " + render.reservation_line(reservation))
-        for risk in found:
-            ctx.err.write(f"warning: #{reservation.id}: {risk.message}\n")
-    for blocked in booked.skipped:
-        ctx.say(f"  skipped {render.blocked_line(blocked)}")
-        for obstacle in blocked.obstacles:
-            ctx.say("    " + render.obstacle_line(obstacle))
+    lines, warnings = render.booked_lines(booked.reservations, risks, booked.skipped)
+    for line in lines:
+        ctx.say(line)
+    for warning in warnings:
+        ctx.err.write(warning + "\n")
     if booked.status == "pending":
         ctx.say("The group waits until every row is approved; a rejection releases the rest.")
     return 0

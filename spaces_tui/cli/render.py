@@ -329,6 +329,21 @@ def life_line(event: Event, zone: str) -> str:
     return f"{when}  {describe_event(event)}"
 
 
+def booked_lines(
+    booked: Sequence[Reservation], risks: Sequence[Sequence[Risk]], skipped: Sequence[Blocked]
+) -> tuple[list[str], list[str]]:
+    """What a booking of several rows (a series, a group) says: a line a row and a line a
+    skipped occurrence with what was in its way (for stdout), and its risks (for stderr)."""
+    lines, warnings = [], []
+    for reservation, found in zip(booked, risks, strict=True):
+        lines.append("  " + reservation_line(reservation))
+        warnings += [f"warning: #{reservation.id}: {risk.message}" for risk in found]
+    for blocked in skipped:
+        lines.append(f"  skipped {blocked_line(blocked)}")
+        lines += ["    " + obstacle_line(obstacle) for obstacle in blocked.obstacles]
+    return lines, warnings
+
+
 def risks_by_reservation(
     booked: Sequence[Reservation], risks: Sequence[Sequence[Risk]]
 ) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pendulum
@@ -331,33 +332,47 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
             start = grid.column_start(cell.col).in_timezone(resource.timezone)
         self.app.push_screen(BookingForm(resource, start), self._after_change)
 
-    def action_cancel_booking(self) -> None:
+    def _booking_under_cursor(self, verb: str) -> Reservation | None:
         span = self.timeline.span_under_cursor()
         if span is None or not isinstance(span.item, Reservation):
-            self.notify("Nothing to cancel here: put the cursor on a booking.", timeout=4)
-            return
-        booking, db = span.item, self.app.db
+            self.notify(f"Nothing to {verb} here: put the cursor on a booking.", timeout=4)
+            return None
+        return span.item
+
+    def _if_allowed(self, booking: Reservation, verb: str, then: Callable[[], object]) -> None:
+        """then(), once the rules say this actor may cancel booking (a move cancels it too);
+        else why not, said at once, before anything is asked for."""
+        db = self.app.db
 
         def asked(may: Permissions) -> None:
-            # Said at once when the rules would refuse, before any reason is asked for.
             why_not = may.why_not("cancel")
             if why_not is not None:
                 self.notify(
-                    f"You cannot cancel {booking.title!r}: {why_not}.",
+                    f"You cannot {verb} {booking.title!r}: {why_not}.",
                     severity="warning",
                     timeout=6,
                     markup=False,
                 )
                 return
-            ask_why_then(
+            then()
+
+        self.db_call(lambda: access.reservation_permissions(db, booking.id), asked)
+
+    def action_cancel_booking(self) -> None:
+        booking, db = self._booking_under_cursor("cancel"), self.app.db
+        if booking is None:
+            return
+        self._if_allowed(
+            booking,
+            "cancel",
+            lambda: ask_why_then(
                 self,
                 f"Cancel {booking.title!r} on {booking.resource}?",
                 "Cancel booking",
                 lambda reason: reservations.cancel(db, booking.id, reason),
                 self._cancelled,
-            )
-
-        self.db_call(lambda: access.reservation_permissions(db, booking.id), asked)
+            ),
+        )
 
     def _cancelled(self, booking: Reservation) -> None:
         self.notify(f"Cancelled {booking.title!r} ({booking.resource}).", markup=False)
@@ -366,38 +381,23 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
     def action_move_booking(self) -> None:
         from spaces_tui.tui.screens.move_form import MoveForm
 
-        span = self.timeline.span_under_cursor()
-        grid = self.timeline.grid
-        if span is None or grid is None or not isinstance(span.item, Reservation):
-            self.notify("Nothing to move here: put the cursor on a booking.", timeout=4)
+        booking, grid = self._booking_under_cursor("move"), self.timeline.grid
+        if booking is None or grid is None:
             return
-        booking, db = span.item, self.app.db
         resource = next(r for r in grid.window.resources if r.id == booking.resource_id)
-
-        def asked(may: Permissions) -> None:
-            # Whoever may cancel a booking may move it: the move cancels it.
-            why_not = may.why_not("cancel")
-            if why_not is not None:
-                self.notify(
-                    f"You cannot move {booking.title!r}: {why_not}.",
-                    severity="warning",
-                    timeout=6,
-                    markup=False,
-                )
-                return
-            self.app.push_screen(MoveForm(booking, resource), self._after_change)
-
-        self.db_call(lambda: access.reservation_permissions(db, booking.id), asked)
+        self._if_allowed(
+            booking,
+            "move",
+            lambda: self.app.push_screen(MoveForm(booking, resource), self._after_change),
+        )
 
     def action_nudge(self, columns: int) -> None:
         """Moves the booking under the cursor a column earlier or later, on its wall clock,
         keeping its length; refused (nothing changed) when that slot is taken."""
-        span = self.timeline.span_under_cursor()
-        grid = self.timeline.grid
-        if span is None or grid is None or not isinstance(span.item, Reservation):
-            self.notify("Nothing to move here: put the cursor on a booking.", timeout=4)
+        booking, grid = self._booking_under_cursor("move"), self.timeline.grid
+        if booking is None or grid is None:
             return
-        booking, db = span.item, self.app.db
+        db = self.app.db
         shift = timedelta(minutes=grid.scale.column_minutes * columns)
         start = wall_of(booking.start) + shift
         length = f"+{format_duration(exact_length(booking.start, booking.end))}"
