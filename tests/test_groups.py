@@ -213,8 +213,12 @@ def _racer(url: str, seed: int, barrier: threading.Barrier, tally: Counter) -> N
     db = Database(url, f"racer{seed}")
     try:
         barrier.wait()
-        for _ in range(ROUNDS):
-            start = datetime(2027, 3, 2, tzinfo=UTC) + timedelta(minutes=30 * rng.randrange(16))
+        for round_ in range(ROUNDS):
+            # Every other round on a day only racers of the same kind use: the first attempt
+            # there finds it empty, so both kinds are made whatever the scheduler does, while
+            # the shared day races groups against single bookings.
+            day = 2 if round_ % 2 == 0 else 3 + seed % 2
+            start = datetime(2027, 3, day, tzinfo=UTC) + timedelta(minutes=30 * rng.randrange(16))
             end = start + timedelta(minutes=30 * rng.randrange(1, 5))
             try:
                 if seed % 2:

@@ -38,7 +38,7 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
         Binding("g", "go_to_date", "Go to"),
         Binding("n", "new_booking", "New"),
         Binding("x", "cancel_booking", "Cancel"),
-        Binding("m", "move_booking", "Move"),
+        Binding("m", "move_booking", "Move", show=False),
         Binding("shift+left", "nudge(-1)", "Earlier by a column", show=False),
         Binding("shift+right", "nudge(1)", "Later by a column", show=False),
         Binding("slash", "filter", "Filter"),
