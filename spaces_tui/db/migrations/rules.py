@@ -54,6 +54,7 @@ AFTER_TABLES = (
     "series.sql",
     "groups.sql",
     "moves.sql",
+    "planning.sql",
     "events.sql",
     "ids.sql",
     "rehearse.sql",
