@@ -11,6 +11,7 @@ import psycopg
 
 from spaces_tui.cli import render
 from spaces_tui.cli.groups import book_group, cancel_group, move
+from spaces_tui.cli.planning import find, free
 from spaces_tui.cli.report import report_utilization
 from spaces_tui.config import Settings
 from spaces_tui.db import embedded, migrations
@@ -675,6 +676,8 @@ COMMANDS: dict[tuple[str | None, str | None], Command] = {
     ("resource", "set"): resource_set,
     ("resource", "list"): resource_list,
     ("check", None): check,
+    ("free", None): free,
+    ("find", None): find,
     ("book", None): book,
     ("list", None): list_reservations,
     ("approve", None): approve,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import re
 from collections.abc import Callable
 from datetime import date, timedelta
 
 from spaces_tui import __version__
+from spaces_tui.cli.arguments import WHOLE, count, duration, times, whole_number
+from spaces_tui.cli.planning import add_planning_commands
 from spaces_tui.cli.report import add_report_commands
 from spaces_tui.engine.access import ACTOR_SOURCES
 from spaces_tui.engine.approvals import SORTS
@@ -15,7 +16,7 @@ from spaces_tui.engine.blackouts import KINDS as BLACKOUT_KINDS
 from spaces_tui.engine.errors import QUOTED_LIMIT, BadInput, quoted
 from spaces_tui.engine.reservations import STATUSES
 from spaces_tui.engine.resources import COMMON_KINDS
-from spaces_tui.engine.times import DURATION_FORMS, parse_duration, parse_margin
+from spaces_tui.engine.times import DURATION_FORMS, parse_margin
 
 EPILOG = """\
 times: ISO 8601. Without an offset a time is wall-clock time in the resource's
@@ -53,37 +54,13 @@ resources each occurrence is a group; --skip-conflicts skips whole occurrences.
 # usage error), and main() reports it as one line with exit 2. argparse's usage message is kept
 # for the command line's shape: a missing, unknown or clashing argument.
 BIGINT_MAX = 2**63 - 1  # ids are PostgreSQL bigints
-INTEGER_MAX = 2**31 - 1  # capacities and headcounts are PostgreSQL integers
-_WHOLE = re.compile(r"[+-]?\d{1,30}")  # no int() of thousands of digits
-
-
-def _whole(text: str, what: str) -> int:
-    if not _WHOLE.fullmatch(text.strip()):
-        raise BadInput(f"{what} {quoted(text)} is not a whole number")
-    return int(text)
-
-
-def _count(what: str) -> Callable[[str], int]:
-    """type= for a capacity or headcount: 1 up to what the database's integer holds."""
-
-    def count(text: str) -> int:
-        value = _whole(text, what)
-        if not 1 <= value <= INTEGER_MAX:
-            raise BadInput(f"{what} {quoted(text)} must be 1 to {INTEGER_MAX}")
-        return value
-
-    return count
 
 
 def _minutes(text: str) -> int:
-    value = _whole(text, "--buffer")
+    value = whole_number(text, "--buffer")
     if not 0 <= value <= 1440:
         raise BadInput(f"--buffer {quoted(text)}: a buffer is 0 to 1440 minutes")
     return value
-
-
-def _duration(what: str) -> Callable[[str], timedelta]:
-    return lambda text: parse_duration(text, what)
 
 
 def _margin(text: str) -> timedelta:
@@ -119,7 +96,7 @@ def _id(text: str, lowest: int = 1) -> int:
     """Every command's ID, checked here once: a number no row can have (0, -1, 2**63, which is
     not even a bigint) never reaches the database."""
     shown = text.strip() if len(text.strip()) <= QUOTED_LIMIT else quoted(text)
-    if not _WHOLE.fullmatch(text.strip()) or not lowest <= int(text) <= BIGINT_MAX:
+    if not WHOLE.fullmatch(text.strip()) or not lowest <= int(text) <= BIGINT_MAX:
         raise BadInput(f"{shown} is not a valid id (a whole number, {lowest} to {BIGINT_MAX})")
     return int(text)
 
@@ -173,17 +150,12 @@ def _json_flag(parser: argparse.ArgumentParser) -> None:
 
 def _period(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("resource", metavar="RESOURCE", help="resource name (or id)")
-    _times(parser)
-
-
-def _times(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("start", metavar="START", help="start time, e.g. 2026-12-01T14:00")
-    parser.add_argument("end", metavar="END", help="end time, time of day or duration (+2h)")
+    times(parser)
 
 
 def _headcount(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--headcount", type=_count("--headcount"), metavar="N", help="how many people"
+        "--headcount", type=count("--headcount"), metavar="N", help="how many people"
     )
 
 
@@ -227,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RESOURCE",
         help="resource name (or id); several make one booking group: every one or none",
     )
-    _times(book)
+    times(book)
     book.add_argument("--title", required=True, help="what it is for")
     _headcount(book)
     book.add_argument(
@@ -294,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
         " exit 3 leaves it untouched",
     )
     move.add_argument("id", type=_id, metavar="ID")
-    _times(move)
+    times(move)
     move.add_argument("--resource", metavar="NAME", help="to this resource (default: its own)")
     _scope(move, "move")
     _json_flag(move)
@@ -309,7 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pending.add_argument(
         "--older-than",
-        type=_duration("--older-than"),
+        type=duration("--older-than"),
         metavar="DURATION",
         help=f"only those waiting at least this long: {DURATION_FORMS}",
     )
@@ -331,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     _blackout_commands(commands)
     _rehearse_commands(commands)
     _access_commands(commands)
+    add_planning_commands(commands)
     add_report_commands(commands)
 
     events = commands.add_parser("events", help="the event log; --follow to watch it live")
@@ -376,7 +349,7 @@ def _resource_commands(commands: argparse._SubParsersAction) -> None:
         " other lower-case word makes a new kind (with a warning, in case it is a typo)",
     )
     add.add_argument("--parent", metavar="NAME", help="the resource it sits inside")
-    add.add_argument("--capacity", type=_count("--capacity"), metavar="N")
+    add.add_argument("--capacity", type=count("--capacity"), metavar="N")
     add.add_argument("--approval", action="store_true", help="bookings wait for an approver")
     add.add_argument(
         "--approver",
@@ -395,7 +368,7 @@ def _resource_commands(commands: argparse._SubParsersAction) -> None:
     add.add_argument("--tz", metavar="ZONE", help="IANA time zone (default: the server's)")
     add.add_argument(
         "--stall-after",
-        type=_duration("--stall-after"),
+        type=duration("--stall-after"),
         metavar="DURATION",
         help=f"a request waiting longer is stalled (default 24h): {DURATION_FORMS}",
     )
@@ -409,7 +382,7 @@ def _resource_commands(commands: argparse._SubParsersAction) -> None:
     parent = change.add_mutually_exclusive_group()
     parent.add_argument("--parent", metavar="NAME", help="move it inside another resource")
     parent.add_argument("--no-parent", action="store_true", help="move it to the top level")
-    change.add_argument("--capacity", type=_count("--capacity"), metavar="N")
+    change.add_argument("--capacity", type=count("--capacity"), metavar="N")
     approval = change.add_mutually_exclusive_group()
     approval.add_argument("--approval", dest="approval", action="store_const", const=True)
     approval.add_argument("--no-approval", dest="approval", action="store_const", const=False)
@@ -431,7 +404,7 @@ def _resource_commands(commands: argparse._SubParsersAction) -> None:
     change.add_argument("--tz", metavar="ZONE")
     change.add_argument(
         "--stall-after",
-        type=_duration("--stall-after"),
+        type=duration("--stall-after"),
         metavar="DURATION",
         help=f"a request waiting longer is stalled: {DURATION_FORMS}",
     )
