@@ -4,9 +4,11 @@ database on it, how a figure is printed, the calendar venue and the headless cal
 from __future__ import annotations
 
 import os
+import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -119,3 +121,21 @@ def calendar_timings(db: Database) -> tuple[list[float], list[float], list[float
         return moves, weeks, idle
 
     return asyncio.run(drive())
+
+
+def timed(runs: int, measure: Callable[[int], object]) -> tuple[float, float, float]:
+    """Median, fastest and slowest of runs calls, in ms; each call is given its run number."""
+    timings = []
+    for run in range(runs):
+        started = time.perf_counter()
+        measure(run)
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings), min(timings), max(timings)
+
+
+def print_timings(measures: dict[str, Callable[[int], object]], runs: int) -> None:
+    """A line per measure: its median, fastest and slowest of runs runs."""
+    print(f"{'':46} {'median':>9} {'min':>9} {'max':>9}   ({runs} runs)")
+    for what, measure in measures.items():
+        median, fastest, slowest = timed(runs, measure)
+        print(f"{what:46} {median:7.1f}ms {fastest:7.1f}ms {slowest:7.1f}ms")

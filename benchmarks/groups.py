@@ -13,27 +13,15 @@ the same server as run.py (a throw-away embedded PostgreSQL, or SPACES_BENCH_DAT
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections.abc import Callable
 from datetime import timedelta
 
-from common import DAY0, benchmark_server, busy_venue, fresh_database
+from common import DAY0, benchmark_server, busy_venue, fresh_database, print_timings
 
 from spaces_tui.db.connection import Database
 from spaces_tui.engine import groups, moves, reservations
 
 ROOMS, DAYS, MEMBERS = 50, 60, 5
-
-
-def timed(runs: int, measure: Callable[[int], object]) -> tuple[float, float, float]:
-    """Median, fastest and slowest of runs calls, in ms; each call is given its run number."""
-    timings = []
-    for run in range(runs):
-        started = time.perf_counter()
-        measure(run)
-        timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings), min(timings), max(timings)
 
 
 def slot(run: int, offset: int) -> tuple[object, object]:
@@ -73,10 +61,7 @@ def main() -> None:
     with benchmark_server() as server, fresh_database(server) as (url, db):
         bookings = busy_venue(url, ROOMS, DAYS)
         print(f"venue: {ROOMS} rooms, {bookings} bookings")
-        print(f"{'':46} {'median':>9} {'min':>9} {'max':>9}   ({args.runs} runs)")
-        for what, measure in measures(db).items():
-            median, fastest, slowest = timed(args.runs, measure)
-            print(f"{what:46} {median:7.1f}ms {fastest:7.1f}ms {slowest:7.1f}ms")
+        print_timings(measures(db), args.runs)
 
 
 if __name__ == "__main__":
