@@ -352,3 +352,20 @@ def test_groups_and_moves_in_role_mode(shared, people, database_url):
                 "   FROM spaces.resources WHERE name = 'Room'",
                 (room_row,),
             )
+
+
+def test_a_granted_role_finds_what_is_free_as_the_owner_would(shared, people, spaces):
+    """free and find only read: a member's answers are the owner's, the other member's bookings
+    included, and a blackout the owner put in keeps them off."""
+    ana, ben = people
+    shared(ana, "book", "Room", "2027-05-04T10:00", "12:00", "--title", "Fitting")
+    spaces("blackout", "add", "Truck", "2027-05-04T00:00", "2027-05-04T11:00", "--reason", "MOT")
+    free = shared(ben, "free", "2027-05-04T10:30", "11:30", "--all", "--json")
+    assert free.code == 3, free.err  # nothing free: the room is booked, the truck blacked out
+    assert free.json == spaces("free", "2027-05-04T10:30", "11:30", "--all", "--json").json
+    assert {t["resource"]["name"] for t in free.json["taken"]} == {"Room", "Truck"}
+    both = ["--resource", "Room", "--resource", "Truck"]
+    window = ["--from", "2027-05-04T08:00", "--to", "2027-05-04T14:00"]
+    found = shared(ben, "find", "1h", *both, *window, "--json")
+    assert found.code == 0, found.err
+    assert [o["first_start"][11:16] for o in found.json["openings"]] == ["12:00"]
