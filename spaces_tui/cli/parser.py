@@ -252,9 +252,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _json_flag(book)
 
-    listing = commands.add_parser("list", help="list reservations")
+    listing = commands.add_parser("list", help="list reservations (or find them: --search)")
     listing.add_argument("--resource", metavar="NAME", help="only this resource")
-    listing.add_argument("--from", dest="start", metavar="T", help="from this time (default: now)")
+    listing.add_argument(
+        "--search",
+        metavar="TEXT",
+        help="only those whose title, booker or resource's name holds TEXT (any case; %% and _"
+        " are plain characters); with no --from or --to, over all time",
+    )
+    listing.add_argument(
+        "--from",
+        dest="start",
+        metavar="T",
+        help="from this time (default: now; with --search, all time)",
+    )
     listing.add_argument("--to", dest="end", metavar="T", help="until this time")
     listing.add_argument(
         "--status",
