@@ -38,7 +38,7 @@ from spaces_tui.engine import (
     series,
 )
 from spaces_tui.engine.demo import load_demo
-from spaces_tui.engine.errors import BadInput, SpacesError
+from spaces_tui.engine.errors import BadInput, SpacesError, quoted
 from spaces_tui.engine.hours import Week, parse_week
 from spaces_tui.engine.models import Event, Reservation, Resource, Risk
 from spaces_tui.engine.times import local_zone
@@ -353,15 +353,25 @@ def list_reservations(ctx: Context, args: argparse.Namespace) -> int:
         "all": reservations.STATUSES,
     }.get(args.status, (args.status,))
     start = args.start
-    if start is None and args.end is None:
-        start = pendulum.now("UTC")  # by default: what is on now and coming up
+    if start is None and args.end is None and args.search is None:
+        # By default what is on now and coming up; a search looks through all time, since the
+        # booking looked for is as likely to be last month's as next month's.
+        start = pendulum.now("UTC")
     listed = reservations.list_reservations(
-        ctx.db, resource=args.resource, start=start, end=args.end, statuses=statuses, zone=ctx.zone
+        ctx.db,
+        resource=args.resource,
+        start=start,
+        end=args.end,
+        statuses=statuses,
+        zone=ctx.zone,
+        search=args.search,
     )
     if args.json:
         render.print_json([render.reservation_json(r) for r in listed], ctx.out)
     elif listed:
         ctx.say(render.reservations_table(listed))
+    elif args.search is not None:
+        ctx.say(f"No reservations match {quoted(args.search.strip())}.")
     else:
         ctx.say("No reservations in that window.")
     return EXIT_OK

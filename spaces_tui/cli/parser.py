@@ -23,6 +23,8 @@ times: ISO 8601. Without an offset a time is wall-clock time in the resource's
 time zone (2026-12-01T14:00); with one it is exact (2026-12-01T14:00+01:00).
 END may also be a time of day on START's date (16:30) or a duration (+90m, +2h).
 durations: 90m, 2h, 1h30m, 2d, 45s, or ISO 8601 (PT30S, PT1H30M, P1D).
+resources: a name, in any case when only one resource has it (rehearsal 1), or
+an id; a near miss is bad input that says "did you mean".
 
 exit codes: 0 done, 2 bad input (nothing written), 3 conflict,
 4 not allowed (not an approver, illegal status change), 1 anything else.
@@ -224,9 +226,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _json_flag(book)
 
-    listing = commands.add_parser("list", help="list reservations")
+    listing = commands.add_parser("list", help="list reservations (or find them: --search)")
     listing.add_argument("--resource", metavar="NAME", help="only this resource")
-    listing.add_argument("--from", dest="start", metavar="T", help="from this time (default: now)")
+    listing.add_argument(
+        "--search",
+        metavar="TEXT",
+        help="only those whose title, booker or resource's name holds TEXT (any case; %% and _"
+        " are plain characters); with no --from or --to, over all time",
+    )
+    listing.add_argument(
+        "--from",
+        dest="start",
+        metavar="T",
+        help="from this time (default: now; with --search, all time)",
+    )
     listing.add_argument("--to", dest="end", metavar="T", help="until this time")
     listing.add_argument(
         "--status",

@@ -7,6 +7,7 @@ way, and turns a refusal that slipped past the check in a race into the same Con
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from spaces_tui.engine.errors import (
     InvalidTransition,
     NotFound,
     domain_errors,
+    quoted,
     retrying_races,
 )
 from spaces_tui.engine.models import ACTIVE, Obstacle, Reservation
@@ -356,6 +358,42 @@ def cancel(db: Database, reservation_id: int, reason: str) -> Reservation:
     return _decide(db, reservation_id, "cancelled", _required(reason, "cancelling a reservation"))
 
 
+SEARCH_LIMIT = 200  # characters: words to look for, not a whole description pasted in
+
+
+def words_hold(alias: str, *columns: str) -> str:
+    """SQL: the title or booker (columns: which) of the booking aliased alias holds the LIKE
+    pattern %(pattern)s, in any case. Spelled first with the expression of the trigram index of
+    sql/018_planning.sql, which is what lets that index answer it without reading every booking;
+    then each column alone, since the index's expression also holds text that runs from the end
+    of a title into the booker's name ("call bob")."""
+    each = " OR ".join(f"lower({alias}.{column}) LIKE lower(%(pattern)s)" for column in columns)
+    words = f"lower({alias}.title || ' ' || {alias}.booked_by)"
+    return f"{words} LIKE lower(%(pattern)s) AND ({each})"
+
+
+# A booking found by its words or by its resource's name: two lists of ids, since one OR across
+# the join would read every booking (measured: 200 ms against 8 ms at 200,000 bookings), where
+# each list here has an index or a few rows to read (a venue's resources).
+_SEARCHED = f"""v.id IN (
+    SELECT w.id FROM spaces.reservations w WHERE {words_hold("w", "title", "booked_by")}
+     UNION ALL
+    SELECT w.id FROM spaces.reservations w JOIN spaces.resources n ON n.id = w.resource_id
+     WHERE lower(n.name) LIKE lower(%(pattern)s))"""
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern that finds text anywhere, as written: its % _ and \\ are escaped (\\ is
+    LIKE's escape character), and spaces around it are dropped. BadInput for a blank or
+    over-long text."""
+    text = text.strip()
+    if not text:
+        raise BadInput("a search needs something to look for")
+    if len(text) > SEARCH_LIMIT:
+        raise BadInput(f"a search is at most {SEARCH_LIMIT} characters: {quoted(text)}")
+    return "%" + re.sub(r"[\\%_]", lambda found: "\\" + found.group(), text) + "%"
+
+
 def list_reservations(
     db: Database,
     *,
@@ -364,15 +402,20 @@ def list_reservations(
     end: Moment | None = None,
     statuses: Sequence[str] = ACTIVE,
     zone: str = "UTC",
+    search: str | None = None,
 ) -> list[Reservation]:
     """Reservations overlapping [start, end) (either may be open), oldest first. Naive times are
-    read in the resource's zone when one resource is asked for, else in zone."""
+    read in the resource's zone when one resource is asked for, else in zone. search: only those
+    whose title, booker or resource's name holds it, in any case."""
     unknown = set(statuses) - set(STATUSES)
     if unknown:
         raise BadInput(f"unknown status {', '.join(sorted(unknown))}: use {', '.join(STATUSES)}")
+    clauses = ["v.status = ANY(%(statuses)s)"]
+    params: dict[str, Any] = {"statuses": list(statuses)}
+    if search is not None:
+        clauses.append(_SEARCHED)
+        params["pattern"] = like_pattern(search)
     with domain_errors(), db.transaction() as conn:
-        clauses = ["v.status = ANY(%(statuses)s)"]
-        params: dict[str, Any] = {"statuses": list(statuses)}
         if resource is not None:
             target = find_resource(conn, resource)
             zone = target.timezone

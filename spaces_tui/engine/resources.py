@@ -46,6 +46,7 @@ _TREE = """
 """
 
 _KIND = re.compile(r"[a-z][a-z0-9_]*")
+_NUMBERS = re.compile(r"\d+")
 
 # The kinds a venue usually has (DESIGN.md, the demo venue). Any other lower-case word is
 # allowed too; a new one is worth a word of warning, since a typo makes a kind of its own.
@@ -98,17 +99,51 @@ def _resource(row: Any, depth: int = 0) -> Resource:
 
 
 def find_resource(conn: Connection, ref: str | int) -> Resource:
-    """A resource by name, or by id (an int, or digits that are not some resource's name)."""
-    digits = str(ref).strip()
-    row = conn.execute(
-        _SELECT + " WHERE r.name = %(name)s OR r.id = %(id)s"
-        " ORDER BY r.name = %(name)s DESC LIMIT 1",  # the name first, in one round trip
-        {"name": str(ref), "id": int(digits) if digits.isdigit() and len(digits) < 19 else None},
-    ).fetchone()
-    if row is None:
-        name = str(ref)
-        raise NotFound(f"no resource named {name if len(name) <= QUOTED_LIMIT else quoted(name)}")
-    return _resource(row)
+    """A resource by its name; else by id (an int, or digits that are not some resource's
+    name); else by its name in another case ("rehearsal 1"), as pick_name decides."""
+    name = str(ref)
+    digits = name.strip()
+    ident = int(digits) if digits.isascii() and digits.isdigit() and len(digits) < 19 else None
+    rows = conn.execute(
+        _SELECT + " WHERE r.name = %(name)s OR r.id = %(id)s OR lower(r.name) = lower(%(name)s)"
+        # its name first, then its id, then the names in another case: one round trip
+        " ORDER BY r.name = %(name)s DESC, r.id = %(id)s DESC, r.name",
+        {"name": name, "id": ident},
+    ).fetchall()
+    if rows and (rows[0].name == name or rows[0].id == ident):
+        return _resource(rows[0])
+    by_name = {row.name: row for row in rows}
+    names = by_name or [row.name for row in conn.execute("SELECT name FROM spaces.resources")]
+    chosen = pick_name(name, names)
+    if chosen in by_name:
+        return _resource(by_name[chosen])
+    # Python's lower() paired a name that PostgreSQL's did not: the database's lower() follows
+    # its locale (under C, ASCII letters only). Read that one by its name.
+    return find_resource(conn, chosen)
+
+
+def pick_name(ref: str, names: Iterable[str]) -> str:
+    """The one of names that ref means: ref itself, else the only name that is ref in another
+    case. BadInput naming them when several are ("Room" and "room" are both names); when none
+    is, BadInput asking "did you mean" the closest name if one is close, else NotFound."""
+    names = list(names)
+    if ref in names:
+        return ref
+    same = sorted(name for name in names if name.lower() == ref.lower())
+    if len(same) == 1:
+        return same[0]
+    if same:
+        listed = ", ".join(quoted(name) for name in same[:-1]) + f" or {quoted(same[-1])}"
+        raise BadInput(f"{quoted(ref)} could be {listed}: give the name as it is written")
+    unknown = f"no resource named {ref if len(ref) <= QUOTED_LIMIT else quoted(ref)}"
+    # Only names with the same numbers: Room 9 is not a slip of the fingers for Room 1, and
+    # "rehearsal" no more means Rehearsal 1 than Rehearsal 6.
+    numbers = _NUMBERS.findall(ref)
+    lowered = {name.lower(): name for name in names if _NUMBERS.findall(name) == numbers}
+    close = difflib.get_close_matches(ref.lower(), lowered, n=1)
+    if close:
+        raise BadInput(f"{unknown}; did you mean {quoted(lowered[close[0]])}?")
+    raise NotFound(unknown)
 
 
 def get_resource(db: Database, ref: str | int) -> Resource:

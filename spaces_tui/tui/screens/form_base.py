@@ -24,7 +24,7 @@ from textual.widgets import Input, Label, Static
 
 from spaces_tui.db.errors import DatabaseUnavailable
 from spaces_tui.engine import resources
-from spaces_tui.engine.errors import BadInput
+from spaces_tui.engine.errors import BadInput, NotFound
 from spaces_tui.engine.models import Resource
 from spaces_tui.engine.times import parse_period
 from spaces_tui.tui.db_calls import Refusal
@@ -101,18 +101,17 @@ class ResourceForm(SpacesModal[ScreenResultType]):
         return self.query_one(f"#{field}", Input).value.strip()
 
     def resource(self) -> Resource:
-        """The resource named in its field; BadInput says what is wrong with the name."""
+        """The resource named in its field, as the command line reads a name (any case when
+        only one fits); BadInput says what is wrong with the name, "did you mean" included."""
         name = self.value("resource")
         if not name:
             raise BadInput(NO_RESOURCE)
         if self.known is None:
             raise BadInput(f"Reading the resources {LOADING}")
-        found = self.known.get(name) or next(
-            (r for r in self.known.values() if r.name.casefold() == name.casefold()), None
-        )
-        if found is None:
-            raise BadInput(f"No resource is called {name!r}.")
-        return found
+        try:
+            return self.known[resources.pick_name(name, self.known)]
+        except NotFound:
+            raise BadInput(f"No resource is called {name!r}.") from None
 
     def period(self, resource: Resource) -> tuple[pendulum.DateTime, pendulum.DateTime]:
         if not self.value("start"):
