@@ -83,6 +83,8 @@ HELP_TEXT: dict[str, dict[str, str]] = {
         "dismiss(None)": "close without booking",
         "book": "book it (a repeat: all of it, or nothing)",
         "book_free": "a repeat: book the occurrences that are free",
+        "take_time": "a taken slot: take the hint's next free time (the same length)",
+        "take_resource": "a taken slot: take the hint's resource that is free at this time",
     },
     "DetailsScreen": {
         "dismiss(None)": "back",
@@ -248,6 +250,12 @@ def sections(app: App[Any]) -> list[Section]:
                 ),
                 Row("Until", "a date (2026-12-31) or a number of times (10)", label),
                 Row("", "the hint lists each occurrence and marks those in the way or at risk"),
+                Row(
+                    G.suggest,
+                    "a taken slot: the next free time, or a resource free at this time (a click"
+                    " on either takes it too)",
+                    label,
+                ),
             ),
             (BookingForm,),
         ),
