@@ -267,7 +267,7 @@ def sections(app: App[Any]) -> list[Section]:
             (BookingForm,),
         ),
         Section(
-            "Finder (f, or Find in the palette)",
+            'Finder (f, or "Find a free resource" in the palette)',
             (
                 Row(
                     "tab shift+tab",
