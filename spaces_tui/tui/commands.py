@@ -1,5 +1,5 @@
-"""The command palette (ctrl+p): jump to a resource, go to a date, start a new booking, open
-the other screens."""
+"""The command palette (ctrl+p): jump to a resource, go to a date, start a new booking, find a
+free resource, open the other screens."""
 
 from __future__ import annotations
 
@@ -48,6 +48,11 @@ class SpacesCommands(Provider):
         """The commands the palette offers before anything is typed."""
         return [
             ("New booking", home.action_new_booking, "book the resource and time at the cursor"),
+            (
+                "Find a free resource",
+                home.action_find_free,
+                "what is free for an hour from the cursor's time (f)",
+            ),
             ("Approval queue", self._approval_queue, "decide what waits for you (a)"),
             ("Blackouts", partial(self._open, "blackouts"), "maintenance, holds, breaks (b)"),
             ("Resources", partial(self._open, "resources"), "approval, approvers, stalls (R)"),

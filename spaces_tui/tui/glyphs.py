@@ -52,6 +52,7 @@ class Glyphs:
     cancelled: str
     stalled: str  # a request waiting longer than its resource allows
     risk: str  # the booking form: worth a look, though it books
+    suggest: str  # ...what to take instead when the slot is taken
     marked: str  # a request marked in the queue
     closed: str  # a series' row, closed and open
     open: str
@@ -94,6 +95,7 @@ UNICODE = Glyphs(
     cancelled="✕",
     stalled="⚠",
     risk="⚠",
+    suggest="→",
     marked="●",
     closed="▸",
     open="▾",
@@ -157,6 +159,7 @@ ASCII = Glyphs(
     cancelled="x",
     stalled="!",
     risk="!",
+    suggest=">",
     marked="*",
     closed=">",
     open="v",

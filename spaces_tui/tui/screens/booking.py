@@ -1,6 +1,8 @@
 """The booking form: as the user types, a hint says whether the slot is free or exactly what is
 in the way, whether the headcount fits, and what is worth a look though it books (a blackout
-just after, a full room: engine/insights.py), asked off the UI thread (see form_base). With a
+just after, a full room: engine/insights.py), asked off the UI thread (see form_base). A taken
+slot's hint offers what to take instead (engine/planning.py: the resource's next free start, or
+another of its kind free then), which ctrl+t and ctrl+r (or a click) put into the fields. With a
 repeat, the hint previews every occurrence and marks each one that collides or has a risk; sent
 anyway, the form says that nothing was booked and why, and ctrl+o books the free ones."""
 
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 import pendulum
@@ -21,15 +23,18 @@ from textual.screen import ScreenResultType
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 
+from spaces_tui.db.connection import Database
 from spaces_tui.db.errors import DatabaseUnavailable
-from spaces_tui.engine import insights, reservations, series
-from spaces_tui.engine.errors import BadInput, Conflict
+from spaces_tui.engine import insights, planning, reservations, series
+from spaces_tui.engine.errors import BadInput, Conflict, SpacesError
 from spaces_tui.engine.insights import OVER_CAPACITY, Assessment
 from spaces_tui.engine.models import Blocked, Obstacle, Reservation, Resource, Risk
+from spaces_tui.engine.planning import Suggestions
 from spaces_tui.engine.recurrence import REPEATS, build_rule
-from spaces_tui.engine.times import format_period
+from spaces_tui.engine.times import exact_length, format_duration, format_period
 from spaces_tui.tui.db_calls import Refusal
 from spaces_tui.tui.glyphs import GLYPHS as G
+from spaces_tui.tui.keys import bindings_of
 from spaces_tui.tui.screens.form_base import ResourceForm
 
 PREVIEW_LINES = 6  # occurrences listed in the hint; the rest are counted
@@ -79,6 +84,64 @@ def risk_text(risk: Risk) -> str:
     return f"[yellow]{G.risk}[/] {escape(risk.message)}"
 
 
+@dataclass(frozen=True)
+class Offer:
+    """What a taken slot's hint offers instead (planning.suggestions), with the period it was
+    asked for: taking the time keeps the period's length, taking the resource its instants."""
+
+    start: pendulum.DateTime
+    end: pendulum.DateTime
+    suggestions: Suggestions
+
+    @property
+    def length(self) -> timedelta:
+        return exact_length(self.start, self.end)
+
+
+def offer_for(
+    db: Database, found: Assessment, headcount: int | None, exclude_id: int | None
+) -> Offer | None:
+    """In the hint's thread, for a taken slot: what to take instead (one more round trip, only
+    when the slot is taken). A domain error here (a period at the edge of the database's window)
+    costs the offer, not the hint: None, as when nothing is offered."""
+    try:
+        offered = planning.suggestions(
+            db,
+            found.resource.id,
+            found.start,
+            found.end,
+            headcount=headcount,
+            exclude_id=exclude_id,
+        )
+    except SpacesError:
+        return None
+    if offered.next_start is None and offered.elsewhere is None:
+        return None
+    return Offer(found.start, found.end, offered)
+
+
+def start_text(moment: datetime, asked: datetime) -> str:
+    """A suggested start as people say it: 'Thu 16:30' within the week of the asked one, with
+    the date beyond (the search looks four weeks ahead)."""
+    if timedelta(0) <= moment.date() - asked.date() < timedelta(days=7):
+        return f"{moment:%a %H:%M}"
+    return f"{moment:%a %d %b %H:%M}"
+
+
+def offer_text(offer: Offer, take_time: str, take_resource: str) -> str:
+    """One line: the next free start and the resource free at this time, each a link that puts
+    it into the fields (and the key that does the same); either may be missing."""
+    found = offer.suggestions
+    parts = []
+    if found.next_start is not None:
+        when = start_text(found.next_start, offer.start)
+        parts.append(f"next free: [@click=screen.take_time]{when}[/] ({take_time})")
+    if found.elsewhere is not None:
+        name = escape(found.elsewhere.name)
+        parts.append(f"[@click=screen.take_resource]{name}[/] at this time ({take_resource})")
+    return f"[b]{G.suggest}[/] " + ", or ".join(parts)
+
+
 def free_ones_text(free: int) -> str:
     if free == 0:
         return "None is free: change the days or the times."
@@ -99,6 +162,8 @@ class BookingFormBase(ResourceForm[ScreenResultType]):
         Binding("escape", "dismiss(None)", "Close"),
         Binding("ctrl+s", "book", "Book"),
         Binding("ctrl+o", "book_free", "Book the free ones", show=False),
+        Binding("ctrl+t", "take_time", "Take the next free time", show=False),
+        Binding("ctrl+r", "take_resource", "Take the free resource", show=False),
     ]
     WATCHED: ClassVar[frozenset[str]] = frozenset(
         {"resource", "start", "end", "headcount", "repeat", "pattern", "ends"}
@@ -111,13 +176,16 @@ class BookingFormBase(ResourceForm[ScreenResultType]):
         *,
         title: str = "",
         end: str = "+1h",
+        headcount: int | None = None,
     ) -> None:
         super().__init__()
         self.initial_resource = resource
         self.initial_start = start
         self.initial_title = title
         self.initial_end = end
+        self.initial_headcount = headcount
         self.exclude_id: int | None = None  # a booking whose own slot the hint leaves out
+        self.offer: Offer | None = None  # what the hint offers instead of a taken slot
 
     def compose(self) -> ComposeResult:
         start = self.initial_start
@@ -136,7 +204,13 @@ class BookingFormBase(ResourceForm[ScreenResultType]):
                 yield Input(value=self.initial_title, placeholder="what it is for", id="title")
                 # Booking-only fields (a rehearsal session has neither): SessionForm hides .extra.
                 yield Label("Headcount (optional)", classes="extra")
-                yield Input(placeholder="people", id="headcount", type="integer", classes="extra")
+                yield Input(
+                    value=str(self.initial_headcount or ""),
+                    placeholder="people",
+                    id="headcount",
+                    type="integer",
+                    classes="extra",
+                )
                 with Horizontal(classes="when extra"):
                     with Vertical():
                         yield Label("Repeat")
@@ -212,17 +286,21 @@ class BookingFormBase(ResourceForm[ScreenResultType]):
                 lambda occurrences: self._show_occurrences(resource, occurrences, refused),
             )
             return
-        self.ask_database(
-            lambda: insights.assess(
-                db, resource.id, start, end, headcount, now=now, exclude_id=self.exclude_id
-            ),
-            lambda found: self._answer(found, refused),
-        )
+        exclude_id = self.exclude_id
 
-    def _answer(self, found: Assessment, refused: bool) -> None:
+        def assess() -> tuple[Assessment, Offer | None]:
+            found = insights.assess(
+                db, resource.id, start, end, headcount, now=now, exclude_id=exclude_id
+            )
+            taken = bool(found.obstacles)
+            return found, offer_for(db, found, headcount, exclude_id) if taken else None
+
+        self.ask_database(assess, lambda answer: self._answer(*answer, refused))
+
+    def _answer(self, found: Assessment, offer: Offer | None, refused: bool) -> None:
         resource = found.resource
         if found.obstacles:
-            self._show_obstacles(resource, found.obstacles, refused, found)
+            self._show_obstacles(resource, found.obstacles, refused, found, offer)
             return
         if found.over_capacity is not None:
             said = f"{G.taken} Nothing was booked" if refused else f"{G.taken} too many people"
@@ -281,23 +359,75 @@ class BookingFormBase(ResourceForm[ScreenResultType]):
         obstacles: list[Obstacle],
         refused: bool,
         found: Assessment | None = None,
+        offer: Offer | None = None,
     ) -> None:
         """What is in the way; found: the assessment it came with, whose headcount and risks
-        are said under it."""
+        are said under it; offer: what to take instead, said after what is in the way."""
         said = f"{G.taken} Nothing was booked" if refused else f"{G.taken} not free"
         lines = [f"[red]{said}[/]: in the way on {escape(resource.name)}:"]
         lines += [obstacle_text(obstacle) for obstacle in obstacles]
         if found is not None and found.over_capacity is not None:
             lines.append(f"[red]{G.taken}[/] {escape(found.over_capacity.message)}")
+        if offer is not None:
+            keys = (self._key_of("take_time"), self._key_of("take_resource"))
+            lines.append(offer_text(offer, *keys))
         if found is not None:
             lines += [risk_text(risk) for risk in found.risks]
-        self.hint("\n".join(lines), "conflict")
+        self.hint("\n".join(lines), "conflict", offer=offer)
 
-    def hint(self, text: str, state: str, *, free_ones: bool = False) -> None:
+    def _key_of(self, action: str) -> str:
+        """The key bound to action, as the buttons write keys (ctrl+s)."""
+        return next(b.key for b in bindings_of(self.BINDINGS) if b.action == action)
+
+    def hint(
+        self, text: str, state: str, *, free_ones: bool = False, offer: Offer | None = None
+    ) -> None:
         """free_ones: the hint is a repeat's preview with some free, which ctrl+o would book;
-        the button shows only beside such a hint, never beside an error or another answer."""
+        the button shows only beside such a hint, never beside an error or another answer.
+        offer: what the hint offers instead of a taken slot (ctrl+t, ctrl+r take it), kept only
+        while that hint is shown."""
         super().hint(text, state)
         self.query_one("#book-free").display = free_ones
+        self.offer = offer
+
+    # --- taking what the hint offers ----------------------------------------------------------
+
+    def edited(self, field: str) -> None:
+        if field in self.WATCHED:
+            self.offer = None  # made for the fields as they were: the next answer says anew
+
+    def action_take_time(self) -> None:
+        """The hint's next free start, for as long as asked: the resource stays."""
+        offer = self.offer
+        if offer is None or offer.suggestions.next_start is None:
+            self._nothing_offered("time")
+            return
+        self._set_period(offer.suggestions.next_start, offer.length)
+
+    def action_take_resource(self) -> None:
+        """The hint's other resource, at the very time asked: the same instants, on its clock."""
+        offer = self.offer
+        if offer is None or offer.suggestions.elsewhere is None:
+            self._nothing_offered("resource")
+            return
+        elsewhere = offer.suggestions.elsewhere
+        self.query_one("#resource", Input).value = elsewhere.name
+        if elsewhere.timezone != offer.start.timezone_name:
+            # The start field is read on the resource's clock: the same text would be another
+            # instant there.
+            self._set_period(offer.start.in_timezone(elsewhere.timezone), offer.length)
+
+    def _set_period(self, start: pendulum.DateTime, length: timedelta) -> None:
+        # The end as a length: a time of day or a date in the field would not move with the start.
+        self.query_one("#start", Input).value = start.format("YYYY-MM-DD HH:mm")
+        self.query_one("#end", Input).value = f"+{format_duration(length)}"
+
+    def _nothing_offered(self, what: str) -> None:
+        self.notify(
+            f"No {what} to take: the hint offers one when the slot asked for is taken.",
+            severity="warning",
+            timeout=4,
+        )
 
     # --- booking ------------------------------------------------------------------------------
 

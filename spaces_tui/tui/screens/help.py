@@ -71,6 +71,7 @@ HELP_TEXT: dict[str, dict[str, str]] = {
         "zoom": "zoom: 30 or 15 min a column (day), 3 h or 30 min (week)",
         "go_to_date": "go to a date",
         "new_booking": "new booking at the cursor's resource and time",
+        "find_free": "the finder: what is free for an hour from the cursor",
         "cancel_booking": "cancel the booking under the cursor (asks why)",
         "move_booking": "move the booking under the cursor (the form, prefilled; its group too)",
         "nudge(-1)": "nudge the booking under the cursor a column earlier or later",
@@ -83,6 +84,13 @@ HELP_TEXT: dict[str, dict[str, str]] = {
         "dismiss(None)": "close without booking",
         "book": "book it (a repeat: all of it, or nothing)",
         "book_free": "a repeat: book the occurrences that are free",
+        "take_time": "a taken slot: take the hint's next free time (the same length)",
+        "take_resource": "a taken slot: take the hint's resource that is free at this time",
+    },
+    "FinderScreen": {
+        "close": "back to the timeline",
+        "book": "book the highlighted resource: the booking form, for the period and people",
+        "reload": "reload now (changes also arrive by themselves)",
     },
     "DetailsScreen": {
         "dismiss(None)": "back",
@@ -209,6 +217,7 @@ def sections(app: App[Any]) -> list[Section]:
     from spaces_tui.tui.screens.blackouts import BlackoutForm, BlackoutsScreen
     from spaces_tui.tui.screens.booking import BookingForm
     from spaces_tui.tui.screens.details import DetailsScreen
+    from spaces_tui.tui.screens.finder import FinderScreen
     from spaces_tui.tui.screens.heat_map import HeatMapScreen
     from spaces_tui.tui.screens.home import TimelineScreen
     from spaces_tui.tui.screens.queue import ApprovalQueue
@@ -248,8 +257,38 @@ def sections(app: App[Any]) -> list[Section]:
                 ),
                 Row("Until", "a date (2026-12-31) or a number of times (10)", label),
                 Row("", "the hint lists each occurrence and marks those in the way or at risk"),
+                Row(
+                    G.suggest,
+                    "a taken slot: the next free time, or a resource free at this time (a click"
+                    " on either takes it too)",
+                    label,
+                ),
             ),
             (BookingForm,),
+        ),
+        Section(
+            'Finder (f, or "Find a free resource" in the palette)',
+            (
+                Row(
+                    "tab shift+tab",
+                    "move between the fields and the list; the list follows the fields and"
+                    " every change made anywhere",
+                ),
+                *binding_rows(app, FinderScreen),
+                Row(
+                    "Start End",
+                    "the cursor's time and an hour; End may be a time or a +duration",
+                    label,
+                ),
+                Row("Kind", "any kind, or the one picked", label),
+                Row(
+                    "People",
+                    "a headcount: a resource that holds fewer is left out, counted as too small",
+                    label,
+                ),
+                Row(f"{G.taken} taken", "how many are in use or closed then", label),
+            ),
+            (FinderScreen,),
         ),
         Section(
             "Details of a booking or blackout (enter)",

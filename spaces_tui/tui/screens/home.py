@@ -37,6 +37,9 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
         Binding("z", "zoom", "Zoom", show=False),
         Binding("g", "go_to_date", "Go to"),
         Binding("n", "new_booking", "New"),
+        # Not in the footer (nor m, below): with them q Quit would not fit in 80 columns; the
+        # help and the palette name them.
+        Binding("f", "find_free", "Find", show=False),
         Binding("x", "cancel_booking", "Cancel"),
         Binding("m", "move_booking", "Move", show=False),
         Binding("shift+left", "nudge(-1)", "Earlier by a column", show=False),
@@ -331,6 +334,20 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
             resource = grid.rows[cell.row]
             start = grid.column_start(cell.col).in_timezone(resource.timezone)
         self.app.push_screen(BookingForm(resource, start), self._after_change)
+
+    def action_find_free(self) -> None:
+        """The finder, for an hour from the start of the cursor's column (as `n` books an hour
+        from it): what is free then, of every resource."""
+        from spaces_tui.tui.screens.finder import FinderScreen
+
+        if isinstance(self.app.screen, FinderScreen):
+            return  # the palette, over a finder: one is enough
+        grid = self.timeline.grid
+        if grid is not None:
+            start = grid.column_start(self.timeline.cursor.col)
+        else:  # not loaded yet: the next hour
+            start = self.app.now().add(hours=1).start_of("hour")
+        self.app.push_screen(FinderScreen(start), self._after_change)
 
     def _booking_under_cursor(self, verb: str) -> Reservation | None:
         span = self.timeline.span_under_cursor()
