@@ -406,10 +406,11 @@ async def test_a_title_with_brackets_is_shown_as_typed(venue):
 
 @pytest.fixture
 def evenings(venue: Venue) -> list[int]:
-    """Bob asks for the stage three evenings running, as one series: the newest request."""
+    """Bob asks for the stage three evenings running, as one series: the newest request. Years
+    ahead (a Monday 7 December, as the rows read), so that it never starts in the past."""
     bob = Database(venue.url, "bob")
     booked = series.book_series(
-        bob, "Main Stage", "2026-12-07T18:00", "+2h", "Evening tech", "FREQ=DAILY;COUNT=3"
+        bob, "Main Stage", "2037-12-07T18:00", "+2h", "Evening tech", "FREQ=DAILY;COUNT=3"
     )
     bob.dispose()
     return [reservation.id for reservation in booked.reservations]
