@@ -4,6 +4,7 @@ column holds, and what occupies each cell. Plain Python, so it is tested without
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -71,12 +72,12 @@ class Grid:
     scale: Scale
     origin: pendulum.DateTime  # the start of the first column, in the view's zone
     actor: str
-    name_filter: str = ""
+    filter_text: str = ""
     rows: list[Resource] = field(init=False)
     spans: dict[int, list[Span]] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.rows = filter_rows(self.window.resources, self.name_filter)
+        self.rows = filter_rows(self.window.resources, self.filter_text, self.window.reservations)
         self.spans = {}
         for reservation in self.window.reservations:
             self.spans.setdefault(reservation.resource_id, []).append(
@@ -189,16 +190,37 @@ def _monotonic(edges: list[float]) -> list[float]:
     return edges
 
 
-def filter_rows(resources: list[Resource], text: str) -> list[Resource]:
-    """Resources whose name or kind holds text (any case), each with the resources it sits in,
-    so the tree still reads. An empty text keeps them all."""
-    needle = text.strip().casefold()
+def folded(text: str) -> str:
+    """text as the filter compares it: any case, the spaces around it left out. lower(), as the
+    database's search has it (engine.reservations), so a title found in the view and one found
+    past it are found alike."""
+    return text.strip().lower()
+
+
+def titled(bookings: Iterable[Reservation], text: str) -> list[Reservation]:
+    """The bookings whose title holds text as the filter reads it; none for an empty text."""
+    needle = folded(text)
+    return [booking for booking in bookings if needle and needle in booking.title.lower()]
+
+
+def filter_rows(
+    resources: list[Resource], text: str, bookings: Iterable[Reservation] = ()
+) -> list[Resource]:
+    """Resources whose name or kind holds text (any case), or that have one of bookings whose
+    title holds it, each with the resources it sits in, so the tree still reads. An empty text
+    keeps them all."""
+    needle = folded(text)
     if not needle:
         return list(resources)
+    booked = {booking.resource_id for booking in titled(bookings, text)}
     by_id = {resource.id: resource for resource in resources}
     keep: set[int] = set()
     for resource in resources:
-        if needle in resource.name.casefold() or needle in resource.kind.casefold():
+        if (
+            needle in resource.name.lower()
+            or needle in resource.kind.lower()
+            or resource.id in booked
+        ):
             current: Resource | None = resource
             while current is not None and current.id not in keep:
                 keep.add(current.id)

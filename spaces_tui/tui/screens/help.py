@@ -75,7 +75,8 @@ HELP_TEXT: dict[str, dict[str, str]] = {
         "move_booking": "move the booking under the cursor (the form, prefilled; its group too)",
         "nudge(-1)": "nudge the booking under the cursor a column earlier or later",
         "nudge(1)": "nudge the booking under the cursor a column earlier or later",
-        "filter": "filter resources by name or kind",
+        "filter": "filter resources by name or kind, or by the title of a booking they have"
+        " in view",
         "clear_filter": "clear the filter",
         "reload": "reload now (changes also arrive by themselves)",
     },

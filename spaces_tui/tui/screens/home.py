@@ -60,7 +60,10 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
             yield Static(id="where")
             yield Static(id="awaiting")
             yield Static(id="flagged")
-        yield Input(placeholder="filter: name or kind (enter keeps it, escape clears)", id="filter")
+        yield Input(
+            placeholder="filter: name, kind or booking title (enter keeps it, escape clears)",
+            id="filter",
+        )
         yield Timeline(id="timeline")
         yield Static(id="legend")
         yield Footer()
@@ -162,13 +165,7 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
 
     def _grid(self) -> Grid:
         assert self.window is not None
-        return Grid(
-            self.window,
-            self.scale,
-            self.origin,
-            self.app.actor,
-            self.query_one("#filter", Input).value,
-        )
+        return Grid(self.window, self.scale, self.origin, self.app.actor, self.filter_text)
 
     def _at_now(self, grid: Grid) -> tuple[Cell, int]:
         """Where the view opens: the cursor on the first resource at now (09:00 on a day that
@@ -231,7 +228,7 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
         else:
             span = origin.format("ddd D MMM YYYY")
         shown = len(self.timeline.grid.rows) if self.timeline.grid else 0
-        filtered = self.query_one("#filter", Input).value.strip()
+        filtered = self.filter_text
         rows = f"{shown} resource{'' if shown == 1 else 's'}"
         rows += f" matching {escape(repr(filtered))}" if filtered else ""
         return f"[b]{span}[/b] {dot} {rows} {dot} {self.scale.label} {dot} {self.app.zone}"
@@ -282,6 +279,11 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
             self.timeline.cursor = Cell(row, self.timeline.cursor.col)
 
     # --- filter -----------------------------------------------------------------------------
+
+    @property
+    def filter_text(self) -> str:
+        """What the filter holds, the spaces around it left out; "" when none is set."""
+        return self.query_one("#filter", Input).value.strip()
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
