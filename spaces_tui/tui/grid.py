@@ -64,6 +64,20 @@ class Span:
     grouped: bool = False  # one row of a booking group
 
 
+@dataclass(frozen=True)
+class Match:
+    """A booking whose title holds the filter, where the timeline shows it."""
+
+    row: int
+    booking: Reservation
+    columns: range  # the columns it occupies on its row
+
+    @property
+    def order(self) -> tuple[float, int, int]:
+        """Where it comes when going from match to match: by its start, then top to bottom."""
+        return (self.booking.start.timestamp(), self.row, self.booking.id)
+
+
 @dataclass
 class Grid:
     """The rows and columns of one window of time."""
@@ -163,10 +177,7 @@ class Grid:
         cells = [None] * self.columns
         edges = self._edges
         for span in self.spans.get(self.rows[row].id, ()):
-            begins, ends = span.start.timestamp(), span.end.timestamp()
-            first = max(0, bisect_right(edges, begins) - 1)
-            last = min(self.columns, bisect_left(edges, ends))
-            for col in range(first, last):
+            for col in self.columns_of(span.start, span.end):
                 if edges[col] == edges[col + 1]:
                     continue  # a column the clock skipped holds nothing
                 held = cells[col]
@@ -174,6 +185,22 @@ class Grid:
                     cells[col] = span
         self._cells[row] = cells
         return cells
+
+    def columns_of(self, start: datetime, end: datetime) -> range:
+        """The columns that [start, end) touches (empty outside the window)."""
+        first = max(0, bisect_right(self._edges, start.timestamp()) - 1)
+        return range(first, min(self.columns, bisect_left(self._edges, end.timestamp())))
+
+    def matches(self, text: str) -> list[Match]:
+        """The bookings shown whose title holds text as the filter reads it, each on its own
+        resource's row, in the order of Match.order. None for an empty text."""
+        rows = {resource.id: index for index, resource in enumerate(self.rows)}
+        found = [
+            Match(rows[booking.resource_id], booking, self.columns_of(booking.start, booking.end))
+            for booking in titled(self.window.reservations, text)
+            if booking.resource_id in rows
+        ]
+        return sorted((match for match in found if match.columns), key=lambda m: m.order)
 
     def row_of(self, resource_id: int) -> int | None:
         for index, resource in enumerate(self.rows):
