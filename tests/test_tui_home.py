@@ -9,7 +9,18 @@ from __future__ import annotations
 import pendulum
 import pytest
 from textual.widgets import Input
-from tui_helpers import SIZE, ZONE, fill, hint, home, make_app, press, settle, wait_until
+from tui_helpers import (
+    SIZE,
+    ZONE,
+    fill,
+    hint,
+    home,
+    make_app,
+    palette,
+    press,
+    settle,
+    wait_until,
+)
 
 from spaces_tui.engine import reservations
 from spaces_tui.tui.app import SpacesApp
@@ -43,8 +54,15 @@ def cursor_at(timeline: Timeline) -> tuple[str, str]:
     return resource, timeline.grid.column_start(timeline.cursor.col).format("YYYY-MM-DD HH:mm")
 
 
-async def book_from_the_calendar(pilot, app: SpacesApp, **fields: str) -> None:
-    await press(pilot, key_of(TimelineScreen, "new_booking"))
+async def book_from_the_calendar(
+    pilot, app: SpacesApp, *, with_palette: bool = False, **fields: str
+) -> None:
+    """Opens the booking form (its key; with_palette: the palette's New booking, the way while
+    a filter is set, when n finds), fills it and books."""
+    if with_palette:
+        await palette(pilot, "New booking")
+    else:
+        await press(pilot, key_of(TimelineScreen, "new_booking"))
     form = app.screen
     assert isinstance(form, BookingForm)
     await fill(pilot, form, **fields)
@@ -137,6 +155,7 @@ async def test_a_filter_that_hides_the_new_booking_is_cleared(db, no_bugs):
         await book_from_the_calendar(
             pilot,
             app,
+            with_palette=True,
             resource="Rehearsal 6",
             start="2026-11-24 07:00",
             end="+1h",

@@ -428,6 +428,28 @@ def list_reservations(
         return select_reservations(conn, " AND ".join(clauses), params)
 
 
+def next_titled(
+    db: Database, text: str, moment: datetime, *, backwards: bool = False
+) -> Reservation | None:
+    """Where a calendar's search goes past the view that ends at moment: the active booking on
+    an active resource whose title holds text (any case) that starts first at or after moment;
+    backwards (the view starts at moment), the one that starts last of those ending by then.
+    None when there is none."""
+    params: dict[str, Any] = {
+        "statuses": list(ACTIVE),
+        "pattern": like_pattern(text),
+        "moment": moment,
+    }
+    where = f"v.status = ANY(%(statuses)s) AND r.active AND {words_hold('v', 'title')}"
+    if backwards:
+        where += " AND upper(v.during) <= %(moment)s ORDER BY lower(v.during) DESC, v.id DESC"
+    else:
+        where += " AND lower(v.during) >= %(moment)s ORDER BY lower(v.during), v.id"
+    with domain_errors(), db.statements() as conn:
+        row = conn.execute(_SELECT + " WHERE " + where + " LIMIT 1", params).fetchone()
+    return None if row is None else _reservation(row)
+
+
 def select_reservations(conn: Connection, where: str, params: dict[str, Any]) -> list[Reservation]:
     """Reservations (alias v, their resource r) matching where, by start time."""
     rows = conn.execute(

@@ -4,6 +4,7 @@ column holds, and what occupies each cell. Plain Python, so it is tested without
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -63,6 +64,20 @@ class Span:
     grouped: bool = False  # one row of a booking group
 
 
+@dataclass(frozen=True)
+class Match:
+    """A booking whose title holds the filter, where the timeline shows it."""
+
+    row: int
+    booking: Reservation
+    columns: range  # the columns it occupies on its row
+
+    @property
+    def order(self) -> tuple[float, int, int]:
+        """Where it comes when going from match to match: by its start, then top to bottom."""
+        return (self.booking.start.timestamp(), self.row, self.booking.id)
+
+
 @dataclass
 class Grid:
     """The rows and columns of one window of time."""
@@ -71,12 +86,12 @@ class Grid:
     scale: Scale
     origin: pendulum.DateTime  # the start of the first column, in the view's zone
     actor: str
-    name_filter: str = ""
+    filter_text: str = ""
     rows: list[Resource] = field(init=False)
     spans: dict[int, list[Span]] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.rows = filter_rows(self.window.resources, self.name_filter)
+        self.rows = filter_rows(self.window.resources, self.filter_text, self.window.reservations)
         self.spans = {}
         for reservation in self.window.reservations:
             self.spans.setdefault(reservation.resource_id, []).append(
@@ -162,10 +177,7 @@ class Grid:
         cells = [None] * self.columns
         edges = self._edges
         for span in self.spans.get(self.rows[row].id, ()):
-            begins, ends = span.start.timestamp(), span.end.timestamp()
-            first = max(0, bisect_right(edges, begins) - 1)
-            last = min(self.columns, bisect_left(edges, ends))
-            for col in range(first, last):
+            for col in self.columns_of(span.start, span.end):
                 if edges[col] == edges[col + 1]:
                     continue  # a column the clock skipped holds nothing
                 held = cells[col]
@@ -173,6 +185,22 @@ class Grid:
                     cells[col] = span
         self._cells[row] = cells
         return cells
+
+    def columns_of(self, start: datetime, end: datetime) -> range:
+        """The columns that [start, end) touches (empty outside the window)."""
+        first = max(0, bisect_right(self._edges, start.timestamp()) - 1)
+        return range(first, min(self.columns, bisect_left(self._edges, end.timestamp())))
+
+    def matches(self, text: str) -> list[Match]:
+        """The bookings shown whose title holds text as the filter reads it, each on its own
+        resource's row, in the order of Match.order. None for an empty text."""
+        rows = {resource.id: index for index, resource in enumerate(self.rows)}
+        found = [
+            Match(rows[booking.resource_id], booking, self.columns_of(booking.start, booking.end))
+            for booking in titled(self.window.reservations, text)
+            if booking.resource_id in rows
+        ]
+        return sorted((match for match in found if match.columns), key=lambda m: m.order)
 
     def row_of(self, resource_id: int) -> int | None:
         for index, resource in enumerate(self.rows):
@@ -189,16 +217,37 @@ def _monotonic(edges: list[float]) -> list[float]:
     return edges
 
 
-def filter_rows(resources: list[Resource], text: str) -> list[Resource]:
-    """Resources whose name or kind holds text (any case), each with the resources it sits in,
-    so the tree still reads. An empty text keeps them all."""
-    needle = text.strip().casefold()
+def folded(text: str) -> str:
+    """text as the filter compares it: any case, the spaces around it left out. lower(), as the
+    database's search has it (engine.reservations), so a title found in the view and one found
+    past it are found alike."""
+    return text.strip().lower()
+
+
+def titled(bookings: Iterable[Reservation], text: str) -> list[Reservation]:
+    """The bookings whose title holds text as the filter reads it; none for an empty text."""
+    needle = folded(text)
+    return [booking for booking in bookings if needle and needle in booking.title.lower()]
+
+
+def filter_rows(
+    resources: list[Resource], text: str, bookings: Iterable[Reservation] = ()
+) -> list[Resource]:
+    """Resources whose name or kind holds text (any case), or that have one of bookings whose
+    title holds it, each with the resources it sits in, so the tree still reads. An empty text
+    keeps them all."""
+    needle = folded(text)
     if not needle:
         return list(resources)
+    booked = {booking.resource_id for booking in titled(bookings, text)}
     by_id = {resource.id: resource for resource in resources}
     keep: set[int] = set()
     for resource in resources:
-        if needle in resource.name.casefold() or needle in resource.kind.casefold():
+        if (
+            needle in resource.name.lower()
+            or needle in resource.kind.lower()
+            or resource.id in booked
+        ):
             current: Resource | None = resource
             while current is not None and current.id not in keep:
                 keep.add(current.id)

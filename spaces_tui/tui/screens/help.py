@@ -70,13 +70,19 @@ HELP_TEXT: dict[str, dict[str, str]] = {
         "scale('week')": "week view",
         "zoom": "zoom: 30 or 15 min a column (day), 3 h or 30 min (week)",
         "go_to_date": "go to a date",
-        "new_booking": "new booking at the cursor's resource and time",
+        "new_booking": "new booking at the cursor's resource and time (while a filter is"
+        " set, n finds: enter on a free slot books)",
+        "find(1)": "while a filter is set: the next or previous booking whose title holds it"
+        " (past the view, in the day or week where the next one is)",
+        "find(-1)": "while a filter is set: the next or previous booking whose title holds it"
+        " (past the view, in the day or week where the next one is)",
         "find_free": "the finder: what is free for an hour from the cursor",
         "cancel_booking": "cancel the booking under the cursor (asks why)",
         "move_booking": "move the booking under the cursor (the form, prefilled; its group too)",
         "nudge(-1)": "nudge the booking under the cursor a column earlier or later",
         "nudge(1)": "nudge the booking under the cursor a column earlier or later",
-        "filter": "filter resources by name or kind",
+        "filter": "filter resources by name or kind, or by the title of a booking they have"
+        " in view",
         "clear_filter": "clear the filter",
         "reload": "reload now (changes also arrive by themselves)",
     },

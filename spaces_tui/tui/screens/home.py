@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pendulum
 from textual import on
@@ -20,7 +20,7 @@ from spaces_tui.engine.models import Blackout, Reservation
 from spaces_tui.engine.moves import Moved
 from spaces_tui.engine.times import exact_length, format_duration, format_period, wall_of
 from spaces_tui.tui.glyphs import GLYPHS
-from spaces_tui.tui.grid import DAY, WEEK, ZOOMED, Grid, Scale
+from spaces_tui.tui.grid import DAY, WEEK, ZOOMED, Grid, Match, Scale
 from spaces_tui.tui.live import ReloadsOnEvents
 from spaces_tui.tui.screen_base import SpacesScreen
 from spaces_tui.tui.screens.prompts import LinePrompt, ask_why_then, read_date
@@ -36,7 +36,11 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
         Binding("w", "scale('week')", "Week"),
         Binding("z", "zoom", "Zoom", show=False),
         Binding("g", "go_to_date", "Go to"),
+        # n is new booking, except while a filter is set: then n and N go to the next and the
+        # previous booking whose title holds it, as after a search in vi (check_action).
         Binding("n", "new_booking", "New"),
+        Binding("n", "find(1)", "Next"),
+        Binding("N", "find(-1)", "Previous", show=False),
         # Not in the footer (nor m, below): with them q Quit would not fit in 80 columns; the
         # help and the palette name them.
         Binding("f", "find_free", "Find", show=False),
@@ -56,6 +60,10 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
         self.window: Window | None = None
         self._placed = False  # the cursor is put at "now" once, on the first load
         self._booked: Reservation | None = None  # made here: the cursor goes to it once shown
+        # n or N found a booking past the view: its direction, the edge of the view it left,
+        # and the booking (the view that shows it goes to the first match past that edge).
+        self._sought: tuple[int, datetime, Reservation] | None = None
+        self._found_id: int | None = None  # the booking n or N last put the cursor on
 
     def compose(self) -> ComposeResult:
         yield Header(icon=GLYPHS.icon)
@@ -63,7 +71,10 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
             yield Static(id="where")
             yield Static(id="awaiting")
             yield Static(id="flagged")
-        yield Input(placeholder="filter: name or kind (enter keeps it, escape clears)", id="filter")
+        yield Input(
+            placeholder="filter: name, kind or booking title (enter keeps it, escape clears)",
+            id="filter",
+        )
         yield Timeline(id="timeline")
         yield Static(id="legend")
         yield Footer()
@@ -149,6 +160,8 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
             cursor, grid = self._on_booked(grid)
             if cursor is not None:
                 left = self._hour_before(grid, cursor.col)
+        if cursor is None and self._sought is not None:
+            cursor = self._past_the_edge(grid)
         if cursor is None and not self._placed:
             self._placed = True
             cursor, left = self._at_now(grid)
@@ -165,13 +178,7 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
 
     def _grid(self) -> Grid:
         assert self.window is not None
-        return Grid(
-            self.window,
-            self.scale,
-            self.origin,
-            self.app.actor,
-            self.query_one("#filter", Input).value,
-        )
+        return Grid(self.window, self.scale, self.origin, self.app.actor, self.filter_text)
 
     def _at_now(self, grid: Grid) -> tuple[Cell, int]:
         """Where the view opens: the cursor on the first resource at now (09:00 on a day that
@@ -204,6 +211,7 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
             with box.prevent(Input.Changed):
                 box.value = ""
             box.display = False
+            self.refresh_bindings()
             grid = self._grid()
             row = grid.row_of(booked.resource_id)
         return Cell(row if row is not None else 0, col), grid
@@ -234,7 +242,7 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
         else:
             span = origin.format("ddd D MMM YYYY")
         shown = len(self.timeline.grid.rows) if self.timeline.grid else 0
-        filtered = self.query_one("#filter", Input).value.strip()
+        filtered = self.filter_text
         rows = f"{shown} resource{'' if shown == 1 else 's'}"
         rows += f" matching {escape(repr(filtered))}" if filtered else ""
         return f"[b]{span}[/b] {dot} {rows} {dot} {self.scale.label} {dot} {self.app.zone}"
@@ -286,6 +294,19 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
 
     # --- filter -----------------------------------------------------------------------------
 
+    @property
+    def filter_text(self) -> str:
+        """What the filter holds, the spaces around it left out; "" when none is set."""
+        return self.query_one("#filter", Input).value.strip()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # n is one of two things (see BINDINGS): the footer and the key follow the filter.
+        if action == "new_booking":
+            return not self.filter_text
+        if action == "find":
+            return bool(self.filter_text)
+        return True
+
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = True
@@ -297,15 +318,81 @@ class TimelineScreen(ReloadsOnEvents, SpacesScreen[None]):
             box.value = ""
             box.display = False
             self.timeline.focus()
+            self.refresh_bindings()
             self._show()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self) -> None:
+        self.refresh_bindings()
         self._show(Cell(0, self.timeline.cursor.col))
 
     @on(Input.Submitted, "#filter")
     def _filter_kept(self) -> None:
         self.timeline.focus()
+
+    def action_find(self, direction: int) -> None:
+        """The cursor to the next (1) or previous (-1) booking whose title holds the filter: in
+        the order of their starts, top to bottom at the same start. Past the end (or start) of
+        the view, the day or week of the next one there is, asked of the database."""
+        grid, text = self.timeline.grid, self.filter_text
+        if grid is None or not text:
+            return
+        matches = grid.matches(text)
+        here = self._here(grid, matches)
+        if direction > 0:
+            ahead = [match for match in matches if match.order > here]
+        else:
+            ahead = [match for match in matches if match.order < here][::-1]
+        if ahead:
+            self._found_id = ahead[0].booking.id
+            self.timeline.cursor = Cell(ahead[0].row, ahead[0].columns[0])
+            return
+        edge = grid.window.end if direction > 0 else grid.window.start
+        db = self.app.db
+
+        def found(booking: Reservation | None) -> None:
+            if booking is None:
+                which = "later" if direction > 0 else "earlier"
+                self.notify(f"No {which} booking has {text!r} in its title.", markup=False)
+                return
+            self._sought = (direction, edge, booking)
+            self.day = booking.start.in_timezone(self.app.zone).date()
+            self.load()
+
+        self.db_call(
+            lambda: reservations.next_titled(db, text, edge, backwards=direction < 0),
+            found,
+            group="find",
+            exclusive=True,
+        )
+
+    def _here(self, grid: Grid, matches: list[Match]) -> tuple[float, int, int]:
+        """Where the cursor is, in the order of matches: on a match, that match's place (the
+        one n or N went to, where a cell shows more than one); else its cell's start."""
+        cursor = self.timeline.cursor
+        under = [m for m in matches if m.row == cursor.row and cursor.col in m.columns]
+        last = [m for m in under if m.booking.id == self._found_id]
+        if last or under:
+            return (last or under)[0].order
+        return (grid.column_start(cursor.col).timestamp(), cursor.row, -1)
+
+    def _past_the_edge(self, grid: Grid) -> Cell | None:
+        """Where n or N lands in the view it went to: the first match past the edge of the view
+        it left (the last before it, going back): those still reaching over the edge were in
+        that view already. None when the view shown is not the one it went to."""
+        assert self._sought is not None
+        direction, edge, booking = self._sought
+        self._sought = None
+        if grid.column_at(booking.start) is None:
+            return None  # the view was moved on meanwhile
+        if direction > 0:
+            past = [m for m in grid.matches(self.filter_text) if m.booking.start >= edge]
+        else:
+            past = [m for m in grid.matches(self.filter_text) if m.booking.end <= edge][::-1]
+        if not past:
+            return None  # the filter changed on the way
+        self._found_id = past[0].booking.id
+        return Cell(past[0].row, past[0].columns[0])
 
     # --- opening, booking, cancelling -------------------------------------------------------
 
