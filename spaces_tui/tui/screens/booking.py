@@ -4,11 +4,14 @@ just after, a full room: engine/insights.py), asked off the UI thread (see form_
 slot's hint offers what to take instead (engine/planning.py: the resource's next free start, or
 another of its kind free then), which ctrl+t and ctrl+r (or a click) put into the fields. With a
 repeat, the hint previews every occurrence and marks each one that collides or has a risk; sent
-anyway, the form says that nothing was booked and why, and ctrl+o books the free ones."""
+anyway, the form says that nothing was booked and why, and ctrl+o books the free ones.
+
+The booking form's resource field may name several resources, with commas: they book as one
+booking group (engine/groups.py), all or nothing, and the hint says each one's state."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
@@ -25,7 +28,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from spaces_tui.db.connection import Database
 from spaces_tui.db.errors import DatabaseUnavailable
-from spaces_tui.engine import insights, planning, reservations, series
+from spaces_tui.engine import groups, insights, planning, reservations, series
 from spaces_tui.engine.errors import BadInput, Conflict, SpacesError
 from spaces_tui.engine.insights import OVER_CAPACITY, Assessment
 from spaces_tui.engine.models import Blocked, Obstacle, Reservation, Resource, Risk
@@ -50,6 +53,7 @@ class Request:
     title: str
     headcount: int | None
     repeat: tuple[str, date | None] | None = None  # (RRULE, until) for a recurring booking
+    others: tuple[Resource, ...] = ()  # booked with resource as one group (the booking form)
 
 
 def occurrence_text(occurrence: Blocked) -> str:
@@ -140,6 +144,23 @@ def offer_text(offer: Offer, take_time: str, take_resource: str) -> str:
         name = escape(found.elsewhere.name)
         parts.append(f"[@click=screen.take_resource]{name}[/] at this time ({take_resource})")
     return f"[b]{G.suggest}[/] " + ", or ".join(parts)
+
+
+def names_text(names: Sequence[str]) -> str:
+    """'Rehearsal 2 and Truck 1', 'A, B and C'."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def group_lines(found: Assessment) -> list[str]:
+    """One resource of a group in the hint: free, or the first thing in its way (and how many
+    more), and a headcount it cannot hold."""
+    lines = []
+    if found.obstacles:
+        more = len(found.obstacles) - 1
+        lines.append(obstacle_text(found.obstacles[0]) + (f" (+{more})" if more else ""))
+    if found.over_capacity is not None:
+        lines.append(f"[red]{G.taken}[/] {escape(found.over_capacity.message)}")
+    return lines or [f"[green]{G.free}[/] {escape(found.resource.name)} is free"]
 
 
 def free_ones_text(free: int) -> str:
@@ -252,15 +273,19 @@ class BookingFormBase(ResourceForm[ScreenResultType]):
             ends=self.value("ends"),
         )
 
+    def targets(self) -> list[Resource]:
+        """The resources the form books: one here; the booking form reads several."""
+        return [self.resource()]
+
     def request(self) -> Request:
         """The form as a booking; BadInput says what to fix."""
-        resource = self.resource()
+        resource, *others = self.targets()
         start, end = self.period(resource)
         repeat = self._repeat(start)
         title = self.value("title")
         if not title:
             raise BadInput("Give it a title.")
-        return Request(resource, start, end, title, self._headcount(), repeat)
+        return Request(resource, start, end, title, self._headcount(), repeat, tuple(others))
 
     def _headcount(self) -> int | None:
         headcount = self.value("headcount")
@@ -449,9 +474,13 @@ class BookingFormBase(ResourceForm[ScreenResultType]):
         self.db_call(
             self.booking(wanted, skip_conflicts=skip_conflicts),
             self.booked,
-            failed=lambda error: self._refused(wanted.resource, error),
+            failed=lambda error: self.refused(wanted, error),
             group="book",
         )
+
+    def refused(self, wanted: Request, error: Refusal) -> None:
+        """On the UI thread, when booking() raised: what wanted was refused for."""
+        self._refused(wanted.resource, error)
 
     def booking(self, wanted: Request, *, skip_conflicts: bool) -> Callable[[], Any]:
         """The database work that books what the form asks for."""
@@ -478,10 +507,95 @@ class BookingFormBase(ResourceForm[ScreenResultType]):
 
 
 class BookingForm(BookingFormBase[Reservation | None]):
-    """A booking, or a repeat of it; closes with the (first) reservation made."""
+    """A booking, or a repeat of it, on one resource or, named with commas, on several as one
+    booking group; closes with the (first) reservation made."""
+
+    def targets(self) -> list[Resource]:
+        field = self.value("resource")
+        # A name may hold a comma itself: a field that is exactly one name means that one.
+        if "," not in field or (self.known is not None and field in self.known):
+            return super().targets()
+        names = [name.strip() for name in field.split(",")]
+        if not all(names):
+            raise BadInput("Each comma goes between two resource names.")
+        if len(names) > groups.GROUP_LIMIT:
+            raise BadInput(
+                f"A group books at most {groups.GROUP_LIMIT} resources, not {len(names)}."
+            )
+        picked = [self.pick(name) for name in names]
+        seen: set[int] = set()
+        for resource in picked:
+            if resource.id in seen:
+                raise BadInput(f"{resource.name} is named twice: a group books each one once.")
+            seen.add(resource.id)
+        return picked
+
+    def ask(self, *, refused: bool = False) -> None:
+        targets = self.targets()
+        if len(targets) == 1:
+            super().ask(refused=refused)
+            return
+        # On the first resource's clock, as book_group reads the times.
+        start, end = self.period(targets[0])
+        headcount = self._headcount()
+        names = names_text([escape(target.name) for target in targets])
+        if self._repeat(start) is not None:
+            # Said without asking: an answer to an older question must not overwrite it.
+            self.workers.cancel_group(self, "hint")
+            self.hint(
+                f"Each occurrence books as one group on {names}, all or nothing.\n"
+                "[dim]No preview of each occurrence for several resources: ctrl+s says what is"
+                " in the way, if anything is; ctrl+o books the occurrences where all are free.[/]",
+                "incomplete",
+            )
+            return
+        db, now = self.app.db, self.app.now()
+        self.ask_database(
+            lambda: [insights.assess(db, t.id, start, end, headcount, now=now) for t in targets],
+            self._show_group,
+        )
+
+    def _show_group(self, found: list[Assessment]) -> None:
+        """Each resource's line, then whether the group books, then every risk."""
+        lines = [line for each in found for line in group_lines(each)]
+        if all(each.bookable for each in found):
+            first = found[0]
+            when = format_period(first.start, first.end)
+            lines.append(
+                f"[green]{G.free} all {len(found)} free[/]: books as one group, {when}"
+                f" ({first.resource.timezone})"
+            )
+            waiting = [escape(e.resource.name) for e in found if e.resource.requires_approval]
+            if waiting:
+                lines.append(
+                    f"[yellow]Needs approval[/]: {names_text(waiting)}; the group stays pending"
+                    " until every row is approved."
+                )
+            state = "free"
+        else:
+            lines.append(f"[red]{G.taken} nothing is booked unless all are free[/]")
+            state = "conflict"
+        lines += [risk_text(risk) for each in found for risk in each.risks]
+        self.hint("\n".join(lines), state)
 
     def booking(self, wanted: Request, *, skip_conflicts: bool) -> Callable[[], Any]:
         db = self.app.db
+        if wanted.others:
+            ids = [wanted.resource.id, *(other.id for other in wanted.others)]
+            rule, until = wanted.repeat or (None, None)
+            return lambda: groups.book_group(
+                db,
+                ids,
+                wanted.start,
+                wanted.end,
+                wanted.title,
+                headcount=wanted.headcount,
+                rule=rule,
+                until=until,
+                # ctrl+o without a repeat books as ctrl+s does, as for one resource (the engine
+                # takes skip_conflicts only with a rule).
+                skip_conflicts=skip_conflicts and rule is not None,
+            )
         if wanted.repeat is None:
             return lambda: reservations.book(
                 db, wanted.resource.id, wanted.start, wanted.end, wanted.title, wanted.headcount
@@ -499,7 +613,10 @@ class BookingForm(BookingFormBase[Reservation | None]):
             headcount=wanted.headcount,
         )
 
-    def booked(self, outcome: Reservation | series.SeriesBooking) -> None:
+    def booked(self, outcome: Reservation | series.SeriesBooking | groups.GroupBooking) -> None:
+        if isinstance(outcome, groups.GroupBooking):
+            self._booked_group(outcome)
+            return
         if isinstance(outcome, Reservation):
             pending = " It waits for approval." if outcome.status == "pending" else ""
             self.app.notify(
@@ -517,3 +634,36 @@ class BookingForm(BookingFormBase[Reservation | None]):
             markup=False,
         )
         self.dismiss(outcome.reservations[0])
+
+    def _booked_group(self, outcome: groups.GroupBooking) -> None:
+        first = outcome.reservations[0]
+        # The rows come by start, then in the order the resources were named.
+        names = names_text(list(dict.fromkeys(row.resource for row in outcome.reservations)))
+        if len(outcome.group_ids) == 1:
+            ids = ", ".join(f"#{row.id}" for row in outcome.reservations)
+            pending = " It waits for approval." if outcome.status == "pending" else ""
+            said = f"Booked {first.title!r} as one group on {names} ({ids}).{pending}"
+        else:
+            skipped = f", skipped {len(outcome.skipped)} in the way" if outcome.skipped else ""
+            pending = " They wait for approval." if outcome.status == "pending" else ""
+            said = (
+                f"Booked {len(outcome.group_ids)} occurrences of {first.title!r}, each as one"
+                f" group on {names}{skipped}.{pending}"
+            )
+        self.app.notify(said, markup=False)
+        self.dismiss(first)
+
+    def refused(self, wanted: Request, error: Refusal) -> None:
+        if wanted.others and isinstance(error, Conflict) and error.blocked:
+            self._show_group_refused(error.blocked)
+        else:
+            super().refused(wanted, error)
+
+    def _show_group_refused(self, blocked: list[Blocked]) -> None:
+        """What won, each line naming its resource (a repeat's: every occurrence's)."""
+        obstacles = [obstacle for each in blocked for obstacle in each.obstacles]
+        lines = [f"[red]{G.taken} Nothing was booked[/]: a group books all or none; in the way:"]
+        lines += [obstacle_text(obstacle) for obstacle in obstacles[:PREVIEW_LINES]]
+        if len(obstacles) > PREVIEW_LINES:
+            lines.append(f"[dim]{G.ellipsis} and {len(obstacles) - PREVIEW_LINES} more[/]")
+        self.hint("\n".join(lines), "conflict")

@@ -106,6 +106,10 @@ class ResourceForm(SpacesModal[ScreenResultType]):
         name = self.value("resource")
         if not name:
             raise BadInput(NO_RESOURCE)
+        return self.pick(name)
+
+    def pick(self, name: str) -> Resource:
+        """One of the known resources by name (see resource())."""
         if self.known is None:
             raise BadInput(f"Reading the resources {LOADING}")
         try:
