@@ -303,3 +303,11 @@ def test_find_and_free_agree_with_the_conflict_check_on_random_venues(db, venue_
                 WINDOW[0] + 4 * QUARTER + span,
             )
             assert [o.id for o in availability.obstacles] == [o.id for o in by_one]
+
+
+def test_a_slot_in_the_past_is_offered_a_start_from_now_on(venue):
+    reservations.book(venue, "Room 2", at("10:00"), at("12:00"), "Class")
+    offered = planning.suggestions(
+        venue, "Room 2", at("10:00"), at("11:00"), not_before=at("15:07")
+    )
+    assert offered.next_start is not None and offered.next_start.strftime("%H:%M") == "15:15"

@@ -305,24 +305,34 @@ async def test_a_click_on_an_offer_takes_it(venue, link, wanted):
 
 
 async def test_a_moves_offer_leaves_the_booking_moved_out(venue):
-    """Moving the class to 10:00 meets an early call until 10:30; its own slot (11:00-13:00)
-    is no obstacle to its replacement, so the next free start is 10:30, not 13:00."""
-    reservations.book(venue, "Room 1", f"{DAY}T09:00", f"{DAY}T10:30", "Early call")
-    booked = reservations.list_reservations(venue, resource="Room 1", start=DAY)
-    [klass] = [b for b in booked if b.title == "Class"]
+    """Moving tomorrow's class to 10:00 meets an early call until 10:30; its own slot
+    (11:00-13:00) is no obstacle to its replacement, so the next free start is 10:30, not 13:00.
+    Tomorrow: a slot in the past (before the app's 11:15 today) is offered times from now on."""
+    tomorrow = "2026-11-25"
+    klass = reservations.book(venue, "Room 1", f"{tomorrow}T11:00", "13:00", "Class")
+    reservations.book(venue, "Room 1", f"{tomorrow}T09:00", "10:30", "Early call")
     [room] = [r for r in resources.list_resources(venue) if r.name == "Room 1"]
 
     async with app_showing(venue, lambda: MoveForm(klass, room)) as (pilot, form, _notes):
-        await fill(pilot, form, start=f"{DAY} 10:00")
+        await fill(pilot, form, start=f"{tomorrow} 10:00")
         text, state = hint(form)
         assert state == {"conflict"} and "Early call" in text
-        assert "→ next free: Tue 10:30 (ctrl+t)" in text
+        assert "→ next free: Wed 10:30 (ctrl+t)" in text
         await press(pilot, "ctrl+t", "ctrl+s")
-    moved = reservations.list_reservations(venue, resource="Room 1", start=DAY)
+    moved = reservations.list_reservations(venue, resource="Room 1", start=tomorrow)
     assert [(b.title, b.start.format("HH:mm")) for b in moved] == [
         ("Early call", "09:00"),
         ("Class", "10:30"),
     ]
+
+
+async def test_a_slot_in_the_past_is_offered_a_time_from_now_on(venue):
+    """The app's clock reads 11:15: the class's room at 09:00 today is offered 13:00 (after
+    the class), never a time already gone."""
+    async with app_showing(venue, lambda: BookingForm(None, None)) as (pilot, form, _notes):
+        await fill(pilot, form, resource="Room 1", start=f"{DAY} 09:00", end="+3h", title="x")
+        text, _state = hint(form)
+        assert "→ next free: Tue 13:00 (ctrl+t)" in text
 
 
 # --- as a user sees it -------------------------------------------------------------------------

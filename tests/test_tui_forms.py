@@ -268,6 +268,9 @@ async def test_a_one_off_refused_after_the_hint_says_nothing_was_booked(db):
         await wait_until(pilot, lambda: "Nothing was booked" in hint(form)[0], "the refusal")
         assert "Got there first" in hint(form)[0]
         assert pilot.app.screen is form
+        # asked again: what to take instead, under what won
+        await wait_until(pilot, lambda: "next free" in hint(form)[0], "the offer")
+        assert "Nothing was booked" in hint(form)[0] and "Got there first" in hint(form)[0]
 
 
 # --- the database out of reach -----------------------------------------------------------------

@@ -19,7 +19,14 @@ from spaces_tui.engine.errors import BadInput, domain_errors
 from spaces_tui.engine.models import Obstacle, Resource
 from spaces_tui.engine.reservations import obstacles_from
 from spaces_tui.engine.resources import find_resource, resource_tree
-from spaces_tui.engine.times import Moment, in_zone, parse_end, parse_moment, parse_period
+from spaces_tui.engine.times import (
+    Moment,
+    exact_length,
+    in_zone,
+    parse_end,
+    parse_moment,
+    parse_period,
+)
 
 DEFAULT_STEP = timedelta(minutes=15)
 DEFAULT_COUNT = 5
@@ -214,18 +221,22 @@ def suggestions(
     *,
     headcount: int | None = None,
     exclude_id: int | None = None,
+    not_before: datetime | None = None,
 ) -> Suggestions:
     """For a slot that is taken: the resource's next free start for as long (within its
-    bookable hours, on a quarter-hour grid, in the next four weeks), and another active
-    resource of its kind free at that time that holds headcount (one in the same place first)."""
-    length = end - start
+    bookable hours, on a quarter-hour grid, in the four weeks from the asked start, or from
+    not_before (now) when that is later: a slot in the past is not offered a time in the past),
+    and another active resource of its kind free at that time that holds headcount (one in the
+    same place first)."""
+    length = exact_length(start, end)
+    since = max(start, not_before) if not_before is not None else start
     with domain_errors(), db.statements() as conn:
         target = find_resource(conn, resource)
         later = _openings(
             conn,
             [target.id],
-            start,
-            start + SUGGESTION_SPAN + length,
+            since,
+            since + SUGGESTION_SPAN + length,
             length,
             DEFAULT_STEP,
             1,

@@ -12,6 +12,7 @@ booking group (engine/groups.py), all or nothing, and the hint says each one's s
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
@@ -103,11 +104,16 @@ class Offer:
 
 
 def offer_for(
-    db: Database, found: Assessment, headcount: int | None, exclude_id: int | None
+    db: Database,
+    found: Assessment,
+    headcount: int | None,
+    exclude_id: int | None,
+    now: datetime,
 ) -> Offer | None:
     """In the hint's thread, for a taken slot: what to take instead (one more round trip, only
-    when the slot is taken). A domain error here (a period at the edge of the database's window)
-    costs the offer, not the hint: None, as when nothing is offered."""
+    when the slot is taken), never a start before now (the app's clock). A domain error here (a
+    period at the edge of the database's window) costs the offer, not the hint: None, as when
+    nothing is offered."""
     try:
         offered = planning.suggestions(
             db,
@@ -116,6 +122,7 @@ def offer_for(
             found.end,
             headcount=headcount,
             exclude_id=exclude_id,
+            not_before=now,
         )
     except SpacesError:
         return None
@@ -318,7 +325,7 @@ class BookingFormBase(ResourceForm[ScreenResultType]):
                 db, resource.id, start, end, headcount, now=now, exclude_id=exclude_id
             )
             taken = bool(found.obstacles)
-            return found, offer_for(db, found, headcount, exclude_id) if taken else None
+            return found, offer_for(db, found, headcount, exclude_id, now) if taken else None
 
         self.ask_database(assess, lambda answer: self._answer(*answer, refused))
 
@@ -498,6 +505,9 @@ class BookingFormBase(ResourceForm[ScreenResultType]):
             self.ask(refused=True)  # every occurrence, now with what took a slot meanwhile
         elif isinstance(error, Conflict) and error.obstacles:
             self._show_obstacles(resource, error.obstacles, refused=True)
+            # Then ask again, for what to take instead; the fields were read just now.
+            with suppress(BadInput):
+                self.ask(refused=True)
         else:
             self.hint(f"[red]{G.taken} Nothing was booked[/]: {escape(str(error))}", "problem")
 
