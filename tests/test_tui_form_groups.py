@@ -116,3 +116,15 @@ async def test_a_repeat_on_several_books_each_occurrence_as_a_group(db):
         notes[-1]
         == "Booked 2 occurrences of 'Get-in', each as one group on Rehearsal 6 and Truck 7.5t."
     )
+
+
+async def test_the_field_completes_the_name_after_the_last_comma(db):
+    """Right arrow takes the completion; the names typed before the comma stay as typed."""
+    async with app_showing(db, booking_form) as (pilot, form, _notes):
+        field = form.query_one("#resource")
+        field.focus()
+        await pilot.press(*"rehearsal 6, tr")
+        await wait_until(pilot, lambda: field._suggestion != "", "a completion")
+        assert field._suggestion == "rehearsal 6, Truck 18t"
+        await pilot.press("right")
+        assert field.value == "rehearsal 6, Truck 18t"

@@ -24,7 +24,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ScreenResultType
-from textual.suggester import SuggestFromList
+from textual.suggester import Suggester, SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 
 from spaces_tui.db.connection import Database
@@ -516,9 +516,32 @@ class BookingFormBase(ResourceForm[ScreenResultType]):
         self.dismiss(None)
 
 
+class SuggestLastName(Suggester):
+    """Completes the last of several comma-separated names, in any case, and keeps what comes
+    before it as typed ("Rehearsal 2, tr" -> "Rehearsal 2, Truck 1")."""
+
+    def __init__(self, names: list[str]) -> None:
+        # Case-sensitive as far as Textual knows: it would casefold the names already typed.
+        super().__init__(case_sensitive=True)
+        self._names = names
+
+    async def get_suggestion(self, value: str) -> str | None:
+        typed = value.rpartition(",")[2].lstrip()
+        if not typed:
+            return None
+        wanted = typed.casefold()
+        for name in self._names:
+            if name.casefold().startswith(wanted):
+                return value[: len(value) - len(typed)] + name
+        return None
+
+
 class BookingForm(BookingFormBase[Reservation | None]):
     """A booking, or a repeat of it, on one resource or, named with commas, on several as one
     booking group; closes with the (first) reservation made."""
+
+    def name_suggester(self, names: list[str]) -> Suggester:
+        return SuggestLastName(names)
 
     def targets(self) -> list[Resource]:
         field = self.value("resource")

@@ -18,7 +18,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ScreenResultType
-from textual.suggester import SuggestFromList
+from textual.suggester import Suggester, SuggestFromList
 from textual.timer import Timer
 from textual.widgets import Input, Label, Static
 
@@ -76,8 +76,12 @@ class ResourceForm(SpacesModal[ScreenResultType]):
     def _got_resources(self, listed: list[Resource]) -> None:
         self.known = {resource.name: resource for resource in listed if resource.active}
         names = sorted(self.known, key=str.casefold)
-        self.query_one("#resource", Input).suggester = SuggestFromList(names, case_sensitive=False)
+        self.query_one("#resource", Input).suggester = self.name_suggester(names)
         self.ask_soon()
+
+    def name_suggester(self, names: list[str]) -> Suggester:
+        """What completes the resource field as it is typed: one name, in any case."""
+        return SuggestFromList(names, case_sensitive=False)
 
     # --- the fields both forms have -----------------------------------------------------------
 
