@@ -50,6 +50,9 @@ def test_free_json_and_filters(venue, spaces):
     assert taken["resource"]["name"] == "Rehearsal 4" and taken["over_capacity"] is False
     assert [c["title"] for c in taken["conflicts"]] == ["Class"]
     assert found.json["start"] == "2027-03-02T14:00:00+00:00"
+    for odd in ("piano=NaN", "piano=1e999", "piano=[Infinity]"):
+        found = spaces("free", "2027-03-02T14:00", "16:00", "--attr", odd, "--json")
+        assert (found.code, found.json["free"]) == (3, []), found.err  # a string none has
     piano = spaces("free", "2027-03-02T14:00", "16:00", "--attr", "piano=true", "--json")
     assert [r["name"] for r in piano.json["free"]] == ["Rehearsal 2"]
     under = spaces("free", "2027-03-02T14:00", "16:00", "--under", "Main Stage", "--json")

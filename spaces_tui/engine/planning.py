@@ -100,9 +100,11 @@ def parse_attributes(texts: Sequence[str]) -> dict[str, Any]:
         if not equals or not key.strip():
             raise BadInput(f"an attribute is KEY=VALUE, not {text!r}")
         try:
-            found[key.strip()] = json.loads(value)
+            parsed = json.loads(value)
+            json.dumps(parsed, allow_nan=False)  # NaN, Infinity, 1e999: not PostgreSQL's JSON
         except ValueError:
-            found[key.strip()] = value
+            parsed = value
+        found[key.strip()] = parsed
     return found
 
 
