@@ -369,3 +369,11 @@ def test_a_granted_role_finds_what_is_free_as_the_owner_would(shared, people, sp
     found = shared(ben, "find", "1h", *both, *window, "--json")
     assert found.code == 0, found.err
     assert [o["first_start"][11:16] for o in found.json["openings"]] == ["12:00"]
+
+
+def test_a_granted_role_reads_the_instance_id_but_not_the_relays(shared, people, database_url):
+    """An export names the database's own id; a relay's URL may carry its endpoint's token."""
+    with psycopg.connect(as_role(database_url, people[1]), autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM spaces.instance").fetchone() == (1,)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT url FROM spaces.relays")

@@ -54,7 +54,13 @@ BEGIN
         END IF;
     ELSE
         EXECUTE format('GRANT USAGE ON SCHEMA spaces, rehearse TO %I', p_name);
-        EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA spaces, rehearse TO %I', p_name);
+        -- Every table and view but the relays: a relay's endpoint may carry a token in its
+        -- URL, the owner's business, not the members'.
+        EXECUTE (SELECT format('GRANT SELECT ON %s TO %I',
+                               string_agg(c.oid::regclass::text, ', '), p_name)
+                   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE n.nspname IN ('spaces', 'rehearse') AND c.relkind IN ('r', 'v', 'm', 'f', 'p')
+                    AND NOT (n.nspname = 'spaces' AND c.relname = 'relays'));
         EXECUTE format('GRANT INSERT ON spaces.reservations, spaces.blackouts, spaces.series TO %I', p_name);
         EXECUTE format('REVOKE UPDATE ON spaces.reservations, spaces.blackouts FROM %I', p_name);
         EXECUTE format('%s INSERT, UPDATE ON spaces.resources %s %I',
