@@ -10,6 +10,7 @@ import pendulum
 import psycopg
 
 from spaces_tui.cli import render
+from spaces_tui.cli.export import export_ical
 from spaces_tui.cli.groups import book_group, cancel_group, move
 from spaces_tui.cli.planning import find, free
 from spaces_tui.cli.report import report_utilization
@@ -708,6 +709,7 @@ COMMANDS: dict[tuple[str | None, str | None], Command] = {
     ("access", "grant"): access_grant,
     ("access", "revoke"): access_revoke,
     ("report", "utilization"): report_utilization,
+    ("export", "ical"): export_ical,
     ("events", None): show_events,
     ("demo", None): demo,
 }

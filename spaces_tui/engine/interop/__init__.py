@@ -1,0 +1,1 @@
+"""Spaces in other calendars and systems: iCalendar out (ical.py)."""
