@@ -377,3 +377,19 @@ def test_a_granted_role_reads_the_instance_id_but_not_the_relays(shared, people,
         assert conn.execute("SELECT count(*) FROM spaces.instance").fetchone() == (1,)
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SELECT url FROM spaces.relays")
+
+
+def test_a_granted_role_exports_its_own_bookings_as_icalendar(shared, people, sql):
+    """`spaces export ical --mine` as a member: the actor is the connected role, and the UID
+    names the database's own id, which members may read (the relays they may not)."""
+    from icalendar import Calendar
+
+    ana, ben = people
+    shared(ana, "book", "Room", "2027-05-04T10:00", "12:00", "--title", "Fitting")
+    shared(ben, "book", "Room", "2027-05-05T10:00", "12:00", "--title", "Notes")
+    exported = shared(ben, "export", "ical", "--mine", "--from", "2027-05-01", "--to", "2027-06-01")
+    assert exported.code == 0, exported.err
+    [event] = Calendar.from_ical(exported.out).walk("VEVENT")
+    instance = sql.execute("SELECT id FROM spaces.instance").fetchone()[0]
+    assert (str(event["summary"]), str(event["uid"])) == ("Notes", f"reservation-2@{instance}")
+    assert event["organizer"].params["CN"] == ben and event["sequence"] == 0
