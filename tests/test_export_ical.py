@@ -216,3 +216,23 @@ def test_the_engine_counts_and_returns_bytes(venue):
     assert isinstance(done.data, bytes) and b"SUMMARY:Tech\r\n" in done.data
     nothing = export_ical(venue, start="2020-01-01", end="2020-02-01")
     assert nothing.reservations == 0 and b"BEGIN:VCALENDAR" in nothing.data
+
+
+def test_the_default_window_is_30_days_back_to_a_year_on(venue):
+    now = datetime(2027, 6, 1, 12, tzinfo=UTC)
+    for day, title in (
+        ("2027-04-20", "Too old"),
+        ("2027-05-10", "Recent"),
+        ("2028-05-20", "Within a year"),
+        ("2028-06-10", "Too far"),
+    ):
+        reservations.book(venue, "Main Stage", f"{day}T10:00", "11:00", title)  # fmt: skip
+
+    def titles(**window: str) -> set[str]:
+        done = export_ical(venue, now=now, **window)
+        return {str(e["summary"]) for e in Calendar.from_ical(done.data).walk("VEVENT")}
+
+    assert titles() == {"Recent", "Within a year"}
+    assert titles(start="2028-06-01") == {"Too far"}  # --from alone: a year from it
+    assert titles(end="2027-05-01") == {"Too old"}  # --to before the default start: the year to it
+    assert titles(end="2027-06-01") == {"Recent"}
