@@ -12,6 +12,7 @@ import psycopg
 from spaces_tui.cli import render
 from spaces_tui.cli.groups import book_group, cancel_group, move
 from spaces_tui.cli.planning import find, free
+from spaces_tui.cli.relay import relay_list, relay_remove, relay_run
 from spaces_tui.cli.report import report_utilization
 from spaces_tui.config import Settings
 from spaces_tui.db import embedded, migrations
@@ -709,5 +710,9 @@ COMMANDS: dict[tuple[str | None, str | None], Command] = {
     ("access", "revoke"): access_revoke,
     ("report", "utilization"): report_utilization,
     ("events", None): show_events,
+    ("relay", None): relay_run,
+    ("relay", "run"): relay_run,
+    ("relay", "list"): relay_list,
+    ("relay", "remove"): relay_remove,
     ("demo", None): demo,
 }

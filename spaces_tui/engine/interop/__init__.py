@@ -1,0 +1,1 @@
+"""Interop: Spaces delivered to other systems (#16): the event relay (relay.py)."""
