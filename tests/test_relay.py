@@ -387,3 +387,20 @@ def test_the_command_delivers_and_stops_on_sigterm_with_its_position_stored(
     assert "Traceback" not in err
     assert hook.ids == ids
     assert all("X-Spaces-Signature" in headers for _id, _body, headers in hook.acknowledged)
+
+
+def test_the_relay_survives_its_database_connections_being_cut(db, hook, sql):
+    relay.prepare_relay(db, "hook", hook.url, start="start")
+    add_rooms(db, 1, 2)
+    with relaying(db.url, "hook") as running:
+        hook.wait_for(lambda: len(hook.acknowledged) == 2, "the first two")
+        # A restart or a network cut: the server ends every connection the relay holds.
+        sql.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        add_rooms(db, 3, 2)
+        hook.wait_for(lambda: len(hook.acknowledged) == 4, "the two made after the cut")
+        running.wait_for_line("lost the database")
+    assert hook.ids == all_ids(db)
+    assert stored(db, "hook").delivered_id == hook.ids[-1]
