@@ -399,6 +399,7 @@ def test_the_relay_survives_its_database_connections_being_cut(db, hook, sql):
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+        db.dispose()  # the test's own kept connections were cut too: it is not under test
         add_rooms(db, 3, 2)
         hook.wait_for(lambda: len(hook.acknowledged) == 4, "the two made after the cut")
         running.wait_for_line("lost the database")
