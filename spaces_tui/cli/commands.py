@@ -13,6 +13,7 @@ from spaces_tui.cli import render
 from spaces_tui.cli.export import export_ical
 from spaces_tui.cli.groups import book_group, cancel_group, move
 from spaces_tui.cli.planning import find, free
+from spaces_tui.cli.relay import relay_list, relay_remove, relay_run
 from spaces_tui.cli.report import report_utilization
 from spaces_tui.config import Settings
 from spaces_tui.db import embedded, migrations
@@ -711,5 +712,9 @@ COMMANDS: dict[tuple[str | None, str | None], Command] = {
     ("report", "utilization"): report_utilization,
     ("export", "ical"): export_ical,
     ("events", None): show_events,
+    ("relay", None): relay_run,
+    ("relay", "run"): relay_run,
+    ("relay", "list"): relay_list,
+    ("relay", "remove"): relay_remove,
     ("demo", None): demo,
 }

@@ -10,6 +10,7 @@ from spaces_tui import __version__
 from spaces_tui.cli.arguments import WHOLE, count, duration, times, whole_number
 from spaces_tui.cli.export import add_export_commands
 from spaces_tui.cli.planning import add_planning_commands
+from spaces_tui.cli.relay import add_relay_commands
 from spaces_tui.cli.report import add_report_commands
 from spaces_tui.engine.access import ACTOR_SOURCES
 from spaces_tui.engine.approvals import SORTS
@@ -330,6 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     events.add_argument("--follow", action="store_true", help="keep printing events as they happen")
     _json_flag(events)
+    add_relay_commands(commands)
 
     demo = commands.add_parser(
         "demo", help="load a demo venue with two weeks of bookings around today"
