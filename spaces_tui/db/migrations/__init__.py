@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 # The newest revision. Kept here so a command can tell "up to date" without loading Alembic's
 # script directory; tests/test_migrations.py checks it against Alembic's own head.
-HEAD = "0008"
+HEAD = "0009"
 
 VERSION_TABLE_SCHEMA = "spaces"
 # Two processes meeting an empty database at the same moment must not both migrate it.
