@@ -11,6 +11,7 @@ import psycopg
 
 from spaces_tui.cli import render
 from spaces_tui.cli.export import export_ical
+from spaces_tui.cli.feeds import feed_add, feed_list, feed_revoke, serve
 from spaces_tui.cli.groups import book_group, cancel_group, move
 from spaces_tui.cli.planning import find, free
 from spaces_tui.cli.relay import relay_list, relay_remove, relay_run
@@ -711,6 +712,10 @@ COMMANDS: dict[tuple[str | None, str | None], Command] = {
     ("access", "revoke"): access_revoke,
     ("report", "utilization"): report_utilization,
     ("export", "ical"): export_ical,
+    ("feed", "add"): feed_add,
+    ("feed", "list"): feed_list,
+    ("feed", "revoke"): feed_revoke,
+    ("serve", None): serve,
     ("events", None): show_events,
     ("relay", None): relay_run,
     ("relay", "run"): relay_run,
