@@ -3,11 +3,16 @@ runs in a thread on 127.0.0.1 and urllib fetches from it, as a phone's calendar 
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -202,3 +207,30 @@ def test_an_unreachable_database_is_503_and_the_server_carries_on(venue, spaces,
         assert lost.get("/healthz")[0] == 200
         assert lost.get(path)[0] == 200
     assert http.get("/healthz")[0] == 200
+
+
+def test_spaces_serve_logs_no_key_and_stops_on_sigterm_with_exit_0(venue, spaces, database_url):
+    path = add_feed(spaces, "stage")
+    command = [str(Path(sys.executable).parent / "spaces"), "--db", database_url, "serve"]
+    process = subprocess.Popen(
+        [*command, "--port", "0"], stderr=subprocess.PIPE, text=True, env=os.environ.copy()
+    )
+    watchdog = threading.Timer(60, process.kill)  # bounds every read below
+    watchdog.start()
+    try:
+        assert process.stderr is not None
+        first = process.stderr.readline()
+        assert "serving feeds on http://127.0.0.1:" in first, first
+        base = first.split(" on ")[1].split(";")[0]
+        with urllib.request.urlopen(base + path, timeout=10) as answer:
+            assert answer.status == 200
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+        rest = process.stderr.read()
+    finally:
+        watchdog.cancel()
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+    key = path.split("key=")[1]
+    assert "GET /feeds/stage.ics 200" in rest and key not in first + rest
