@@ -63,9 +63,8 @@ class RateLimit:
         # says nothing, so those go first.
         if len(self._buckets) <= MAX_CLIENTS:
             return
-        full = self.rate / (self.rate / 60)
         for client, (_tokens, then) in list(self._buckets.items()):
-            if now - then >= full:
+            if now - then >= 60:  # a minute refills any bucket
                 del self._buckets[client]
         while len(self._buckets) > MAX_CLIENTS:
             self._buckets.pop(next(iter(self._buckets)))
