@@ -12,6 +12,7 @@ import psycopg
 from spaces_tui.cli import render
 from spaces_tui.cli.export import export_ical
 from spaces_tui.cli.groups import book_group, cancel_group, move
+from spaces_tui.cli.importing import import_ical
 from spaces_tui.cli.planning import find, free
 from spaces_tui.cli.relay import relay_list, relay_remove, relay_run
 from spaces_tui.cli.report import report_utilization
@@ -711,6 +712,7 @@ COMMANDS: dict[tuple[str | None, str | None], Command] = {
     ("access", "revoke"): access_revoke,
     ("report", "utilization"): report_utilization,
     ("export", "ical"): export_ical,
+    ("import", "ical"): import_ical,
     ("events", None): show_events,
     ("relay", None): relay_run,
     ("relay", "run"): relay_run,

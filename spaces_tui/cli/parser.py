@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from spaces_tui import __version__
 from spaces_tui.cli.arguments import WHOLE, count, duration, times, whole_number
 from spaces_tui.cli.export import add_export_commands
+from spaces_tui.cli.importing import add_import_commands
 from spaces_tui.cli.planning import add_planning_commands
 from spaces_tui.cli.relay import add_relay_commands
 from spaces_tui.cli.report import add_report_commands
@@ -321,6 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_planning_commands(commands)
     add_report_commands(commands)
     add_export_commands(commands)
+    add_import_commands(commands)
 
     events = commands.add_parser("events", help="the event log; --follow to watch it live")
     events.add_argument(
