@@ -230,6 +230,11 @@ def test_as_blackout_makes_holds(venue, spaces, sql, tmp_path):
         ),
         (HEAD + TAIL, "no VEVENT"),
         (
+            HEAD + event("odd@x", ":2027x", ":20270601T100000", "Odd") + TAIL,
+            "line 4: event 'odd@x' ('Odd'): DTSTART '2027x' is not a time",
+        ),
+        (HEAD + event("", ":20270601T100000", ":20270601T110000", "Anon") + TAIL, "no UID"),
+        (
             HEAD
             + event("r@x", ":20270601T100000", ":20270601T110000", "R", "RRULE:FREQ=DAILY")
             + TAIL,
