@@ -305,3 +305,24 @@ def test_import_then_export_gives_the_same_events(venue, spaces, tmp_path):
             ),
         ]
     )
+
+
+def test_skipping_an_update_whose_new_time_is_taken_keeps_the_old_booking(
+    venue, spaces, sql, tmp_path
+):
+    first = run_import(spaces, ics(tmp_path, TECH, DRESS)).json
+    old_tech = first["created"][0]["id"]
+    reservations.book(venue, "Studio", "2027-06-01T14:00", "16:00", "Fit-up")
+    moved = event("tech@show", ":20270601T140000", ":20270601T160000", "Tech (moved)")
+    retitled = event(
+        "dress@show", ";TZID=Europe/London:20270602T180000", ":20270602T200000Z", "Dress 2"
+    )
+    refused = run_import(spaces, ics(tmp_path, moved, retitled))
+    assert refused.code == 3 and [c["title"] for c in refused.json["conflicts"]] == ["Tech (moved)"]
+    result = run_import(spaces, ics(tmp_path, moved, retitled), "--skip-conflicts")
+    assert result.code == 0, result.err
+    assert [(s["title"], s["replaces"]) for s in result.json["skipped"]] == [
+        ("Tech (moved)", old_tech)
+    ]
+    assert [u["title"] for u in result.json["updated"]] == ["Dress 2"]
+    assert [row[0] for row in active(sql)] == ["Tech", "Fit-up", "Dress 2"]

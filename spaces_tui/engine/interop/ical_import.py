@@ -32,7 +32,7 @@ from icalendar.parser import Contentline
 from spaces_tui.db.connection import Connection, Database, one_row
 from spaces_tui.engine.blackouts import KINDS as BLACKOUT_KINDS
 from spaces_tui.engine.errors import BadInput, Conflict, domain_errors, quoted, retrying_races
-from spaces_tui.engine.models import Blocked, Obstacle
+from spaces_tui.engine.models import Blocked, Obstacle, Resource
 from spaces_tui.engine.recurrence import expand
 from spaces_tui.engine.reservations import insert_reservation, period_obstacles, set_status
 from spaces_tui.engine.resources import find_resource
@@ -382,7 +382,26 @@ def _attempt(
         with domain_errors(), db.transaction() as conn:
             target = find_resource(conn, resource)
             wanted, uids = occurrences(calendar, starts, target.timezone)
-            _apply(conn, target.id, target.timezone, wanted, uids, name, kind, result)
+            # Skipping, an update whose new time is taken keeps its old booking: cancelling is
+            # final, so the attempt is undone to a savepoint and made again without touching
+            # those (again, until none is newly blocked: at most once per update).
+            kept: dict[str, Item] = {}
+            while True:
+                result = ImportResult(dry_run=dry_run)
+                try:
+                    with conn.transaction():
+                        _apply(conn, target, wanted, uids, name, kind, result, kept)
+                        blocked = {
+                            i.key: i
+                            for i in result.conflicts
+                            if i.replaces is not None and i.key not in kept
+                        }
+                        if skip_conflicts and blocked:
+                            kept.update(blocked)
+                            raise _Rollback
+                    break
+                except _Rollback:
+                    continue
             if result.conflicts and not skip_conflicts:
                 raise _Rollback
             result.skipped, result.conflicts = result.conflicts, []
@@ -413,14 +432,17 @@ def _unwritten(result: ImportResult) -> ImportResult:
 
 def _apply(
     conn: Connection,
-    resource_id: int,
-    zone: str,
+    target: Resource,
     wanted: dict[str, Occurrence],
     uids: set[str],
     name: str,
     kind: str | None,
     result: ImportResult,
+    kept: dict[str, Item],
 ) -> None:
+    """Cancels, then books, into result. kept: updates left as they were (skipped, blocked)."""
+    resource_id, zone = target.id, target.timezone
+    result.conflicts.extend(kept.values())
     earlier = {
         row.source_uid: row
         for row in conn.execute(
@@ -431,6 +453,8 @@ def _apply(
     # what this same file books.
     replaced: dict[str, int] = {}
     for key, row in earlier.items():
+        if key in kept:
+            continue
         occurrence = wanted.get(key)
         if occurrence is not None and row.fingerprint == fingerprint(occurrence, kind):
             result.unchanged += 1
@@ -458,7 +482,8 @@ def _apply(
                     reason=reason,
                 )
             )
-    todo = [o for key, o in wanted.items() if key not in earlier or key in replaced]
+    new = [key for key in wanted if key not in kept and (key not in earlier or key in replaced)]
+    todo = [wanted[key] for key in new]
     for occurrence in sorted(todo, key=lambda o: (o.start, o.key)):
         obstacles = period_obstacles(
             conn, resource_id, occurrence.start, occurrence.end, for_blackout=kind is not None
