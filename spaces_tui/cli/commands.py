@@ -13,6 +13,7 @@ from spaces_tui.cli import render
 from spaces_tui.cli.export import export_ical
 from spaces_tui.cli.feeds import feed_add, feed_list, feed_revoke, serve
 from spaces_tui.cli.groups import book_group, cancel_group, move
+from spaces_tui.cli.importing import import_ical
 from spaces_tui.cli.planning import find, free
 from spaces_tui.cli.relay import relay_list, relay_remove, relay_run
 from spaces_tui.cli.report import report_utilization
@@ -716,6 +717,7 @@ COMMANDS: dict[tuple[str | None, str | None], Command] = {
     ("feed", "list"): feed_list,
     ("feed", "revoke"): feed_revoke,
     ("serve", None): serve,
+    ("import", "ical"): import_ical,
     ("events", None): show_events,
     ("relay", None): relay_run,
     ("relay", "run"): relay_run,

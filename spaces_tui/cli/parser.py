@@ -10,6 +10,7 @@ from spaces_tui import __version__
 from spaces_tui.cli.arguments import WHOLE, count, duration, times, whole_number
 from spaces_tui.cli.export import add_export_commands
 from spaces_tui.cli.feeds import add_feed_commands
+from spaces_tui.cli.importing import add_import_commands
 from spaces_tui.cli.planning import add_planning_commands
 from spaces_tui.cli.relay import add_relay_commands
 from spaces_tui.cli.report import add_report_commands
@@ -323,6 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_commands(commands)
     add_export_commands(commands)
     add_feed_commands(commands)
+    add_import_commands(commands)
 
     events = commands.add_parser("events", help="the event log; --follow to watch it live")
     events.add_argument(
