@@ -39,6 +39,7 @@ DECLARE
 BEGIN
     IF people IS NOT NULL THEN
         EXECUTE 'GRANT SELECT ON spaces.feeds, spaces.imported TO ' || people;
+        EXECUTE 'GRANT INSERT, UPDATE ON spaces.imported TO ' || people;
     END IF;
 END
 $$;

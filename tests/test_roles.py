@@ -393,3 +393,26 @@ def test_a_granted_role_exports_its_own_bookings_as_icalendar(shared, people, sq
     instance = sql.execute("SELECT id FROM spaces.instance").fetchone()[0]
     assert (str(event["summary"]), str(event["uid"])) == ("Notes", f"reservation-2@{instance}")
     assert event["organizer"].params["CN"] == ben and event["sequence"] == 0
+
+
+def test_a_granted_role_imports_a_calendar_and_the_database_says_who(shared, people, tmp_path, sql):
+    """An import runs as the member: it books through the rules, and what it remembers is
+    stamped with the member's name whatever the row says."""
+    ben = people[1]
+    schedule = tmp_path / "schedule.ics"
+    schedule.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+        "BEGIN:VEVENT\r\nUID:call-1@test\r\nDTSTAMP:20270101T000000Z\r\n"
+        "DTSTART:20270506T100000Z\r\nDTEND:20270506T120000Z\r\nSUMMARY:Fight call\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    made = shared(ben, "import", "ical", str(schedule), "--resource", "Room", "--json")
+    assert made.code == 0, made.err
+    [created] = made.json["created"]
+    assert sql.execute(
+        "SELECT v.booked_by, i.imported_by FROM spaces.imported i"
+        "  JOIN spaces.reservations v ON v.id = i.reservation_id WHERE i.source_uid = 'call-1@test'"
+    ).fetchone() == (ben, ben)
+    again = shared(ben, "import", "ical", str(schedule), "--resource", "Room", "--json")
+    assert (again.code, again.json["unchanged"]) == (0, 1), again.err
+    assert created["title"] == "Fight call"

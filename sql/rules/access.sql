@@ -62,6 +62,8 @@ BEGIN
                   WHERE n.nspname IN ('spaces', 'rehearse') AND c.relkind IN ('r', 'v', 'm', 'f', 'p')
                     AND NOT (n.nspname = 'spaces' AND c.relname = 'relays'));
         EXECUTE format('GRANT INSERT ON spaces.reservations, spaces.blackouts, spaces.series TO %I', p_name);
+        -- An iCalendar import remembers what it made (spaces.imported stamps who and when).
+        EXECUTE format('GRANT INSERT, UPDATE ON spaces.imported TO %I', p_name);
         EXECUTE format('REVOKE UPDATE ON spaces.reservations, spaces.blackouts FROM %I', p_name);
         EXECUTE format('%s INSERT, UPDATE ON spaces.resources %s %I',
                        CASE WHEN p_admin THEN 'GRANT' ELSE 'REVOKE' END,

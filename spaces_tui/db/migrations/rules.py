@@ -55,6 +55,7 @@ AFTER_TABLES = (
     "groups.sql",
     "moves.sql",
     "planning.sql",
+    "imports.sql",
     "events.sql",
     "ids.sql",
     "rehearse.sql",

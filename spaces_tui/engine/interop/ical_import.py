@@ -336,8 +336,7 @@ _REMEMBER = """
     VALUES (%(resource_id)s, %(key)s, %(reservation_id)s, %(blackout_id)s, %(fingerprint)s)
     ON CONFLICT (resource_id, source_uid) DO UPDATE
        SET reservation_id = excluded.reservation_id, blackout_id = excluded.blackout_id,
-           fingerprint = excluded.fingerprint, imported_by = spaces.current_actor(),
-           imported_at = now()
+           fingerprint = excluded.fingerprint
 """
 
 
