@@ -29,6 +29,25 @@ so clients remove them. Naive --from/--to times are in the one --resource's zone
 """
 
 
+def which_bookings(parser: argparse.ArgumentParser) -> None:
+    """The options that choose the bookings an export (or a feed, which is one) holds."""
+    parser.add_argument(
+        "--resource",
+        dest="resources",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this resource (repeat for more)",
+    )
+    parser.add_argument("--kind", metavar="KIND", help="only resources of this kind")
+    parser.add_argument(
+        "--under", metavar="NAME", help="only this resource and everything inside it"
+    )
+    who = parser.add_mutually_exclusive_group()
+    who.add_argument("--mine", action="store_true", help="only those you booked")
+    who.add_argument("--booked-by", metavar="NAME", help="only those this person booked")
+
+
 def add_export_commands(commands: argparse._SubParsersAction) -> None:
     export = commands.add_parser("export", help="reservations for other calendars (iCalendar)")
     formats = export.add_subparsers(dest="export_command", metavar="FORMAT", required=True)
@@ -38,19 +57,7 @@ def add_export_commands(commands: argparse._SubParsersAction) -> None:
         epilog=ICAL_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    ical.add_argument(
-        "--resource",
-        dest="resources",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="only this resource (repeat for more)",
-    )
-    ical.add_argument("--kind", metavar="KIND", help="only resources of this kind")
-    ical.add_argument("--under", metavar="NAME", help="only this resource and everything inside it")
-    who = ical.add_mutually_exclusive_group()
-    who.add_argument("--mine", action="store_true", help="only those you booked")
-    who.add_argument("--booked-by", metavar="NAME", help="only those this person booked")
+    which_bookings(ical)
     ical.add_argument(
         "--from", dest="start", metavar="T", help="from this time (default: 30 days ago)"
     )

@@ -4,14 +4,13 @@ the feeds over HTTP (engine/interop/serve.py) until SIGTERM or ctrl+c, then exit
 from __future__ import annotations
 
 import argparse
-import signal
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from spaces_tui.cli import render
+from spaces_tui.cli.export import which_bookings
+from spaces_tui.cli.signals import stopped_by_signals
 from spaces_tui.engine.errors import BadInput, quoted
 from spaces_tui.engine.interop import feeds
 
@@ -41,19 +40,7 @@ def add_feed_commands(commands: argparse._SubParsersAction) -> None:
     actions = feed.add_subparsers(dest="feed_command", metavar="ACTION", required=True)
     add = actions.add_parser("add", help="make a feed and print its URL (with its key, once)")
     add.add_argument("name", metavar="NAME")
-    add.add_argument(
-        "--resource",
-        dest="resources",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="only this resource (repeat for more)",
-    )
-    add.add_argument("--kind", metavar="KIND", help="only resources of this kind")
-    add.add_argument("--under", metavar="NAME", help="only this resource and everything inside it")
-    who = add.add_mutually_exclusive_group()
-    who.add_argument("--mine", action="store_true", help="only those you booked")
-    who.add_argument("--booked-by", metavar="NAME", help="only those this person booked")
+    which_bookings(add)
     add.add_argument(
         "--status",
         choices=feeds.STATUS_CHOICES,
@@ -164,22 +151,6 @@ def feed_revoke(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-@contextmanager
-def _stopped_by_signals(stop: threading.Event) -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signals can only be caught in the main thread
-        return
-    handled = (signal.SIGTERM, signal.SIGINT)
-    saved = {sig: signal.getsignal(sig) for sig in handled}
-    for sig in handled:
-        signal.signal(sig, lambda _sig, _frame: stop.set())
-    try:
-        yield
-    finally:
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
-
-
 def serve(ctx: Context, args: argparse.Namespace) -> int:
     from spaces_tui.engine.interop import serve as serving  # http.server loads only here
 
@@ -192,7 +163,7 @@ def serve(ctx: Context, args: argparse.Namespace) -> int:
         ctx.announce(f"note: listening on {args.host}, not only loopback: put TLS in front")
     ctx.announce(f"serving feeds on {server.url}; stop with ctrl+c or SIGTERM")
     stop = threading.Event()
-    with _stopped_by_signals(stop):
+    with stopped_by_signals(stop):
         serving.serve(server, stop)
     ctx.announce("stopped")
     return 0

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from spaces_tui.cli import render
 from spaces_tui.cli.arguments import duration
+from spaces_tui.cli.signals import stopped_by_signals
 from spaces_tui.engine.errors import BadInput
 from spaces_tui.engine.interop import relay as relays
 
@@ -99,24 +97,6 @@ def add_relay_commands(commands: argparse._SubParsersAction) -> None:
     remove.add_argument("name", metavar="NAME")
 
 
-@contextmanager
-def _stopped_by_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGTERM and ctrl+c set stop, so the relay ends between two steps with its position
-    stored, rather than being cut off between a POST and the UPDATE that records it."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signals can only be caught in the main thread (tests run main() elsewhere)
-        return
-    handled = (signal.SIGTERM, signal.SIGINT)
-    saved = {sig: signal.getsignal(sig) for sig in handled}
-    for sig in handled:
-        signal.signal(sig, lambda _sig, _frame: stop.set())
-    try:
-        yield
-    finally:
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
-
-
 def relay_run(ctx: Context, args: argparse.Namespace) -> int:
     if not args.name:
         raise BadInput("relay: give the relay's --name")
@@ -136,7 +116,7 @@ def relay_run(ctx: Context, args: argparse.Namespace) -> int:
         f" {relay.delivered_id}; stop with ctrl+c or SIGTERM"
     )
     stop = threading.Event()
-    with _stopped_by_signals(stop):
+    with stopped_by_signals(stop):
         totals = relays.run_relay(
             ctx.db, relay.name, secret=secret, timeout=timeout, stop=stop, report=ctx.announce
         )
