@@ -44,10 +44,20 @@ def test_the_demo_refuses_a_database_in_use_and_reset_starts_it_over(spaces, sql
     before = counts(sql)
     again = spaces("demo")
     assert again.code == 2 and "spaces demo --reset" in again.err
+    # What points into the demo goes with it: a feed naming its resources, a relay whose
+    # position is an event id of the old log.
+    assert spaces("feed", "add", "stage", "--under", "Main Stage").code == 0
+    sql.execute(
+        "INSERT INTO spaces.relays (name, url, delivered_id)"
+        " VALUES ('hook', 'http://127.0.0.1:9/', 5)"
+    )
     reset = spaces("demo", "--reset")
     assert reset.code == 0, reset.err
     assert counts(sql) == before, "the same venue, from scratch"
     assert sql.execute("SELECT min(id) FROM spaces.resources").fetchone()[0] == 1
+    assert sql.execute(
+        "SELECT (SELECT count(*) FROM spaces.feeds), (SELECT count(*) FROM spaces.relays)"
+    ).fetchone() == (0, 0)
 
 
 def test_reset_leaves_a_database_holding_real_data_alone(spaces, sql):

@@ -184,10 +184,13 @@ def _make_room(conn: Connection, reset: bool, say: Callable[[str], None]) -> Non
         )
     say("Erasing the earlier demo...")
     # TRUNCATE, not DELETE: the event log refuses row deletes by design, and this is a wipe of
-    # demo data, not an edit of history.
+    # demo data, not an edit of history. What points into it goes too: imports' memory, feeds
+    # (their filters name demo resources) and relays (their positions are event ids, which
+    # start again at 1: a relay kept would skip every event up to its old position).
     conn.execute(
-        "TRUNCATE rehearse.sessions, spaces.events, spaces.claims, spaces.reservations,"
-        " spaces.series, spaces.blackouts, spaces.tree_turns, spaces.resources RESTART IDENTITY"
+        "TRUNCATE rehearse.sessions, spaces.events, spaces.claims, spaces.imported,"
+        " spaces.reservations, spaces.booking_groups, spaces.series, spaces.blackouts,"
+        " spaces.tree_turns, spaces.feeds, spaces.relays, spaces.resources RESTART IDENTITY"
     )
 
 
