@@ -48,8 +48,8 @@ ICAL_STATUS = {
     "rejected": "CANCELLED",
 }
 
-# One query each, whatever the number of rows: the event counts come from a grouped join (the
-# events' reservation_id and blackout_id are indexed), never a query per booking.
+# One query each, whatever the number of rows: each row's event count is a lateral probe of the
+# events by reservation_id or blackout_id (both indexed), never a query per booking.
 _RESERVATIONS = """
     SELECT v.id, lower(v.during) AS start, upper(v.during) AS "end", v.status, v.title,
            v.booked_by, v.headcount, v.decided_by, v.decided_at, v.decision_note,
@@ -82,15 +82,6 @@ _BLACKOUTS = """
       ) e ON true
      WHERE {where}
      ORDER BY lower(b.during), b.id
-"""
-# The resource and everything inside it, at any depth.
-_UNDER = """
-    WITH RECURSIVE inside AS (
-        SELECT %(under)s::bigint AS id
-        UNION ALL
-        SELECT c.id FROM spaces.resources c JOIN inside ON c.parent_id = inside.id
-    )
-    SELECT array_agg(id) FROM inside
 """
 
 
@@ -170,9 +161,8 @@ def _resource_filter(
         clauses.append("r.kind = %(kind)s")
         params["kind"] = kind.strip()
     if under is not None:
-        top = find_resource(conn, under).id
-        clauses.append("r.id = ANY(%(inside)s)")
-        params["inside"] = first_value(conn.execute(_UNDER, {"under": top}))
+        clauses.append("r.id IN (SELECT resource_id FROM spaces.resource_subtree(%(under)s))")
+        params["under"] = find_resource(conn, under).id
     return clauses, params
 
 
