@@ -322,7 +322,7 @@ _EARLIER = """
            coalesce(v.title, b.reason) AS title,
            coalesce(lower(v.during), lower(b.during)) AS start,
            coalesce(upper(v.during), upper(b.during)) AS "end",
-           coalesce(v.status IN ('pending', 'confirmed'), b.status = 'active') AS active
+           coalesce(spaces.is_active_status(v.status), b.status = 'active') AS active
       FROM spaces.imported i
       LEFT JOIN spaces.reservations v ON v.id = i.reservation_id
       LEFT JOIN spaces.blackouts b ON b.id = i.blackout_id
