@@ -8,12 +8,11 @@ nothing left to do by itself, wait_until() once something the test names has hap
 give up only after WAIT_LIMIT, far beyond what any step takes on a loaded machine, and then fail
 saying what they were still waiting for.
 
-Neither draws a frame while it waits (Pilot.pause does, at its end): a frame drawn after rows are
-added to a DataTable but before the table's next idle (where it measures its columns) is cached
-with the columns at the width of their labels, and stays so until the table changes again
-(Textual 8.2.8). That is how the queue's and the blackouts' snapshots came out with cut-off
-columns on a loaded machine. The screens draw themselves, and a snapshot draws its own frame once
-the app has settled."""
+Neither draws a frame while it waits (Pilot.pause does, at its end): the screens draw
+themselves, and a snapshot draws its own frame once the app has settled. The list screens'
+tables measure a row when it is added (tui/table.py says why: Textual's DataTable did so on a
+later idle, and a frame drawn before then showed the queue's and the blackouts' columns cut
+off on a loaded machine); settle() still waits for that idle."""
 
 from __future__ import annotations
 
@@ -39,6 +38,7 @@ from spaces_tui.tui.app import Clock, SpacesApp
 from spaces_tui.tui.live import ReloadsOnEvents
 from spaces_tui.tui.screens.form_base import ResourceForm
 from spaces_tui.tui.screens.home import TimelineScreen
+from spaces_tui.tui.table import Table
 from spaces_tui.tui.timeline import Cell, Timeline
 
 S = TypeVar("S", bound=Screen)
@@ -96,9 +96,8 @@ def _running(app: SpacesApp) -> list[Worker]:
 
 
 def _columns_fit(table: DataTable) -> bool:
-    """Whether every auto-width column is as wide as its widest cell. A DataTable sizes its
-    columns to the rows added on a later Idle, not when they are added: a picture taken before
-    then shows every column at its header's width (seen in the PG15 suite's blackouts snapshot)."""
+    """Whether the table has measured every row added (on its Idle, where Textual's DataTable
+    does) and every auto-width column is as wide as its widest cell."""
     if getattr(table, "_require_update_dimensions", False):  # what Textual's _on_idle reads
         return False
     for index, column in enumerate(table.ordered_columns):
@@ -127,7 +126,10 @@ def busy(app: SpacesApp) -> list[str]:
             doing.append(f"{type(screen).__name__}: a reload is scheduled")
         if isinstance(screen, ResourceForm) and not screen.hint_is_current:
             doing.append(f"{type(screen).__name__}: the hint is not current")
-    if tables := [table for table in app.screen.query(DataTable) if not _columns_fit(table)]:
+    tables = list(app.screen.query(DataTable))
+    if plain := [table for table in tables if not isinstance(table, Table)]:
+        raise AssertionError(f"{plain}: a list screen's table is a tui.table.Table (it says why)")
+    if tables := [table for table in tables if not _columns_fit(table)]:
         doing.append(f"{len(tables)} table(s) still sizing their columns")
     if queued := [node for node in _nodes(app) if node.message_queue_size]:
         doing.append(f"messages queued on {', '.join(sorted({repr(n) for n in queued}))}")

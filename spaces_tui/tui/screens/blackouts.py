@@ -29,6 +29,7 @@ from spaces_tui.tui.screen_base import SpacesScreen
 from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.screens.form_base import NO_RESOURCE, NO_START, ResourceForm
 from spaces_tui.tui.screens.prompts import YesNoPrompt
+from spaces_tui.tui.table import Table
 from spaces_tui.tui.table_screen import TableKeys, row_after_reload
 
 STATUS_CHOICES = ("active", "lifted", "all")
@@ -147,13 +148,13 @@ class BlackoutsScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
         yield Input(
             placeholder="resource name (enter keeps it, escape clears)", id="resource-filter"
         )
-        yield DataTable(cursor_type="row", zebra_stripes=True, id="blackout-table")
+        yield Table(cursor_type="row", zebra_stripes=True, id="blackout-table")
         yield Static(id="blackout-detail")
         yield Footer()
 
     @property
-    def table(self) -> DataTable[Text]:
-        return self.query_one("#blackout-table", DataTable)
+    def table(self) -> Table:
+        return self.query_one("#blackout-table", Table)
 
     @property
     def selected(self) -> Blackout | None:

@@ -34,6 +34,7 @@ from spaces_tui.tui.live import ReloadsOnEvents
 from spaces_tui.tui.screen_base import SpacesScreen
 from spaces_tui.tui.screens.booking import BookingForm
 from spaces_tui.tui.screens.form_base import HINT_DELAY, NO_START
+from spaces_tui.tui.table import Table
 from spaces_tui.tui.table_screen import TableKeys, row_after_reload
 
 LENGTH = "+1h"  # the prefilled period: from the cursor's column, an hour, as `n` books
@@ -142,13 +143,13 @@ class FinderScreen(TableKeys, ReloadsOnEvents, SpacesScreen[Reservation | None])
                 yield Label("People")
                 yield Input(placeholder="any", id="headcount", type="integer")
         yield Static(LOADING, id="finder-summary")
-        yield DataTable(id="finder", cursor_type="row", zebra_stripes=False)
+        yield Table(id="finder", cursor_type="row", zebra_stripes=False)
         yield Static("", id="finder-detail", markup=False)  # names people typed
         yield Footer(compact=True)
 
     @property
-    def table(self) -> DataTable[Text]:
-        return self.query_one(DataTable)
+    def table(self) -> Table:
+        return self.query_one(Table)
 
     @property
     def current(self) -> Availability | None:

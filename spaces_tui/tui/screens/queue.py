@@ -28,6 +28,7 @@ from spaces_tui.tui.live import ReloadsOnEvents
 from spaces_tui.tui.screen_base import SpacesScreen
 from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.screens.prompts import ask_why_then
+from spaces_tui.tui.table import Table
 from spaces_tui.tui.table_screen import TableKeys, row_after_reload
 
 MARK = G.marked  # a marked row: y and r act on every marked row
@@ -242,7 +243,7 @@ def describe_request(reservation_id: int, requests: dict[int, QueueItem]) -> str
 # --- the screen --------------------------------------------------------------------------------
 
 
-class QueueTable(DataTable[Text]):
+class QueueTable(Table):
     """The queue's table; its row styles are component classes, so they live in spaces.tcss."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = DataTable.COMPONENT_CLASSES | {

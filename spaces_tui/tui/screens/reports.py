@@ -19,6 +19,7 @@ from spaces_tui.tui.glyphs import GLYPHS as G
 from spaces_tui.tui.live import ReloadsOnEvents
 from spaces_tui.tui.screen_base import SpacesScreen
 from spaces_tui.tui.screens.heat_map import HeatMapScreen
+from spaces_tui.tui.table import Table
 from spaces_tui.tui.table_screen import TableKeys, row_after_reload
 from spaces_tui.tui.usage import (
     Days,
@@ -160,13 +161,13 @@ class ReportsScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
     def compose(self) -> ComposeResult:
         yield Header(icon=G.icon)
         yield Static(LOADING, id="reports-where")
-        yield DataTable(id="reports", cursor_type="row", zebra_stripes=False)
+        yield Table(id="reports", cursor_type="row", zebra_stripes=False)
         yield Static("", id="reports-detail")
         yield Footer(compact=True)
 
     @property
-    def table(self) -> DataTable[Text]:
-        return self.query_one(DataTable)
+    def table(self) -> Table:
+        return self.query_one(Table)
 
     @property
     def current(self) -> Usage | None:

@@ -26,6 +26,7 @@ from spaces_tui.tui.glyphs import GLYPHS as G
 from spaces_tui.tui.live import ReloadsOnEvents
 from spaces_tui.tui.screen_base import SpacesScreen
 from spaces_tui.tui.screens.prompts import ApproverPicker, LinePrompt
+from spaces_tui.tui.table import Table
 from spaces_tui.tui.table_screen import TableKeys, row_after_reload
 
 T = TypeVar("T")
@@ -201,13 +202,13 @@ class ResourcesScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
     def compose(self) -> ComposeResult:
         yield Header(icon=G.icon)
         yield Static(f"Resources {G.dot} {LOADING}", id="resources-where")
-        yield DataTable(id="resources", cursor_type="row", zebra_stripes=False)
+        yield Table(id="resources", cursor_type="row", zebra_stripes=False)
         yield Static("", id="resource-detail")
         yield Footer(compact=True)  # every key and the palette fit in 80 columns
 
     @property
-    def table(self) -> DataTable[Text]:
-        return self.query_one("#resources", DataTable)
+    def table(self) -> Table:
+        return self.query_one("#resources", Table)
 
     @property
     def current(self) -> Resource | None:

@@ -21,6 +21,7 @@ from spaces_tui.tui.screen_base import SpacesScreen
 from spaces_tui.tui.screens.details import DetailsScreen
 from spaces_tui.tui.screens.prompts import ask_why_then
 from spaces_tui.tui.screens.session_form import SessionForm
+from spaces_tui.tui.table import Table
 from spaces_tui.tui.table_screen import TableKeys, row_after_reload
 
 FLAGGED = G.flagged  # a glyph, so a monochrome terminal shows it too
@@ -126,13 +127,13 @@ class SessionsScreen(TableKeys, ReloadsOnEvents, SpacesScreen[None]):
     def compose(self) -> ComposeResult:
         yield Header(icon=G.icon)
         yield Static(LOADING, id="sessions-where")
-        yield DataTable(id="sessions", cursor_type="row", zebra_stripes=False)
+        yield Table(id="sessions", cursor_type="row", zebra_stripes=False)
         yield Static("", id="sessions-detail")
         yield Footer(compact=True)
 
     @property
-    def table(self) -> DataTable[Text]:
-        return self.query_one(DataTable)
+    def table(self) -> Table:
+        return self.query_one(Table)
 
     @property
     def current(self) -> Session | None:
