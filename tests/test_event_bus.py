@@ -122,6 +122,22 @@ def test_a_reader_never_skips_a_change_that_committed_late(venue, setup, databas
     assert after == ["started first", "started second"]
 
 
+def test_a_transaction_open_in_another_database_holds_back_no_reader(venue, setup, scratch):
+    """Transaction ids are the whole server's, but another database can never write an event
+    here: its open transaction (another application on a shared server, a session left open)
+    must not hold this database's readers back for as long as it lasts."""
+    with (
+        scratch("spaces_elsewhere") as (_name, elsewhere_url),
+        psycopg.connect(elsewhere_url) as elsewhere,
+    ):
+        elsewhere.execute("SELECT pg_current_xact_id()")  # it has an id, and stays open
+        reservations.book(venue, "Room", DAY, DAY + timedelta(hours=1), "booked meanwhile")
+        seen = events.events_since(venue, setup)
+        assert [event.payload["title"] for event in seen] == ["booked meanwhile"]
+        assert events.latest_event_id(venue) == seen[-1].id
+        elsewhere.rollback()
+
+
 def test_an_open_transaction_that_ran_its_deferred_triggers_blocks_no_writer(venue, database_url):
     """SET CONSTRAINTS ALL IMMEDIATE once ran the old commit-time seal early, and the open
     transaction then held a lock every writer needed."""

@@ -5,6 +5,7 @@ else — not with --as, not with SET spaces.actor, not by writing the tables the
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -230,6 +231,26 @@ def test_a_granted_role_left_idle_in_a_transaction_is_ended(shared, people, data
     assert sql.execute(
         "SELECT count(*) FROM spaces.reservations WHERE title = 'forgotten'"
     ).fetchone() == (0,)
+
+
+def test_a_role_that_may_connect_elsewhere_holds_back_no_members_events(
+    shared, people, stranger, scratch
+):
+    """Transaction ids are the whole server's: a role with no access to Spaces, connected to
+    another database, leaves a transaction open; a member still reads what happened here (the
+    member may see which database that transaction is in, as any role may)."""
+    ben = people[1]
+    with (
+        scratch("spaces_elsewhere") as (_name, elsewhere_url),
+        psycopg.connect(as_role(elsewhere_url, stranger)) as eve,
+    ):
+        eve.execute("SELECT pg_current_xact_id()")
+        booked = shared(ben, "book", "Room", "2027-07-04T10:00", "+1h", "--title", "Gig")
+        assert booked.code == 0, booked.err
+        read = shared(ben, "events", "--json")
+        topics = [json.loads(line)["topic"] for line in read.out.splitlines()]
+        assert "spaces.reservation.created" in topics, read.err
+        eve.rollback()
 
 
 # --- nobody forges into somebody else's records -------------------------------------------------

@@ -8,12 +8,12 @@
 --
 --     id = txid << 20 | n
 --
--- and a reader sees only ids below the horizon: the oldest transaction still running, shifted
--- the same way (spaces.event_horizon()). Every transaction below the horizon has finished, so
--- nothing can ever appear below it again: an id a reader has passed stays passed. What a long
--- transaction delays is only when later events are *read* (they wait for the horizon), never a
--- write. NOTIFY still fires at each commit, so screens that reload on a notification are not
--- delayed at all.
+-- and a reader sees only ids below the horizon: the oldest transaction still running in this
+-- database, shifted the same way (spaces.event_horizon()). Every transaction of this database
+-- below the horizon has finished, so nothing can ever appear below it again: an id a reader has
+-- passed stays passed. What a long transaction delays is only when later events are *read* (they
+-- wait for the horizon), never a write. NOTIFY still fires at each commit, so screens that
+-- reload on a notification are not delayed at all.
 
 CREATE OR REPLACE FUNCTION spaces.event_id_base() RETURNS bigint
 LANGUAGE sql VOLATILE AS $$
@@ -21,9 +21,25 @@ LANGUAGE sql VOLATILE AS $$
 $$;
 
 -- Ids below this are final: every transaction that could still write one has ended.
+--
+-- Transaction ids are the whole server's, so the oldest one running may belong to another
+-- database, which can never write an event here: on a shared server another application's
+-- long transaction, or anyone's left open, would hold every reader back for as long as it
+-- lasts. A running transaction is passed over only when pg_stat_activity places it in another
+-- database (its backend_xid, which every role may read, is that transaction's alone, so the
+-- placing is right even when the activity view is a moment old); one it cannot place counts.
 CREATE OR REPLACE FUNCTION spaces.event_horizon() RETURNS bigint
 LANGUAGE sql STABLE AS $$
-    SELECT (pg_snapshot_xmin(pg_current_snapshot())::text::bigint) << 20
+    SELECT (least(pg_snapshot_xmax(snapshot),
+                  (SELECT min(running)
+                     FROM pg_snapshot_xip(snapshot) AS running
+                    WHERE NOT EXISTS (
+                          SELECT FROM pg_stat_activity AS a
+                           WHERE a.backend_xid = xid(running)
+                             AND a.datid <> (SELECT oid FROM pg_database
+                                              WHERE datname = current_database())))
+            )::text::bigint) << 20
+      FROM pg_current_snapshot() AS snapshot
 $$;
 
 CREATE OR REPLACE FUNCTION spaces.events_number() RETURNS trigger
