@@ -1,8 +1,10 @@
 """One PostgreSQL server per test run; every test gets a fresh database cloned from a migrated
-template, so tests are isolated and the schema is built once.
+template, so tests are isolated and the schema is built once (by each worker process).
 
 The server is the embedded one (started in a temporary folder and deleted afterwards), or the
-one named by SPACES_TEST_DATABASE_URL (its role must be able to create databases).
+one named by SPACES_TEST_DATABASE_URL (its role must be able to create databases). The suite
+runs in worker processes (pytest-xdist, -n in pyproject.toml): the process that runs them starts
+the embedded server once and hands its URL to each worker.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -60,24 +64,68 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
             os.environ[key] = value
 
 
+SHARED_URL = "spaces_server_url"  # the key of the server's URL in an xdist worker's workerinput
+
+
+class EmbeddedTestServer:
+    """The embedded server a run starts once: in a temporary folder, deleted when it stops."""
+
+    def __init__(self) -> None:
+        self._server: Any = None
+        self._folder: Path | None = None
+        self.url = ""
+
+    def start(self) -> str:
+        if not self._server:
+            self._folder = Path(tempfile.mkdtemp(prefix="spaces-test-pg-"))
+            pgdata = self._folder / "pgdata"
+            pgdata.mkdir()
+            self._server = embedded._package().get_server(pgdata, cleanup_mode="delete")
+            socket_dir = self._server.get_postmaster_info().socket_dir
+            self.url = embedded.socket_url(socket_dir, embedded.SUPERUSER)
+            with psycopg.connect(self.url, autocommit=True) as conn:
+                # Durability is worth nothing in a throw-away test server; speed is.
+                for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+                    conn.execute(f"ALTER SYSTEM SET {setting} = off")
+                conn.execute("SELECT pg_reload_conf()")
+        return self.url
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.cleanup()
+            self._server = None
+        if self._folder:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
+
+
+RUN_SERVER = EmbeddedTestServer()
+
+
+MOST_WORKERS = 4  # a cap, so a big machine does not start dozens of app processes on one server
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    return max(1, min(MOST_WORKERS, os.cpu_count() or 1))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist, in the process running the workers: each worker is given the one server's URL,
+    started here (once, and only when there are workers) unless the run names its own."""
+    node.workerinput[SHARED_URL] = os.environ.get(TEST_URL_ENV) or RUN_SERVER.start()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    RUN_SERVER.stop()
+
+
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_url(request: pytest.FixtureRequest) -> str:
     """A maintenance URL (database postgres) of the server this run uses."""
-    given = os.environ.get(TEST_URL_ENV)
-    if given:
-        yield given
-        return
-    pgdata = tmp_path_factory.mktemp("pg") / "pgdata"
-    pgdata.mkdir()
-    server = embedded._package().get_server(pgdata, cleanup_mode="delete")
-    url = embedded.socket_url(server.get_postmaster_info().socket_dir, embedded.SUPERUSER)
-    with psycopg.connect(url, autocommit=True) as conn:
-        # Durability is worth nothing in a throw-away test server; speed is.
-        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
-            conn.execute(f"ALTER SYSTEM SET {setting} = off")
-        conn.execute("SELECT pg_reload_conf()")
-    yield url
-    server.cleanup()
+    handed = getattr(request.config, "workerinput", {}).get(SHARED_URL)
+    return handed or os.environ.get(TEST_URL_ENV) or RUN_SERVER.start()
 
 
 @contextmanager

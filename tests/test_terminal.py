@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pendulum
 import psycopg
@@ -35,27 +36,32 @@ PATIENCE = 60.0
 
 
 class Terminal:
-    def __init__(self, name: str, status: Path | None = None) -> None:
+    """The program in a tmux session on a tmux server of its own, its socket in the test's
+    folder: tests running side by side share no server (nor its options, nor its start-up),
+    and none touches the user's own tmux."""
+
+    def __init__(self, name: str, socket: Path, status: Path | None = None) -> None:
         self.name = name
+        self.socket = socket
         self.status = status
 
+    def tmux(self, *args: str, **run: Any) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["tmux", "-S", str(self.socket), *args], text=True, **run)
+
     def keys(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+        self.tmux("send-keys", "-t", self.name, *keys, check=True)
 
     def type(self, text: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", text], check=True)
+        self.tmux("send-keys", "-t", self.name, "-l", text, check=True)
 
     def screen(self) -> str:
-        return subprocess.run(
-            ["tmux", "capture-pane", "-p", "-t", self.name],
-            check=True,
-            capture_output=True,
-            text=True,
+        return self.tmux(
+            "capture-pane", "-p", "-t", self.name, check=True, capture_output=True
         ).stdout
 
     def running(self) -> bool:
         """Whether the program still runs: its tmux session ends when it exits."""
-        found = subprocess.run(["tmux", "has-session", "-t", self.name], capture_output=True)
+        found = self.tmux("has-session", "-t", self.name, capture_output=True)
         return found.returncode == 0
 
     def wait_for(self, wanted: str | Callable[[str], bool], timeout: float = PATIENCE) -> str:
@@ -98,16 +104,25 @@ def start(
     )
     outer = {**os.environ, "SPACES_DATA_DIR": str(tmp_path), "TERM": "xterm-256color"}
     width, height = size
-    subprocess.run(
-        ["tmux", "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command],
+    terminal = Terminal(name, tmp_path / f"{name}.tmux", status)
+    terminal.tmux(
+        "new-session",
+        "-d",
+        "-s",
+        name,
+        "-x",
+        str(width),
+        "-y",
+        str(height),
+        command,
         check=True,
         env=outer,
     )
-    return Terminal(name, status)
+    return terminal
 
 
 def stop(terminal: Terminal) -> None:
-    subprocess.run(["tmux", "kill-session", "-t", terminal.name], check=False, capture_output=True)
+    terminal.tmux("kill-server", check=False, capture_output=True)
 
 
 @pytest.fixture
