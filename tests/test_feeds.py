@@ -128,6 +128,18 @@ def test_etag_then_if_none_match_is_304_until_a_booking(venue, spaces, http):
     assert summaries == {"Tech run", "Fight call"}
 
 
+def test_a_renamed_resource_changes_the_etag_and_the_feed(venue, spaces, http):
+    """A resource's change is an event too (spaces.resource.changed), so a calendar that asks
+    with its old ETag gets the new name, not a 304."""
+    path = add_feed(spaces, "all")
+    _status, headers, _body = http.get(path)
+    assert spaces("resource", "set", "Main Stage", "--rename", "Grand Stage").code == 0
+    status, renamed, body = http.get(path, {"If-None-Match": headers["ETag"]})
+    assert status == 200 and renamed["ETag"] != headers["ETag"]
+    places = {str(e["location"]) for e in Calendar.from_ical(body).walk("VEVENT")}
+    assert "Grand Stage" in places and "Main Stage" not in places
+
+
 def test_mine_keeps_meaning_its_maker(venue, spaces, http, as_):
     reservations.book(as_("alice"), "Studio", soon(6, 9), soon(6, 10), "Alice's call")
     result = spaces("feed", "add", "alice", "--mine", actor="alice")

@@ -159,8 +159,9 @@ def window_day(now: datetime | None = None) -> datetime:
 
 
 def etag(found: Found, day: datetime) -> str:
-    """Changes when an event is written (any booking's change), when the feed's filters change
-    (a feed made again under the name) and when the window moves a day on."""
+    """Changes when an event is written (a booking, blackout or resource changed: a rename
+    too), when the feed's filters change (a feed made again under the name) and when the
+    window moves a day on."""
     text = json.dumps(
         [found.newest_event, found.feed.name, found.feed.filters, day.date().isoformat()],
         sort_keys=True,
