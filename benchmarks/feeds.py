@@ -5,9 +5,10 @@ Not a test: nothing here passes or fails.
 
 The venue: 20 rooms, each booked three times a day for 40 days from today (2,400 bookings, all
 inside the feed's rolling window). The server runs in a thread on 127.0.0.1; each request is a
-new HTTP connection from urllib, as a phone's poll would be. Two figures, median of --runs:
+new HTTP connection from urllib, as a phone's poll would be. Three figures, median of --runs:
 a fetch after a change (a booking made since the client's ETag: the full export is built and
-sent) and a fetch with nothing new (If-None-Match matches: 304 from one small query). Uses the
+sent), a fetch with nothing new (If-None-Match matches: 304 from one small query) and one with
+nothing new from a client that sends no ETag (200 with the export kept since the change). Uses the
 same server as run.py (a throw-away embedded PostgreSQL, or SPACES_BENCH_DATABASE_URL).
 """
 
@@ -72,7 +73,7 @@ def main() -> None:
         try:
             status, tag, size = fetch(feed_url, None)  # warms the connections and icalendar
             assert status == 200, status
-            changed, unchanged = [], []
+            changed, unchanged, kept = [], [], []
             with psycopg.connect(url, autocommit=True) as conn:
                 for run in range(args.runs):
                     conn.execute(  # a change: one more booking (and its event)
@@ -90,6 +91,10 @@ def main() -> None:
                     status, _, _ = fetch(feed_url, tag)
                     unchanged.append((time.perf_counter() - started) * 1000)
                     assert status == 304, status
+                    started = time.perf_counter()
+                    status, _, _ = fetch(feed_url, None)
+                    kept.append((time.perf_counter() - started) * 1000)
+                    assert status == 200, status
         finally:
             stop.set()
             thread.join(timeout=10)
@@ -98,6 +103,7 @@ def main() -> None:
         for what, timings in (
             ("after a change: 200, the whole export", changed),
             ("nothing new: 304 (If-None-Match)", unchanged),
+            ("nothing new, no ETag: 200, kept export", kept),
         ):
             median = statistics.median(timings)
             print(f"{what:40} {median:7.1f}ms {min(timings):7.1f}ms {max(timings):7.1f}ms")

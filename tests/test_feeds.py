@@ -11,6 +11,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from icalendar import Calendar
 
 from spaces_tui.db.connection import Database
 from spaces_tui.engine import reservations, resources
+from spaces_tui.engine.interop import feeds
 from spaces_tui.engine.interop.serve import FeedServer, serve
 
 
@@ -138,6 +140,35 @@ def test_a_renamed_resource_changes_the_etag_and_the_feed(venue, spaces, http):
     assert status == 200 and renamed["ETag"] != headers["ETag"]
     places = {str(e["location"]) for e in Calendar.from_ical(body).walk("VEVENT")}
     assert "Grand Stage" in places and "Main Stage" not in places
+
+
+@pytest.fixture
+def exports(monkeypatch) -> list[str]:
+    """The names of the feeds whose export was built, in order, as the server builds them."""
+    built: list[str] = []
+    render = feeds.render_feed
+
+    def counted(db: Database, feed: feeds.Feed, day: datetime) -> bytes:
+        built.append(feed.name)
+        return render(db, feed, day)
+
+    monkeypatch.setattr(feeds, "render_feed", counted)
+    return built
+
+
+def test_an_export_is_built_once_per_etag_whoever_asks(venue, spaces, http, exports):
+    path = add_feed(spaces, "all")
+    first = http.get(path)
+    again = http.get(path)  # a client that sends no ETag: the same bytes, not built again
+    assert (again[0], again[2], again[1]["ETag"]) == (200, first[2], first[1]["ETag"])
+    assert exports == ["all"]
+    reservations.book(venue, "Studio", soon(5, 14), soon(5, 16), "Fight call")
+    # The phones that all poll just after a change wait for one export between them.
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: http.get(path), range(4)))
+    assert {(status, body) for status, _headers, body in answers} == {(200, answers[0][2])}
+    assert b"Fight call" in answers[0][2]
+    assert exports == ["all", "all"]
 
 
 def test_mine_keeps_meaning_its_maker(venue, spaces, http, as_):

@@ -3,7 +3,8 @@ ThreadingHTTPServer: no new dependency, and a handful of GET routes need no fram
 meant to sit on loopback behind a reverse proxy that does TLS (README: "A live feed").
 
 - GET|HEAD /feeds/NAME.ics?key=KEY: 200 text/calendar with an ETag; If-None-Match that matches
-  is a 304 decided from one small query, before any export is built.
+  is a 304 decided from one small query, before any export is built. An export is built once
+  per ETag and kept (RenderedFeeds).
 - A wrong or missing key, an unknown or revoked feed: the same 404, byte for byte.
 - /healthz: 200 "ok" when the database answers, 503 when not; the server keeps running and
   answers again when the database is back (Database reconnects, and restarts the embedded one).
@@ -70,6 +71,30 @@ class RateLimit:
             self._buckets.pop(next(iter(self._buckets)))
 
 
+class RenderedFeeds:
+    """Each feed's last export, kept under its ETag. The ETag changes with everything the export
+    shows (feeds.etag), so a client that sends none, or an old one, after the first request
+    since a change gets those bytes instead of an export built again (seconds on a busy venue).
+    A feed's lock makes the phones that all poll just after a change wait for one export
+    rather than each build their own."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, tuple[str, bytes]] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, name: str, tag: str, render: Callable[[], bytes]) -> bytes:
+        with self._guard:
+            lock = self._locks.setdefault(name, threading.Lock())
+        with lock:
+            kept = self._kept.get(name)
+            if kept is not None and kept[0] == tag:
+                return kept[1]
+            data = render()
+            self._kept[name] = (tag, data)
+            return data
+
+
 class FeedServer(ThreadingHTTPServer):
     daemon_threads = True  # a slow client never holds up a stop
 
@@ -84,6 +109,7 @@ class FeedServer(ThreadingHTTPServer):
     ) -> None:
         self.db = db
         self.limit = RateLimit(rate)
+        self.rendered = RenderedFeeds()
         self.log = log
         super().__init__((host, port), FeedHandler)
 
@@ -161,7 +187,9 @@ class FeedHandler(BaseHTTPRequestHandler):
         headers = {"ETag": tag, "Cache-Control": "private, max-age=60"}
         if _matches(self.headers.get("If-None-Match"), tag):
             return HTTPStatus.NOT_MODIFIED, headers, b""
-        data = feeds.render_feed(self.server.db, found.feed, day)
+        data = self.server.rendered.get(
+            found.feed.name, tag, lambda: feeds.render_feed(self.server.db, found.feed, day)
+        )
         headers["Content-Type"] = "text/calendar; charset=utf-8"
         headers["Content-Disposition"] = f'inline; filename="{found.feed.name}.ics"'
         return HTTPStatus.OK, headers, data
