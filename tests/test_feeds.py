@@ -192,6 +192,21 @@ def test_rate_limit_is_429_with_retry_after(venue, db):
         assert status == 429 and int(headers["Retry-After"]) >= 1
 
 
+def test_behind_a_proxy_on_this_machine_each_client_has_its_own_limit(venue, db):
+    """nginx on loopback says who the client is; the limit is theirs, not the proxy's."""
+    for limited in running(db, rate=2):
+        first = [limited.get("/healthz", {"X-Forwarded-For": "203.0.113.7"})[0] for _ in "abc"]
+        assert first == [200, 200, 429]
+        assert limited.get("/healthz", {"X-Forwarded-For": "198.51.100.9"})[0] == 200
+
+
+def test_another_method_is_405(http):
+    request = urllib.request.Request(http.url + "/healthz", data=b"x", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 405 and refused.value.headers["Allow"] == "GET, HEAD"
+
+
 def test_keys_are_stored_hashed_and_never_listed(venue, spaces, sql):
     path = add_feed(spaces, "stage", "--blackouts", "--kind", "stage")
     key = path.split("key=")[1]

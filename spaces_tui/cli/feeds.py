@@ -152,7 +152,7 @@ def feed_revoke(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def serve(ctx: Context, args: argparse.Namespace) -> int:
-    from spaces_tui.engine.interop import serve as serving  # http.server loads only here
+    from spaces_tui.engine.interop import serve as serving  # uvicorn loads only here
 
     db = ctx.db  # opened (and migrated) before listening: a bad database fails here
     try:

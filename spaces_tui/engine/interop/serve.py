@@ -1,28 +1,34 @@
-"""`spaces serve`: the feeds (feeds.py) over HTTP, with the standard library's
-ThreadingHTTPServer: no new dependency, and a handful of GET routes need no framework. It is
-meant to sit on loopback behind a reverse proxy that does TLS (README: "A live feed").
+"""`spaces serve`: the feeds (feeds.py) over HTTP: a small ASGI app (two GET routes need no
+framework) served by uvicorn, whose HTTP parsing (h11), keep-alive and timeouts are a
+well-kept server's rather than the standard library's http.server, which its own docs call
+unfit for production. It is meant to sit on loopback behind a reverse proxy that does TLS
+(README: "A live feed").
 
 - GET|HEAD /feeds/NAME.ics?key=KEY: 200 text/calendar with an ETag; If-None-Match that matches
   is a 304 decided from one small query, before any export is built. An export is built once
   per ETag and kept (RenderedFeeds).
-- A wrong or missing key, an unknown or revoked feed: the same 404, byte for byte.
+- A wrong or missing key, an unknown or revoked feed: the same 404, byte for byte. Another
+  method: 405.
 - /healthz: 200 "ok" when the database answers, 503 when not; the server keeps running and
   answers again when the database is back (Database reconnects, and restarts the embedded one).
-- Each client address has a token bucket (rate a minute): past it, 429 with Retry-After.
+- Each client address has a token bucket (rate a minute): past it, 429 with Retry-After. Behind
+  a proxy on this machine, the client is the one its X-Forwarded-For names.
 - The log line has the path without its query, so no key is ever written to a log."""
 
 from __future__ import annotations
 
+import asyncio
 import math
+import socket
 import threading
 import time
 from collections.abc import Callable
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs
 
 import psycopg
+import uvicorn
 
 from spaces_tui.db.connection import Database
 from spaces_tui.db.errors import DatabaseUnavailable
@@ -95,8 +101,13 @@ class RenderedFeeds:
             return data
 
 
-class FeedServer(ThreadingHTTPServer):
-    daemon_threads = True  # a slow client never holds up a stop
+Answer = tuple[int, dict[str, str], bytes]
+
+
+class FeedServer:
+    """The feeds as an ASGI app, served by uvicorn on a socket bound when it is made (so a bad
+    address or a port in use fails at once, as an OSError). The database work of a request
+    (one small query, or an export) runs in a worker thread, off the event loop."""
 
     def __init__(
         self,
@@ -111,44 +122,61 @@ class FeedServer(ThreadingHTTPServer):
         self.limit = RateLimit(rate)
         self.rendered = RenderedFeeds()
         self.log = log
-        super().__init__((host, port), FeedHandler)
+        self.socket = socket.create_server((host, port))
+        self._server = uvicorn.Server(
+            uvicorn.Config(
+                self.app,
+                interface="asgi3",
+                lifespan="off",
+                # A reverse proxy on this machine (README: nginx) names the client, so each
+                # client has its own rate limit; nobody else is believed.
+                proxy_headers=True,
+                forwarded_allow_ips="127.0.0.1,::1",
+                access_log=False,  # uvicorn's access line would hold the key
+                log_level="warning",
+                server_header=False,
+                timeout_graceful_shutdown=5,  # a slow client never holds up a stop for long
+            )
+        )
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
+        host, port = self.socket.getsockname()[:2]
         return f"http://{host!s}:{port}"
 
+    async def app(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        method, path = scope["method"], scope["path"]  # the path is percent-decoded already
+        # The proxy's X-Forwarded-For when the request comes through one on this machine.
+        client = (scope.get("client") or ("unknown", 0))[0]
+        if method in ("GET", "HEAD"):
+            query = scope["query_string"].decode("latin-1")
+            headers = {
+                key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]
+            }
+            status, answer_headers, content = await asyncio.to_thread(
+                self.answer, path, query, headers.get("if-none-match"), client
+            )
+        else:
+            status, answer_headers, content = _method_not_allowed()
+        answer_headers["Content-Length"] = str(len(content))
+        await send(
+            {
+                "type": "http.response.start",
+                "status": int(status),
+                "headers": [
+                    (k.encode("latin-1"), v.encode("latin-1")) for k, v in answer_headers.items()
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": content if method != "HEAD" else b""})
+        if self.log is not None:
+            self.log(f"{client} {method} {path} {int(status)}")
 
-class FeedHandler(BaseHTTPRequestHandler):
-    server: FeedServer
-    server_version = "spaces-feeds"
-    sys_version = ""
-    protocol_version = "HTTP/1.1"  # keep-alive: a polling client reuses its connection
-
-    def do_GET(self) -> None:
-        self._answer(body=True)
-
-    def do_HEAD(self) -> None:
-        self._answer(body=False)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # BaseHTTPRequestHandler's lines hold the whole request line, key and all
-
-    def _answer(self, *, body: bool) -> None:
-        parts = urlsplit(self.path)
-        status, headers, content = self._route(parts.path, parts.query)
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(content)))
-        self.end_headers()
-        if body and content:
-            self.wfile.write(content)
-        if self.server.log is not None:
-            self.server.log(f"{self.client_address[0]} {self.command} {parts.path} {status}")
-
-    def _route(self, path: str, query: str) -> tuple[int, dict[str, str], bytes]:
-        wait = self.server.limit.take(self.client_address[0])
+    def answer(self, path: str, query: str, if_none_match: str | None, client: str) -> Answer:
+        """(status, headers, body) for one GET or HEAD."""
+        wait = self.limit.take(client)
         if wait:
             text = {"Content-Type": "text/plain; charset=utf-8"}
             retry = {"Retry-After": str(max(1, math.ceil(wait)))}
@@ -157,42 +185,49 @@ class FeedHandler(BaseHTTPRequestHandler):
             if path == "/healthz":
                 return self._health()
             if path.startswith("/feeds/") and path.endswith(".ics"):
-                name = unquote(path[len("/feeds/") : -len(".ics")])
+                name = path[len("/feeds/") : -len(".ics")]
                 keys = parse_qs(query).get("key", [])
-                return self._feed(name, keys[0] if len(keys) == 1 else "")
-            return self._not_found()
+                return self._feed(name, keys[0] if len(keys) == 1 else "", if_none_match)
+            return _not_found()
         except (DatabaseUnavailable, psycopg.Error):
-            return self._unavailable()
+            return _unavailable()
         except SpacesError:  # a feed whose resource was since removed or renamed
-            return self._not_found()
+            return _not_found()
 
-    def _not_found(self) -> tuple[int, dict[str, str], bytes]:
-        return HTTPStatus.NOT_FOUND, {"Content-Type": "text/plain; charset=utf-8"}, NOT_FOUND
-
-    def _unavailable(self) -> tuple[int, dict[str, str], bytes]:
-        headers = {"Content-Type": "text/plain; charset=utf-8", "Retry-After": "30"}
-        return HTTPStatus.SERVICE_UNAVAILABLE, headers, b"the database is unavailable\n"
-
-    def _health(self) -> tuple[int, dict[str, str], bytes]:
-        with self.server.db.transaction() as conn:
+    def _health(self) -> Answer:
+        with self.db.transaction() as conn:
             conn.execute("SELECT 1")
         return HTTPStatus.OK, {"Content-Type": "text/plain; charset=utf-8"}, b"ok\n"
 
-    def _feed(self, name: str, key: str) -> tuple[int, dict[str, str], bytes]:
-        found = feeds.open_feed(self.server.db, name, key)
+    def _feed(self, name: str, key: str, if_none_match: str | None) -> Answer:
+        found = feeds.open_feed(self.db, name, key)
         if found is None:
-            return self._not_found()
+            return _not_found()
         day = feeds.window_day()
         tag = feeds.etag(found, day)
         headers = {"ETag": tag, "Cache-Control": "private, max-age=60"}
-        if _matches(self.headers.get("If-None-Match"), tag):
+        if _matches(if_none_match, tag):
             return HTTPStatus.NOT_MODIFIED, headers, b""
-        data = self.server.rendered.get(
-            found.feed.name, tag, lambda: feeds.render_feed(self.server.db, found.feed, day)
+        data = self.rendered.get(
+            found.feed.name, tag, lambda: feeds.render_feed(self.db, found.feed, day)
         )
         headers["Content-Type"] = "text/calendar; charset=utf-8"
         headers["Content-Disposition"] = f'inline; filename="{found.feed.name}.ics"'
         return HTTPStatus.OK, headers, data
+
+
+def _not_found() -> Answer:
+    return HTTPStatus.NOT_FOUND, {"Content-Type": "text/plain; charset=utf-8"}, NOT_FOUND
+
+
+def _unavailable() -> Answer:
+    headers = {"Content-Type": "text/plain; charset=utf-8", "Retry-After": "30"}
+    return HTTPStatus.SERVICE_UNAVAILABLE, headers, b"the database is unavailable\n"
+
+
+def _method_not_allowed() -> Answer:
+    headers = {"Content-Type": "text/plain; charset=utf-8", "Allow": "GET, HEAD"}
+    return HTTPStatus.METHOD_NOT_ALLOWED, headers, b"method not allowed\n"
 
 
 def _matches(if_none_match: str | None, tag: str) -> bool:
@@ -206,13 +241,17 @@ def _matches(if_none_match: str | None, tag: str) -> bool:
 
 
 def serve(server: FeedServer, stop: threading.Event) -> None:
-    """Serves until stop is set; serve_forever runs in a thread of its own so that whoever sets
-    stop (a signal handler in the main thread) never waits on it."""
-    worker = threading.Thread(target=server.serve_forever, name="spaces-feeds", daemon=True)
+    """Serves until stop is set. uvicorn runs in a thread of its own (it installs no signal
+    handlers there), so whoever sets stop (a signal handler in the main thread) never waits on
+    it; the socket is closed once it has finished."""
+    worker = threading.Thread(
+        target=server._server.run, kwargs={"sockets": [server.socket]}, name="spaces-feeds"
+    )
+    worker.daemon = True
     worker.start()
     try:
         stop.wait()
     finally:
-        server.shutdown()
+        server._server.should_exit = True
         worker.join(timeout=10)
-        server.server_close()
+        server.socket.close()
