@@ -448,7 +448,7 @@ def history(ctx: Context, args: argparse.Namespace) -> int:
             {
                 "reservation": render.reservation_json(reservation),
                 "group": [render.reservation_json(r) for r in members],
-                "history": [render.event_json(event) for event in happened],
+                "history": [events.as_json(event) for event in happened],
             },
             ctx.out,
         )
@@ -615,7 +615,7 @@ def access_revoke(ctx: Context, args: argparse.Namespace) -> int:
 def show_events(ctx: Context, args: argparse.Namespace) -> int:
     def emit(event: Event) -> None:
         if args.json:
-            render.print_json(render.event_json(event), ctx.out)
+            render.print_json(events.as_json(event), ctx.out)
         else:
             ctx.say(render.event_line(event))
             ctx.out.flush()

@@ -117,19 +117,6 @@ def blackout_json(blackout: Blackout) -> dict[str, Any]:
     }
 
 
-def event_json(event: Event) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "topic": event.topic,
-        "resource_id": event.resource_id,
-        "reservation_id": event.reservation_id,
-        "blackout_id": event.blackout_id,
-        "actor": event.actor,
-        "payload": event.payload,
-        "created_at": _iso(event.created_at),
-    }
-
-
 def print_json(value: Any, out: TextIO) -> None:
     out.write(json.dumps(value, ensure_ascii=False) + "\n")
     out.flush()

@@ -1,8 +1,8 @@
 """The event bus: read the outbox by id, and follow it with LISTEN spaces_events.
 
-A reader sees only event ids below the horizon, the oldest transaction still running
-(sql/rules/events.sql), so "everything after the last id I saw" never skips one, even after a
-disconnect.
+A reader sees only event ids below the horizon, the oldest transaction still running in this
+database (sql/rules/events.sql), so "everything after the last id I saw" never skips one, even
+after a disconnect.
 """
 
 from __future__ import annotations
@@ -29,6 +29,20 @@ BEHIND_SECONDS = 0.2
 
 def _event(row: Any) -> Event:
     return Event(**row._asdict())
+
+
+def as_json(event: Event) -> dict[str, Any]:
+    """An event as JSON: what `spaces events --json` prints and what a relay POSTs."""
+    return {
+        "id": event.id,
+        "topic": event.topic,
+        "resource_id": event.resource_id,
+        "reservation_id": event.reservation_id,
+        "blackout_id": event.blackout_id,
+        "actor": event.actor,
+        "payload": event.payload,
+        "created_at": event.created_at.isoformat(),
+    }
 
 
 def events_since(db: Database, since: int = 0, limit: int = 1000) -> list[Event]:

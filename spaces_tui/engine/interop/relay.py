@@ -253,20 +253,7 @@ def remove_relay(db: Database, name: str) -> Relay:
 
 
 def event_body(event: Event) -> bytes:
-    return json.dumps(
-        {
-            "id": event.id,
-            "topic": event.topic,
-            "resource_id": event.resource_id,
-            "reservation_id": event.reservation_id,
-            "blackout_id": event.blackout_id,
-            "actor": event.actor,
-            "payload": event.payload,
-            "created_at": event.created_at.isoformat(),
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    ).encode()
+    return json.dumps(events.as_json(event), ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def signature(secret: str, body: bytes) -> str:
