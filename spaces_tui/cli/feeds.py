@@ -13,6 +13,7 @@ from spaces_tui.cli.export import which_bookings
 from spaces_tui.cli.signals import stopped_by_signals
 from spaces_tui.engine.errors import BadInput, quoted
 from spaces_tui.engine.interop import feeds
+from spaces_tui.engine.interop.names import check_name
 
 if TYPE_CHECKING:
     from spaces_tui.cli.commands import Context
@@ -98,7 +99,7 @@ def _base_url(text: str) -> str:
 
 def feed_add(ctx: Context, args: argparse.Namespace) -> int:
     base = _base_url(args.base_url)
-    name = feeds.check_name(args.name)
+    name = check_name(args.name, "feed")
     filters = feeds.make_filters(
         resources=args.resources,
         kind=args.kind,

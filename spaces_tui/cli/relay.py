@@ -14,6 +14,7 @@ from spaces_tui.cli.arguments import duration
 from spaces_tui.cli.signals import stopped_by_signals
 from spaces_tui.engine.errors import BadInput
 from spaces_tui.engine.interop import relay as relays
+from spaces_tui.engine.interop.names import check_name
 
 if TYPE_CHECKING:
     from spaces_tui.cli.commands import Context
@@ -164,6 +165,6 @@ def relay_list(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def relay_remove(ctx: Context, args: argparse.Namespace) -> int:
-    removed = relays.remove_relay(ctx.db, relays.check_name(args.name))
+    removed = relays.remove_relay(ctx.db, check_name(args.name, "relay"))
     ctx.say(f"Removed relay {removed.name} (it was at event {removed.delivered_id}).")
     return 0

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,11 +20,11 @@ from typing import Any
 
 from spaces_tui.db.connection import Database
 from spaces_tui.engine.errors import BadInput, NotFound, domain_errors, quoted
+from spaces_tui.engine.interop.names import NAME, check_name
 from spaces_tui.engine.models import ACTIVE
 from spaces_tui.engine.reservations import STATUSES
 from spaces_tui.engine.resources import find_resource
 
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")  # the same rule as the table's CHECK
 STATUS_CHOICES = (*STATUSES, "active", "all")
 FILTER_KEYS = ("resources", "kind", "under", "booked_by", "status", "blackouts")
 # Compared against when no feed has the name, so a wrong name costs what a wrong key costs and
@@ -48,15 +47,6 @@ class Found:
 
     feed: Feed
     newest_event: int
-
-
-def check_name(name: str) -> str:
-    if not NAME.fullmatch(name):
-        raise BadInput(
-            f"feed name {quoted(name)}: 1 to 63 letters, digits, '_', '.' or '-',"
-            " starting with a letter or digit"
-        )
-    return name
 
 
 def key_hash(key: str) -> bytes:
@@ -96,7 +86,7 @@ def _feed(row: Any) -> Feed:
 def add_feed(db: Database, name: str, filters: dict[str, Any]) -> tuple[Feed, str]:
     """A new feed and its key (shown to the caller once, never stored). A revoked feed's name
     may be taken again: the old key stays dead, since the hash is replaced."""
-    check_name(name)
+    check_name(name, "feed")
     key = secrets.token_urlsafe(32)
     with domain_errors(), db.transaction() as conn:
         # Unknown resources are bad input now, not a feed that answers 404 forever.
@@ -127,7 +117,7 @@ def revoke_feed(db: Database, name: str) -> Feed:
         row = conn.execute(
             "UPDATE spaces.feeds SET revoked_at = now()"
             " WHERE name = %s AND revoked_at IS NULL RETURNING *",
-            (check_name(name),),
+            (check_name(name, "feed"),),
         ).fetchone()
     if row is None:
         raise NotFound(f"no feed {quoted(name)} (or it is already revoked)")

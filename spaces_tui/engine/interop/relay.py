@@ -16,7 +16,6 @@ import hmac
 import http.client
 import json
 import random
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -31,9 +30,9 @@ from spaces_tui.db.connection import Database, first_value
 from spaces_tui.db.errors import DatabaseUnavailable
 from spaces_tui.engine import events
 from spaces_tui.engine.errors import BadInput, NotFound, domain_errors, quoted
+from spaces_tui.engine.interop.names import check_name
 from spaces_tui.engine.models import Event
 
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")  # the table's CHECK, said here first
 URL_LIMIT = 2000  # the table's CHECK too
 TOPIC_LIMIT = 200
 TIMEOUT = 10.0
@@ -83,15 +82,6 @@ class DeliveryFailed(Exception):
 
 
 # --- checking what a person gave ----------------------------------------------------------
-
-
-def check_name(name: str) -> str:
-    if not NAME.fullmatch(name):
-        raise BadInput(
-            f"relay name {quoted(name)}: 1 to 63 letters, digits, '_', '.' or '-',"
-            " starting with a letter or digit"
-        )
-    return name
 
 
 def check_url(url: str) -> str:
@@ -174,7 +164,7 @@ def prepare_relay(
     """The relay to run, made or changed as asked, and notes saying what changed. A new one
     starts after the newest event (start="now", the default) or before the first
     (start="start"); an existing one resumes from its position unless start moves it."""
-    check_name(name)
+    check_name(name, "relay")
     url = check_url(url) if url is not None else None
     topics = check_topics(topics) if topics is not None else None
     notes: list[str] = []
